@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export COHORTLENS_HOME ?= $(CURDIR)/data
+
+DEMO_LEARNERS ?= 2000
+DEMO_SEED ?= 7
+DEMO_WEEKS ?= 26
+# The demo cohort ends yesterday (UTC), so streaks and inactivity mean something today.
+DEMO_UNTIL := $(shell date -u -d yesterday +%F)
+DEMO_START := $(shell date -u -d "$(DEMO_UNTIL) - $$(( $(DEMO_WEEKS) * 7 - 1 )) days" +%F)
+
+.PHONY: help setup test demo bench lint format lock clean
+
+help:
+	@echo "make demo   - set up, generate the sample cohort and summarise it"
+	@echo "make test   - set up and run the test suite"
+	@echo "make bench  - run the benchmarks (ratios against in-run baselines)"
+	@echo "make lint   - ruff"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==26.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	rm -rf "$(COHORTLENS_HOME)/landing" "$(COHORTLENS_HOME)/truth"
+	$(BIN)/cohortlens generate --learners $(DEMO_LEARNERS) --seed $(DEMO_SEED) \
+		--start-date $(DEMO_START) --until $(DEMO_UNTIL)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-resolve every pin from pyproject.toml's direct pins into requirements.lock.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet pip==26.3 && .lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ head -2 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)=='; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,167 @@
+"""The `cohortlens` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .paths import resolve_paths
+
+app = typer.Typer(
+    help="cohortlens: analytics and telemetry for mission-based professional training.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """cohortlens: analytics and telemetry for mission-based professional training.
+
+    Paths default to folders under $COHORTLENS_HOME (default: data/ in the repository).
+    """
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@app.command()
+def generate(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Landing folder to write into. Default: $COHORTLENS_HOME/landing."),
+    ] = None,
+    learners: Annotated[int, typer.Option(min=1, help="Number of learners in the program.")] = 2000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives identical files.")
+    ] = 7,
+    weeks: Annotated[
+        int, typer.Option(min=1, help="Horizon in weeks from --start-date (ignored with --until).")
+    ] = 26,
+    start_date: Annotated[
+        str,
+        typer.Option(
+            help="First day of the program (YYYY-MM-DD); cohorts start in its first weeks."
+        ),
+    ] = "2026-03-02",
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Last day to land (YYYY-MM-DD). A later --until on the same folder only "
+            "adds the new days' files."
+        ),
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the hidden ground truth. Default: truth/ beside --out."),
+    ] = None,
+    orgs: Annotated[int, typer.Option(min=1, max=6, help="Number of organizations.")] = 4,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Write xAPI files as .jsonl.gz.")] = False,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="After the horizon, keep landing one more day every "
+            "--interval seconds until interrupted (Ctrl-C).",
+        ),
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between days with --follow.")
+    ] = 5.0,
+) -> None:
+    """Write a realistic synthetic program into a landing folder, in every source format."""
+    from .synthetic.generator import GenerateOptions, IncompatibleBatch
+    from .synthetic.generator import generate as run_generate
+
+    out = out or resolve_paths().landing
+    opts = GenerateOptions(
+        out=out,
+        learners=learners,
+        seed=seed,
+        start_date=_parse_date(start_date),
+        until=_parse_date(until),
+        weeks=weeks,
+        truth=truth,
+        orgs=orgs,
+        compress=gzip,
+    )
+    if opts.last_day < opts.start_date:
+        err.print(
+            f"[red]error:[/red] --until {opts.last_day} is before --start-date {opts.start_date}"
+        )
+        raise typer.Exit(2)
+    if opts.last_day >= dt.datetime.now(dt.UTC).date():
+        err.print(
+            f"[yellow]note:[/yellow] the batch reaches {opts.last_day}, today or later; "
+            "ingestion rejects events timestamped in the future."
+        )
+
+    def pace(day: dt.date) -> None:
+        time.sleep(interval)
+        console.print(f"landed {day}")
+
+    started = time.perf_counter()
+    try:
+        with Progress(
+            TextColumn("generating weeks"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=follow,
+        ) as progress:
+            task = progress.add_task("weeks", total=None)
+
+            def on_week(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            summary = run_generate(
+                opts, on_week=on_week, pace=pace if follow else None, follow=follow
+            )
+    except IncompatibleBatch as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("stopped; every landed day is complete")
+        return
+    seconds = time.perf_counter() - started
+
+    table = Table(title=f"Sample program in {out}", show_lines=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row(
+        "organizations / cohorts / learners",
+        f"{summary.organizations} / {summary.cohorts} / {summary.learners:,}",
+    )
+    table.add_row("days", f"{summary.first_day} .. {summary.last_day}")
+    for source, records in summary.records.items():
+        files = summary.files_written[source] + summary.files_kept[source]
+        kept = (
+            f" ({summary.files_kept[source]} already there)" if summary.files_kept[source] else ""
+        )
+        table.add_row(f"{source} records / files", f"{records:,} / {files}{kept}")
+    table.add_row("learners who dropped out", f"{summary.dropped_out:,}")
+    table.add_row("learners at mastery on the last day (truth)", f"{summary.mastered:,}")
+    table.add_row("xAPI statements per second", f"{summary.records['xapi'] / seconds:,.0f}")
+    console.print(table)
+    console.print(f"ground truth: {opts.truth_dir}")
+
+
+if __name__ == "__main__":
+    app()

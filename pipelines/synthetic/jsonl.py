@@ -1,0 +1,58 @@
+"""Vectorized JSON text built with polars expressions.
+
+Every builder takes expressions that already hold JSON text (or null) and returns an expression of
+JSON text. A null member is left out of its object, never written as ``null``: xAPI forbids nulls,
+and leaving members out is how optional fields are expressed throughout the landing formats.
+All strings written here are identifiers and fixed vocabulary, which need no escaping.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def string(expr: pl.Expr | str) -> pl.Expr:
+    """A JSON string; ``expr`` must hold no quote or backslash (ids and vocabulary only)."""
+    value = pl.col(expr) if isinstance(expr, str) else expr
+    return pl.concat_str([pl.lit('"'), value, pl.lit('"')])
+
+
+def number(expr: pl.Expr | str, decimals: int | None = None) -> pl.Expr:
+    value = pl.col(expr) if isinstance(expr, str) else expr
+    if decimals is not None:
+        value = value.round(decimals)
+    return value.cast(pl.String)
+
+
+def boolean(expr: pl.Expr | str) -> pl.Expr:
+    value = pl.col(expr) if isinstance(expr, str) else expr
+    return pl.when(value).then(pl.lit("true")).when(~value).then(pl.lit("false"))
+
+
+def timestamp(expr: pl.Expr | str) -> pl.Expr:
+    """Epoch milliseconds (Int64) as an ISO 8601 UTC string, e.g. "2026-03-02T10:15:30.123Z"."""
+    value = pl.col(expr) if isinstance(expr, str) else expr
+    return string(pl.from_epoch(value, time_unit="ms").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+
+
+def member(name: str, value: pl.Expr) -> pl.Expr:
+    """``"name":value``; null when the value is null, so the member disappears."""
+    return pl.concat_str([pl.lit(f'"{name}":'), value])
+
+
+def obj(*members: pl.Expr) -> pl.Expr:
+    """An object of the non-null members, ``{}`` when there are none."""
+    inner = pl.concat_str(list(members), separator=",", ignore_nulls=True)
+    return pl.concat_str([pl.lit("{"), inner.fill_null(""), pl.lit("}")])
+
+
+def array(*items: pl.Expr) -> pl.Expr:
+    """An array of the non-null items, ``[]`` when there are none."""
+    inner = pl.concat_str(list(items), separator=",", ignore_nulls=True)
+    return pl.concat_str([pl.lit("["), inner.fill_null(""), pl.lit("]")])
+
+
+def nullable_object(*members: pl.Expr) -> pl.Expr:
+    """Like :func:`obj` but null (so left out, or written null by the caller) when empty."""
+    inner = pl.concat_str(list(members), separator=",", ignore_nulls=True)
+    return pl.when(inner.str.len_bytes() > 0).then(pl.concat_str([pl.lit("{"), inner, pl.lit("}")]))

@@ -1,0 +1,732 @@
+"""Week-by-week simulation of a whole program, vectorized over learners.
+
+Each week every learner who has started and not dropped out draws study hours, study days and
+sessions; their true competency advances by one step of the seed 004 model; and they watch
+videos, finish modules, take assessments and work on missions. Everything a week produces comes
+back as columnar event tables (numpy arrays), which :mod:`.render` turns into landing records.
+
+Causality: week ``w`` draws only from its own random stream ``(seed, w)`` and from state left by
+earlier weeks, and every event it makes is timestamped at or after the start of week ``w``. So a
+longer horizon replays earlier weeks exactly and only appends — the landing files of an earlier
+horizon stay byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.model import CompetencyModel, step
+
+from .catalog import (
+    CAPSTONE_PHASES,
+    MAX_SUBTASKS,
+    MISSIONS_PER_TIER,
+    MODULES_PER_TIER,
+    RUBRIC_CATEGORIES,
+    TIERS,
+    TRACKS,
+    VIDEOS_PER_MODULE,
+    Catalog,
+)
+from .population import Population
+
+HOUR = 3_600_000
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+MAX_HINTS = 6
+MAX_TOOLS = 4
+PASS_MARK = 70.0  # mentor score needed for approval
+STALL_EXIT = 0.45  # weekly chance a stall ends
+FULL_STIMULUS_HOURS = 10.0  # seed 004's hours_per_week at which stimulus saturates
+CONTENT_SHARE = 0.45  # share of study time spent on videos and reading
+
+
+@dataclass
+class Events:
+    """Columnar events of one week, by family. Each family is a list of dicts of equal-length
+    arrays (one dict per kind of event), concatenated by the renderer."""
+
+    xapi: list[dict[str, np.ndarray]] = field(default_factory=list)
+    assigned: list[dict[str, np.ndarray]] = field(default_factory=list)  # not_started versions
+    missions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = field(
+        default_factory=list
+    )  # (versions, attempt facts) per batch of attempts
+    attempts: list[dict[str, np.ndarray]] = field(default_factory=list)
+    answers: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+
+def _xapi(ts, learner, verb, kind, obj, **optional) -> dict[str, np.ndarray]:
+    n = len(ts)
+    row = {
+        "ts": np.asarray(ts, dtype=np.int64),
+        "learner": np.asarray(learner, dtype=np.int32),
+        "verb": np.broadcast_to(np.asarray(verb, dtype=object), (n,)).copy(),
+        "kind": np.full(n, kind, dtype=object),
+        "object": np.asarray(obj, dtype=object),
+    }
+    for key, value in optional.items():
+        row[key] = np.broadcast_to(np.asarray(value), (n,)).copy()
+    return row
+
+
+class ProgramSimulation:
+    """Holds learner state between weeks; :meth:`run_week` advances everyone by one week."""
+
+    def __init__(self, seed: int, program_start: dt.date, catalog: Catalog, pop: Population):
+        self.seed = seed
+        self.catalog = catalog
+        self.pop = pop
+        self.program_start_ms = int(
+            dt.datetime.combine(program_start, dt.time(), tzinfo=dt.UTC).timestamp() * 1000
+        )
+        n = len(pop.track)
+        self.n = n
+        self.competency = pop.initial.copy()
+        self.model = CompetencyModel(v_max=pop.v_max, decay=pop.decay)
+        self.dropped = np.zeros(n, bool)
+        self.dropout_week = np.full(n, -1, np.int32)
+        self.stalled = np.zeros(n, bool)
+        self.tier = pop.entry_tier.copy()
+        self.mission_pos = np.zeros(n, np.int32)
+        self.attempt_no = np.ones(n, np.int32)
+        self.fail_streak = np.zeros(n, np.int32)
+        self.mission_busy = np.zeros(n, np.int64)  # until the current attempt is decided
+        self.busy = np.zeros(n, np.int64)  # until every scheduled event of the learner is past
+        self.progress_id = np.full(n, "", dtype=object)  # pre-allocated id of the next attempt
+        self.module_pos = np.zeros(n, np.int32)
+        self.module_hours = np.zeros(n)
+        self.mission_hours = np.zeros(n)  # study time available for missions (can go negative)
+        self.videos_seen = np.zeros(n, np.int64)
+        self.finished = np.zeros(n, bool)  # every tier done
+
+        m = catalog.missions
+        self.m_ids = m["mission_id"].to_numpy().astype(object)
+        self.m_required = m["required"].to_numpy()
+        self.m_capstone = (m["mission_type"] == "capstone").to_numpy()
+        self.m_subtasks = m["subtask_count"].to_numpy()
+        self.m_hours = m["time_constraint_hours"].to_numpy().astype(float)
+        self.m_weights = m.select(
+            [f"weight_{d}" for d in ("knowledge", "skills", "application", "ethics")]
+        ).to_numpy()
+        self.m_true = catalog.mission_truth["true_difficulty"].to_numpy()
+        self.m_track = m["track"].to_numpy()
+        md = catalog.modules
+        self.mod_ids = md["module_id"].to_numpy().astype(object)
+        self.mod_required = md["required"].to_numpy()
+        self.mod_hours = md["content_hours"].to_numpy()
+        a = catalog.assessments
+        self.a_ids = a["assessment_id"].to_numpy().astype(object)
+        self.a_pass = a["passing_score"].to_numpy()
+        self.a_max = a["max_attempts"].fill_null(3).to_numpy()
+        self.a_module = (
+            md.with_row_index()
+            .join(a.select("module_id"), on="module_id", how="right")["index"]
+            .to_numpy()
+        )
+        q = catalog.questions.join(catalog.question_truth, on="question_id")
+        self.q_assessment = (
+            a.with_row_index()
+            .join(q.select("assessment_id"), on="assessment_id", how="right")["index"]
+            .to_numpy()
+        )
+        self.q_ids = q["question_id"].to_numpy().astype(object)
+        domain_index = {"knowledge": 0, "skills": 1, "application": 2, "ethics": 3}
+        self.q_domain = q["competency_domain"].replace_strict(domain_index).to_numpy()
+        self.q_points = q["points"].to_numpy().astype(float)
+        self.q_b = q["true_difficulty"].to_numpy()
+        self.q_a = q["discrimination"].to_numpy()
+        self.q_guess = q["guessing"].to_numpy()
+        # Questions of each assessment are contiguous in the catalog.
+        self.a_q_start = np.searchsorted(self.q_assessment, np.arange(len(self.a_ids)))
+        self.a_q_count = np.bincount(self.q_assessment, minlength=len(self.a_ids))
+        self.track_names = np.array(list(TRACKS), dtype=object)
+        self.tools = np.array([spec["tools"] for spec in TRACKS.values()], dtype=object)
+
+    # ------------------------------------------------------------------ helpers
+    def _mission_of(self, idx: np.ndarray) -> np.ndarray:
+        tier = np.minimum(self.tier[idx], len(TIERS) - 1)
+        pos = np.minimum(self.mission_pos[idx], MISSIONS_PER_TIER - 1)
+        return self.catalog.mission_index[self.pop.track[idx], tier, pos]
+
+    def _module_of(self, idx: np.ndarray) -> np.ndarray:
+        tier = np.minimum(self.tier[idx], len(TIERS) - 1)
+        pos = np.minimum(self.module_pos[idx], MODULES_PER_TIER - 1)
+        return self.catalog.module_index[self.pop.track[idx], tier, pos]
+
+    def _new_ids(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        from .population import uuid_strings
+
+        return uuid_strings(rng, n).to_numpy().astype(object)
+
+    def _assign(self, idx: np.ndarray, at_ms: np.ndarray, rng, ev: Events) -> None:
+        """Make the current mission of ``idx`` assigned: skip optional ones some learners pass
+        over, allocate the attempt's id and record it as not started."""
+        for _ in range(MISSIONS_PER_TIER):
+            open_ = idx[self.mission_pos[idx] < MISSIONS_PER_TIER]
+            mission = self._mission_of(open_)
+            skip = ~self.m_required[mission] & (rng.random(len(open_)) < 0.35)
+            if not skip.any():
+                break
+            self.mission_pos[open_[skip]] += 1
+        open_mask = self.mission_pos[idx] < MISSIONS_PER_TIER
+        idx, at_ms = idx[open_mask], at_ms[open_mask]
+        ids = self._new_ids(rng, len(idx))
+        self.progress_id[idx] = ids
+        self.attempt_no[idx] = 1
+        mission = self._mission_of(idx)
+        ev.assigned.append(
+            {
+                "ts": at_ms.astype(np.int64),
+                "progress_id": ids,
+                "learner": idx.astype(np.int32),
+                "mission": mission.astype(np.int32),
+            }
+        )
+
+    # ------------------------------------------------------------------ the week
+    def run_week(self, week: int) -> tuple[Events, dict[str, np.ndarray]]:
+        """Simulate week ``week`` (0-based from the program start). Returns its events and the
+        true weekly state of every learner whose cohort has started."""
+        rng = np.random.default_rng([self.seed, 0x5EED, week])
+        pop, n = self.pop, self.n
+        ev = Events()
+        week_start = self.program_start_ms + week * WEEK
+        started = pop.start_week <= week
+        first_week = np.flatnonzero(pop.start_week == week)
+        if len(first_week):
+            self._assign(first_week, np.full(len(first_week), week_start, np.int64), rng, ev)
+
+        # Stalls and dropouts (a learner leaves only between missions, never mid-attempt).
+        self.stalled = np.where(
+            self.stalled, rng.random(n) > STALL_EXIT, rng.random(n) < pop.stall_rate
+        )
+        hazard = pop.dropout_hazard * (1 + 1.5 * (self.fail_streak >= 2)) * (1 + 2 * self.stalled)
+        hazard *= 1 + (pop.effort_hours < 3)
+        leaving = started & ~self.dropped & (self.busy < week_start) & (rng.random(n) < hazard)
+        self.dropped |= leaving
+        self.dropout_week[leaving] = week
+        active_learner = started & ~self.dropped
+
+        # Study hours and study days.
+        noise = rng.normal(0, 1, n) * pop.effort_volatility - pop.effort_volatility**2 / 2
+        hours = pop.effort_hours * np.exp(noise) * np.where(self.stalled, 0.08, 1.0)
+        hours *= np.where(self.finished, 0.3, 1.0)
+        hours = np.where(active_learner, hours, 0.0)
+        day_p = np.clip(pop.day_rate[:, None] * hours[:, None], 0.03, 0.95) * np.where(
+            np.arange(7) >= 5, pop.weekend_factor[:, None], 1.0
+        )
+        days = (rng.random((n, 7)) < np.clip(day_p, 0, 0.97)) & (hours[:, None] >= 0.25)
+        none = (hours >= 0.5) & ~days.any(axis=1)
+        days[none, rng.integers(0, 7, none.sum())] = True
+        n_days = days.sum(axis=1)
+        hours = np.where(n_days > 0, hours, 0.0)
+
+        # True competency: events of this week see the state at its start.
+        c_start = self.competency
+        stimulus = pop.quality * np.minimum(hours / FULL_STIMULUS_HOURS, 1.0)
+        c_end = step(c_start, stimulus, self.model, 1.0, pop.aptitude)
+        self.competency = np.where(started[:, None], c_end, c_start)
+
+        # Sessions: one per study day, at the learner's usual hour (local time, written in UTC).
+        hour_utc = np.mod(
+            pop.study_hour[:, None] - pop.utc_offset[:, None] + rng.normal(0, 0.8, (n, 7)), 24.0
+        )
+        session_start = (
+            week_start + np.arange(7)[None, :] * DAY + (np.minimum(hour_utc, 23.5) * HOUR)
+        ).astype(np.int64)
+        session_len = np.where(n_days > 0, hours / np.maximum(n_days, 1), 0.0)
+        session_len = np.clip(session_len[:, None] * rng.lognormal(0, 0.25, (n, 7)), 0.1, 6.0)
+        session_ms = (session_len * HOUR).astype(np.int64)
+        li, di = np.nonzero(days)
+        s_start, s_len = session_start[li, di], session_ms[li, di]
+        track = self.track_names[pop.track[li]]
+        ev.xapi.append(_xapi(s_start, li, "initialized", "course", track))
+        ev.xapi.append(
+            _xapi(
+                s_start + s_len,
+                li,
+                "terminated",
+                "course",
+                track,
+                duration_s=s_len // 1000,
+                completion=True,
+            )
+        )
+
+        self._content(week, rng, ev, li, s_start, s_len, hours, n_days, c_start, active_learner)
+        # Mission work draws on the study time left after content; an attempt may overdraw it,
+        # and the learner then waits until later weeks have paid it back.
+        self.mission_hours += (1 - CONTENT_SHARE) * hours
+        # Keen learners (9+ hours a week) may fit a second mission attempt into a week.
+        self._missions(rng, ev, days, session_start, c_start, hours > 0)
+        self._missions(rng, ev, days, session_start, c_start, hours >= 9)
+
+        truth = {
+            "learner": np.flatnonzero(started),
+            "hours": hours[started],
+            "stimulus": stimulus[started],
+            "active": (n_days > 0)[started],
+            "competency": self.competency[started],
+        }
+        return ev, truth
+
+    # ------------------------------------------------------------------ content and assessments
+    def _content(self, week, rng, ev, li, s_start, s_len, hours, n_days, c_start, active):
+        n = self.n
+        content_per_day = CONTENT_SHARE * hours[li] / np.maximum(n_days[li], 1)
+        n_videos = np.minimum(rng.poisson(np.minimum(content_per_day * 0.9, 3.0)), 4)
+        vi = np.repeat(np.arange(len(li)), n_videos)
+        v_learner = li[vi]
+        order = np.arange(len(vi)) - np.repeat(np.cumsum(n_videos) - n_videos, n_videos)
+        v_len = rng.uniform(6, 20, len(vi)) * 60_000
+        watched = np.clip(rng.beta(5, 1.2, len(vi)), 0.05, 1.0)
+        v_ts = s_start[vi] + (order * 20 + rng.uniform(1, 10, len(vi))) * 60_000
+        video_no = (self.videos_seen[v_learner] + order) % VIDEOS_PER_MODULE + 1
+        np.add.at(self.videos_seen, v_learner, 1)
+        module = self._module_of(v_learner)
+        v_obj = self.mod_ids[module] + np.char.mod("/video-%d", video_no).astype(object)
+        has_module = (self.tier[v_learner] < len(TIERS)) & (
+            self.module_pos[v_learner] < MODULES_PER_TIER
+        )
+        keep = has_module
+        ev.xapi.append(
+            _xapi(
+                v_ts[keep].astype(np.int64),
+                v_learner[keep],
+                "experienced",
+                "video",
+                v_obj[keep],
+                duration_s=(v_len * watched / 1000).astype(np.int64)[keep],
+                completion=(watched >= 0.9)[keep],
+            )
+        )
+        # A quick knowledge check after some videos.
+        check = keep & (rng.random(len(vi)) < 0.25)
+        ci = np.flatnonzero(check)
+        c_mean = c_start[v_learner[ci]].mean(axis=1)
+        p = 1 / (1 + np.exp(-10 * (c_mean - 0.35)))
+        success = rng.random(len(ci)) < p
+        ev.xapi.append(
+            _xapi(
+                (v_ts[ci] + v_len[ci] * watched[ci] + 30_000).astype(np.int64),
+                v_learner[ci],
+                "answered",
+                "check",
+                v_obj[ci] + "/check",
+                success=success,
+                score=np.where(success, 1.0, 0.0),
+            )
+        )
+
+        # Module progress: reading and videos accumulate; one module at most completes a week.
+        learning = active & (hours > 0) & ~self.finished & (self.module_pos < MODULES_PER_TIER)
+        idx = np.flatnonzero(learning)
+        self.module_hours[idx] += CONTENT_SHARE * hours[idx]
+        module = self._module_of(idx)
+        done = self.module_hours[idx] >= self.mod_hours[module]
+        idx, module = idx[done], module[done]
+        if len(idx):
+            # Completed at the end of the learner's last session of the week.
+            last_session = np.full(n, -1, np.int64)
+            np.maximum.at(last_session, li, s_start + s_len)
+            at = last_session[idx]
+            ok = at > 0
+            idx, module, at = idx[ok], module[ok], at[ok]
+            self.module_hours[idx] -= self.mod_hours[module]
+            ev.xapi.append(
+                _xapi(at, idx, "completed", "module", self.mod_ids[module], completion=True)
+            )
+            self._assessments(rng, ev, idx, module, at + 5 * 60_000, c_start)
+            self.module_pos[idx] += 1
+            # Optional modules are skipped by some learners.
+            for _ in range(MODULES_PER_TIER):
+                open_ = idx[self.module_pos[idx] < MODULES_PER_TIER]
+                nxt = self._module_of(open_)
+                skip = ~self.mod_required[nxt] & (rng.random(len(open_)) < 0.4)
+                if not skip.any():
+                    break
+                self.module_pos[open_[skip]] += 1
+            self._maybe_advance_tier(idx, at, rng, ev)
+
+    def _assessments(self, rng, ev, learner, module, at, c_start):
+        """Every assessment of the completed modules, retaken after a failure while allowed."""
+        a_of = np.flatnonzero(np.isin(self.a_module, np.unique(module)))
+        pair_l, pair_a = [], []
+        for a in a_of:  # at most three assessments a module: a short loop over kinds
+            sel = np.flatnonzero(self.a_module[a] == module)
+            pair_l.append(sel)
+            pair_a.append(np.full(len(sel), a))
+        row = np.concatenate(pair_l)
+        assess = np.concatenate(pair_a)
+        learner, start = learner[row], at[row] + rng.integers(0, 3, len(row)) * 20 * 60_000
+        failed_so_far = np.ones(len(row), bool)
+        attempt_no = 0
+        while failed_so_far.any():
+            attempt_no += 1
+            take = failed_so_far & (attempt_no <= self.a_max[assess])
+            if attempt_no > 1:
+                take &= rng.random(len(row)) < 0.85
+            ti = np.flatnonzero(take)
+            if not len(ti):
+                break
+            t_learner, t_assess = learner[ti], assess[ti]
+            practice = 0.04 * (attempt_no - 1)
+            q_count = self.a_q_count[t_assess]
+            qi = np.repeat(np.arange(len(ti)), q_count)
+            q = self.a_q_start[t_assess][qi] + (
+                np.arange(len(qi)) - np.repeat(np.cumsum(q_count) - q_count, q_count)
+            )
+            c = c_start[t_learner[qi], self.q_domain[q]] + practice
+            p = self.q_guess[q] + (1 - self.q_guess[q]) / (
+                1 + np.exp(-self.q_a[q] * (c - self.q_b[q]))
+            )
+            correct = rng.random(len(q)) < p
+            earned = np.where(correct, self.q_points[q], 0.0)
+            score = np.bincount(qi, earned, len(ti))
+            total = np.bincount(qi, self.q_points[q], len(ti))
+            pct = np.round(100 * score / total, 2)
+            passed = pct >= 100 * self.a_pass[t_assess] - 1e-9
+            minutes = np.maximum(1, q_count * rng.uniform(0.8, 2.5, len(ti))).astype(np.int64)
+            started_at = start[ti]
+            submitted = started_at + minutes * 60_000
+            abandoned = rng.random(len(ti)) < 0.015
+            graded = submitted + rng.integers(1, 60, len(ti)) * 1000
+            ids = self._new_ids(rng, len(ti))
+            ev.attempts.append(
+                {
+                    "ts": np.where(abandoned, started_at, graded),
+                    "attempt_id": ids,
+                    "learner": t_learner.astype(np.int32),
+                    "assessment": t_assess.astype(np.int32),
+                    "attempt_number": np.full(len(ti), attempt_no, np.int32),
+                    "abandoned": abandoned,
+                    "started_at": started_at,
+                    "submitted_at": submitted,
+                    "graded_at": graded,
+                    "score": score,
+                    "percentage": pct,
+                    "minutes": minutes,
+                }
+            )
+            ev.answers.append(
+                {
+                    "attempt_id": ids[qi],
+                    "question": q.astype(np.int32),
+                    "correct": correct,
+                    "earned": earned,
+                    "abandoned": abandoned[qi],
+                }
+            )
+            ev.xapi.append(
+                _xapi(started_at, t_learner, "attempted", "assessment", self.a_ids[t_assess])
+            )
+            fin = ~abandoned
+            ev.xapi.append(
+                _xapi(
+                    graded[fin],
+                    t_learner[fin],
+                    np.where(passed[fin], "passed", "failed"),
+                    "assessment",
+                    self.a_ids[t_assess][fin],
+                    score=pct[fin] / 100,
+                    success=passed[fin],
+                    completion=True,
+                    duration_s=minutes[fin] * 60,
+                )
+            )
+            self.busy[t_learner] = np.maximum(self.busy[t_learner], graded)
+            nxt = np.zeros(len(row), bool)
+            nxt[ti] = ~passed | abandoned
+            start = start.copy()
+            start[ti] = graded + rng.integers(1, 4, len(ti)) * DAY
+            failed_so_far = nxt
+
+    # ------------------------------------------------------------------ missions
+    def _missions(self, rng, ev, days, session_start, c_start, willing):
+        """Start at most one attempt per eligible learner, on their first study day after their
+        previous attempt was decided, and play the whole attempt out."""
+        eligible = (
+            willing
+            & (self.mission_hours > 0)
+            & ~self.dropped
+            & ~self.finished
+            & (self.mission_pos < MISSIONS_PER_TIER)
+            & (self.tier < len(TIERS))
+        )
+        candidate = days & (session_start > self.mission_busy[:, None]) & eligible[:, None]
+        has = candidate.any(axis=1)
+        idx = np.flatnonzero(has)
+        if not len(idx):
+            return
+        day = candidate[idx].argmax(axis=1)
+        t0 = session_start[idx, day] + rng.integers(1, 30, len(idx)) * 60_000
+        mission = self._mission_of(idx)
+        a = len(idx)
+        subtasks = self.m_subtasks[mission]
+        capstone = self.m_capstone[mission]
+        # Competency on the mission's domain mix against what its true difficulty demands.
+        c = (c_start[idx] * self.m_weights[mission]).sum(axis=1)
+        need = 0.10 + 0.14 * self.m_true[mission]
+        gap = c - need
+        shortfall = np.maximum(0, -gap)
+        attempt_no = self.attempt_no[idx]
+
+        limit_ms = (self.m_hours[mission] * HOUR).astype(np.int64)
+        deadline = t0 + limit_ms
+        frac = np.exp(rng.normal(np.log(0.45) + 1.6 * shortfall, 0.45, a))
+        missed = frac > 1.0
+        elapsed = (np.minimum(frac, 1.0) * limit_ms).astype(np.int64)
+        # Stages: cumulative shares of the elapsed time; stage k ends at stage_end[:, k-1].
+        shares = rng.gamma(2.0, 1.0, (a, MAX_SUBTASKS)) * (
+            np.arange(MAX_SUBTASKS) < subtasks[:, None]
+        )
+        shares /= shares.sum(axis=1, keepdims=True)
+        stage_end = t0[:, None] + (np.cumsum(shares, axis=1) * elapsed[:, None]).astype(np.int64)
+        work_minutes = np.maximum(1, (subtasks * rng.uniform(40, 120, a) * (1 + 2 * shortfall)))
+        self.mission_hours[idx] -= work_minutes / 60
+        stage_minutes = np.round(shares * work_minutes[:, None]).astype(np.int64)
+        reached = np.where(
+            missed,
+            np.minimum(subtasks, 1 + (subtasks * rng.uniform(0.2, 1.0, a)).astype(np.int64)),
+            subtasks,
+        )
+        drop_off = np.where(missed, reached, -1)
+
+        # Mentor scores: first review, then an optional revision cycle that lifts the score.
+        score1 = np.clip(
+            100 * (0.72 + 1.0 * gap + 0.03 * (attempt_no - 1) + rng.normal(0, 0.08, a)), 5, 100
+        ).round(1)
+        revise = ~missed & (score1 >= 55) & (score1 < PASS_MARK + 2) & (rng.random(a) < 0.65)
+        score2 = np.where(revise, np.minimum(100, score1 + rng.uniform(4, 14, a)), score1).round(1)
+        passed = ~missed & (score2 >= PASS_MARK)
+
+        submitted1 = t0 + elapsed
+        ai1 = submitted1 + rng.integers(2, 30, a) * 60_000
+        review_wait = self.pop.mentor_speed[self.pop.mentor[idx]] * rng.lognormal(0, 0.4, a) * HOUR
+        pickup1 = ai1 + (rng.uniform(0.5, 12, a) * HOUR).astype(np.int64)
+        reviewed1 = pickup1 + review_wait.astype(np.int64)
+        resumed = reviewed1 + (rng.uniform(2, 36, a) * HOUR).astype(np.int64)
+        submitted2 = resumed + (rng.uniform(3, 48, a) * HOUR).astype(np.int64)
+        ai2 = submitted2 + rng.integers(2, 30, a) * 60_000
+        pickup2 = ai2 + (rng.uniform(0.5, 12, a) * HOUR).astype(np.int64)
+        reviewed2 = pickup2 + (review_wait * rng.uniform(0.3, 0.8, a)).astype(np.int64)
+        final_at = np.where(missed, deadline, np.where(revise, reviewed2, reviewed1))
+        reflect_p = self.pop.reflection_rate[idx] * np.where(passed, 1.0, 0.3)
+        reflects = ~missed & (rng.random(a) < reflect_p)
+        reflected_at = final_at + (rng.uniform(1, 72, a) * HOUR).astype(np.int64)
+        phase_share = np.cumsum(rng.gamma(2.0, 1.0, (a, 5)), axis=1)
+        phase_at = t0[:, None] + (phase_share / phase_share[:, -1:] * elapsed[:, None]).astype(
+            np.int64
+        )
+        phases_done = np.where(missed, np.minimum(5, (reached * 5) // np.maximum(subtasks, 1)), 5)
+        phases_done = np.where(capstone, phases_done, 0)
+
+        # Attempt-level facts for the renderer, and the per-version rows.
+        sub_noise = rng.normal(0, 7, (a, MAX_SUBTASKS))
+        rub_noise = rng.normal(0, 0.07, (a, len(RUBRIC_CATEGORIES)))
+        n_hints = np.minimum(
+            rng.poisson(self.pop.hint_rate[idx] * subtasks * 0.25 * (1 + 4 * shortfall)), MAX_HINTS
+        )
+        hint_stage = (
+            rng.integers(0, MAX_SUBTASKS, (a, MAX_HINTS)) % np.maximum(reached, 1)[:, None] + 1
+        )
+        n_tools = 1 + rng.binomial(MAX_TOOLS - 1, 0.2, a)
+        tool_rank = np.argsort(rng.random((a, 6)), axis=1)[:, :MAX_TOOLS]
+        batch = {
+            "progress_id": self.progress_id[idx],
+            "learner": idx.astype(np.int32),
+            "mission": mission.astype(np.int32),
+            "attempt_number": attempt_no,
+            "capstone": capstone,
+            "subtasks": subtasks,
+            "reached": reached,
+            "drop_off": drop_off,
+            "missed": missed,
+            "revise": revise,
+            "passed": passed,
+            "score1": score1,
+            "score2": score2,
+            "sub1": np.clip(score1[:, None] + sub_noise, 0, 100).round(0),
+            "sub2": np.clip(score2[:, None] + sub_noise, 0, 100).round(0),
+            "rub1": np.clip(score1[:, None] / 100 + rub_noise, 0, 1).round(2),
+            "rub2": np.clip(score2[:, None] / 100 + rub_noise, 0, 1).round(2),
+            "stage_minutes": stage_minutes,
+            "n_hints": n_hints,
+            "hint_stage": hint_stage,
+            "n_tools": n_tools,
+            "tools": self.tools[self.pop.track[idx][:, None], tool_rank],
+            "track": self.pop.track[idx],
+            "phase_at": phase_at,
+            "phases_done": phases_done,
+            "t0": t0,
+            "deadline": deadline,
+            "submitted1": submitted1,
+            "submitted2": submitted2,
+            "reviewed1": reviewed1,
+            "reviewed2": reviewed2,
+        }
+        versions = [
+            ("in_progress", t0, np.ones(a, bool)),
+            ("submitted", submitted1, ~missed),
+            ("ai_reviewed", ai1, ~missed),
+            ("mentor_review", pickup1, ~missed),
+            ("revision_requested", reviewed1, revise),
+            ("in_progress_resumed", resumed, revise),
+            ("submitted_again", submitted2, revise),
+            ("ai_reviewed_again", ai2, revise),
+            ("mentor_review_again", pickup2, revise),
+            ("decided", final_at, np.ones(a, bool)),
+            ("reflected", reflected_at, reflects),
+        ] + [
+            (f"phase_{k + 1}", phase_at[:, k], capstone & (phases_done > k))
+            for k in range(len(CAPSTONE_PHASES))
+        ]
+        rows_attempt, rows_ts, rows_kind = [], [], []
+        for kind, ts, mask in versions:
+            sel = np.flatnonzero(mask)
+            rows_attempt.append(sel)
+            rows_ts.append(ts[sel])
+            rows_kind.append(np.full(len(sel), kind, dtype=object))
+        ev.missions.append(
+            (
+                {
+                    "ts": np.concatenate(rows_ts).astype(np.int64),
+                    "attempt": np.concatenate(rows_attempt).astype(np.int64),
+                    "version": np.concatenate(rows_kind),
+                },
+                batch,
+            )
+        )
+
+        # Telemetry of the attempt.
+        learner = idx
+        ev.xapi.append(
+            _xapi(
+                t0,
+                learner,
+                "launched",
+                "mission",
+                self.m_ids[mission],
+                progress=self.progress_id[idx],
+                attempt=attempt_no,
+            )
+        )
+        # Subtask progress is tracked in telemetry for long (6+ subtask) missions only.
+        tracked = np.where(subtasks >= 6, np.where(missed, reached - 1, subtasks), 0)
+        si, sk = np.nonzero(np.arange(MAX_SUBTASKS)[None, :] < tracked[:, None])
+        ev.xapi.append(
+            _xapi(
+                stage_end[si, sk],
+                learner[si],
+                "progressed",
+                "subtask",
+                self.m_ids[mission[si]] + np.char.mod("/subtask-%d", sk + 1).astype(object),
+                completion=True,
+                progress=self.progress_id[idx][si],
+                attempt=attempt_no[si],
+            )
+        )
+        hi, hk = np.nonzero(np.arange(MAX_HINTS)[None, :] < n_hints[:, None])
+        hint_ts = t0[hi] + (rng.random(len(hi)) * elapsed[hi]).astype(np.int64)
+        ev.xapi.append(
+            _xapi(
+                hint_ts,
+                learner[hi],
+                "hint-requested",
+                "subtask",
+                self.m_ids[mission[hi]]
+                + np.char.mod("/subtask-%d", hint_stage[hi, hk]).astype(object),
+                progress=self.progress_id[idx][hi],
+                attempt=attempt_no[hi],
+            )
+        )
+        ti, tk = np.nonzero(np.arange(MAX_TOOLS)[None, :] < n_tools[:, None])
+        tools = self.tools[self.pop.track[idx][ti], tool_rank[ti, tk]]
+        tool_ts = t0[ti] + (rng.random(len(ti)) * elapsed[ti]).astype(np.int64)
+        ev.xapi.append(
+            _xapi(
+                tool_ts,
+                learner[ti],
+                "tool-used",
+                "lab",
+                tools,
+                progress=self.progress_id[idx][ti],
+                attempt=attempt_no[ti],
+            )
+        )
+        sub = np.flatnonzero(~missed)
+        ev.xapi.append(
+            _xapi(
+                submitted1[sub],
+                learner[sub],
+                "completed",
+                "mission",
+                self.m_ids[mission[sub]],
+                completion=True,
+                duration_s=elapsed[sub] // 1000,
+                progress=self.progress_id[idx][sub],
+                attempt=attempt_no[sub],
+            )
+        )
+        ev.xapi.append(
+            _xapi(
+                final_at[sub],
+                learner[sub],
+                np.where(passed[sub], "passed", "failed"),
+                "mission",
+                self.m_ids[mission[sub]],
+                score=score2[sub] / 100,
+                success=passed[sub],
+                completion=True,
+                progress=self.progress_id[idx][sub],
+                attempt=attempt_no[sub],
+            )
+        )
+        for k in range(len(CAPSTONE_PHASES)):
+            pk = np.flatnonzero(capstone & (phases_done > k))
+            ev.xapi.append(
+                _xapi(
+                    phase_at[pk, k],
+                    learner[pk],
+                    "progressed",
+                    "phase",
+                    self.m_ids[mission[pk]] + f"/phase-{CAPSTONE_PHASES[k]}",
+                    completion=True,
+                    progress=self.progress_id[idx][pk],
+                    attempt=attempt_no[pk],
+                )
+            )
+
+        # Move learners on.
+        end = np.where(reflects, reflected_at, final_at)
+        self.mission_busy[idx] = final_at
+        self.busy[idx] = np.maximum(self.busy[idx], end)
+        self.fail_streak[idx] = np.where(passed, 0, self.fail_streak[idx] + 1)
+        give_up = ~passed & ~self.m_required[mission] & (rng.random(a) < 0.5)
+        advance = passed | give_up
+        retry = idx[~advance]
+        self.attempt_no[retry] += 1
+        self.progress_id[retry] = self._new_ids(rng, len(retry))
+        moved = idx[advance]
+        self.mission_pos[moved] += 1
+        self._assign(moved, final_at[advance] + 1000, rng, ev)
+        self._maybe_advance_tier(moved, final_at[advance] + 2000, rng, ev)
+
+    def _maybe_advance_tier(self, idx, at_ms, rng, ev) -> None:
+        """A learner whose tier has no mission or module left moves up (or finishes)."""
+        done = (self.mission_pos[idx] >= MISSIONS_PER_TIER) & (
+            self.module_pos[idx] >= MODULES_PER_TIER
+        )
+        idx, at_ms = idx[done], at_ms[done]
+        if not len(idx):
+            return
+        self.tier[idx] += 1
+        last = self.tier[idx] >= len(TIERS)
+        self.finished[idx[last]] = True
+        nxt, at_ms = idx[~last], at_ms[~last]
+        self.mission_pos[nxt] = 0
+        self.module_pos[nxt] = 0
+        self._assign(nxt, at_ms, rng, ev)
