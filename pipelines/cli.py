@@ -140,6 +140,9 @@ def generate(
     except KeyboardInterrupt:
         console.print("stopped; every landed day is complete")
         return
+    except (OSError, ValueError) as exc:  # a full disk, a bad path: one clear line, no traceback
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
     seconds = time.perf_counter() - started
 
     table = Table(title=f"Sample program in {out}", show_lines=False)

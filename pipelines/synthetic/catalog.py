@@ -48,12 +48,13 @@ MODULES_PER_TIER = 3
 VIDEOS_PER_MODULE = 4
 MAX_SUBTASKS = 8
 
-# Labelled difficulty of the six missions of each tier, in the order learners meet them.
+# Labelled difficulty of the six missions of each tier, in the order learners meet them: mixed,
+# so that labelled difficulty is not confounded with how far into a tier a learner is.
 TIER_DIFFICULTIES = {
-    "beginner": (1, 1, 2, 2, 3, 2),
-    "intermediate": (2, 2, 3, 3, 4, 3),
-    "advanced": (3, 3, 4, 4, 5, 4),
-    "mastery": (4, 4, 5, 5, 4, 5),
+    "beginner": (2, 1, 3, 1, 2, 1),
+    "intermediate": (3, 2, 4, 2, 3, 2),
+    "advanced": (4, 3, 5, 3, 4, 3),
+    "mastery": (5, 4, 5, 4, 4, 5),
 }
 # The last two missions of a tier are optional, except in mastery where the last is the capstone.
 TIER_SUBTASKS = {"beginner": (1, 3), "intermediate": (2, 5), "advanced": (4, 8), "mastery": (5, 8)}
@@ -127,8 +128,8 @@ def build_catalog(seed: int) -> Catalog:
                 capstone = tier == "mastery" and k == MISSIONS_PER_TIER - 1
                 mission_id = f"{prefix}-{k + 1:02d}"
                 shares = _domain_shares(rng, spec["emphasis"])
-                # About one mission in eight is mislabelled by more than a level.
-                shift = rng.choice((-1.6, 1.6)) if rng.random() < 0.12 else 0.0
+                # About one mission in twelve is mislabelled by more than a level.
+                shift = rng.choice((-1.6, 1.6)) if rng.random() < 0.08 else 0.0
                 true_difficulty = float(np.clip(label + rng.normal(0, 0.2) + shift, 0.5, 5.5))
                 mission_index[t, r, k] = len(missions)
                 missions.append(

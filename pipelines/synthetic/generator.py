@@ -169,6 +169,7 @@ def generate(
     learner_ids = pop.learners["learner_id"]
     registrations = pop.registration
     mission_ids = catalog.missions["mission_id"]
+    capstones = catalog.missions["mission_type"] == "capstone"
     truth_weeks: list[pl.DataFrame] = []
     n_weeks = math.ceil(((opts.last_day - opts.start_date).days + 1) / 7)
     week = 0
@@ -179,7 +180,9 @@ def generate(
             writer.add("xapi", render_xapi(events.xapi, learner_ids, registrations, render_rng))
             writer.add(
                 "mission_progress",
-                render_progress(events.assigned, events.missions, learner_ids, mission_ids),
+                render_progress(
+                    events.assigned, events.missions, learner_ids, mission_ids, capstones
+                ),
             )
             writer.add(
                 "assessment_attempts",
@@ -219,7 +222,9 @@ def _truth_frame(
         {
             "learner_id": learner_ids.gather(truth["learner"]),
             "week": np.full(len(truth["learner"]), week, np.int32),
-            "week_start": [start + dt.timedelta(weeks=week)] * len(truth["learner"]),
+            "week_start": pl.Series(
+                [start + dt.timedelta(weeks=week)] * len(truth["learner"]), dtype=pl.Date
+            ),
             "study_hours": truth["hours"],
             "stimulus": truth["stimulus"],
             "active": truth["active"],

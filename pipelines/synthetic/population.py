@@ -161,7 +161,8 @@ def build_population(seed: int, n_learners: int, n_orgs: int, program_start: dt.
         n_cohorts = max(1, round(len(members) / LEARNERS_PER_COHORT))
         for c, part in enumerate(np.array_split(members, n_cohorts)):
             track = int(rng.integers(len(track_names))) if c else o % len(track_names)
-            start_week = int(rng.integers(0, 7))
+            # Cohorts start over the first weeks; the first one on the program's first day.
+            start_week = int(rng.integers(0, 7)) if (o, c) != (0, 0) else 0
             start = program_start + dt.timedelta(weeks=start_week)
             target = start + dt.timedelta(weeks=int(rng.integers(30, 41)))
             cohort_of[part] = len(cohort_rows)
@@ -220,10 +221,10 @@ def build_population(seed: int, n_learners: int, n_orgs: int, program_start: dt.
     aptitude = rng.lognormal(0.0, 0.12, (n, N_DOMAINS))
     aptitude /= aptitude.mean(axis=1, keepdims=True)
     latent = {
-        "v_max": rng.lognormal(np.log(0.19), 0.3, n),
+        "v_max": rng.lognormal(np.log(0.19), 0.15, n),
         "decay": np.clip(rng.lognormal(np.log(0.03), 0.25, n), 0.005, 0.12),
         "quality": rng.beta(8.0, 2.0, n),
-        "effort_hours": rng.lognormal(np.log(6.5), 0.45, n),
+        "effort_hours": rng.lognormal(np.log(6.5), 0.35, n),
         "effort_volatility": rng.uniform(0.2, 0.6, n),
         "stall_rate": rng.beta(1.0, 14.0, n),
         "dropout_hazard": rng.lognormal(np.log(0.004), 0.8, n),

@@ -353,6 +353,7 @@ def render_progress(
     missions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
     learner_ids: pl.Series,
     mission_ids: pl.Series,
+    capstones: pl.Series,
 ) -> pl.DataFrame | None:
     frames = [_mission_versions(v, b) for v, b in missions if len(v["ts"])]
     not_started = _frame(assigned)
@@ -368,6 +369,9 @@ def render_progress(
                 tools_used=pl.lit("[]"),
                 hints_used=pl.lit("[]"),
                 reflection_submitted=pl.lit(False),
+                capstone_phases=pl.when(capstones.gather(not_started["mission"])).then(
+                    pl.lit("{}")
+                ),
             )
         )
     if not frames:

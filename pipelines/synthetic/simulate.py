@@ -175,6 +175,8 @@ class ProgramSimulation:
         idx, at_ms = idx[open_mask], at_ms[open_mask]
         ids = self._new_ids(rng, len(idx))
         self.progress_id[idx] = ids
+        # Nobody starts a mission before it is assigned.
+        self.mission_busy[idx] = np.maximum(self.mission_busy[idx], at_ms)
         self.attempt_no[idx] = 1
         mission = self._mission_of(idx)
         ev.assigned.append(
@@ -469,7 +471,7 @@ class ProgramSimulation:
         capstone = self.m_capstone[mission]
         # Competency on the mission's domain mix against what its true difficulty demands.
         c = (c_start[idx] * self.m_weights[mission]).sum(axis=1)
-        need = 0.10 + 0.14 * self.m_true[mission]
+        need = 0.06 + 0.15 * self.m_true[mission]
         gap = c - need
         shortfall = np.maximum(0, -gap)
         attempt_no = self.attempt_no[idx]
@@ -518,9 +520,10 @@ class ProgramSimulation:
         reflects = ~missed & (rng.random(a) < reflect_p)
         reflected_at = final_at + (rng.uniform(1, 72, a) * HOUR).astype(np.int64)
         phase_share = np.cumsum(rng.gamma(2.0, 1.0, (a, 5)), axis=1)
-        phase_at = t0[:, None] + (phase_share / phase_share[:, -1:] * elapsed[:, None]).astype(
-            np.int64
-        )
+        # Phases end in order, the last one shortly before the submission.
+        phase_at = t0[:, None] + (
+            phase_share / phase_share[:, -1:] * 0.98 * elapsed[:, None]
+        ).astype(np.int64)
         phases_done = np.where(missed, np.minimum(5, (reached * 5) // np.maximum(subtasks, 1)), 5)
         phases_done = np.where(capstone, phases_done, 0)
 
