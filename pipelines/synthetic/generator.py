@@ -195,14 +195,15 @@ def generate(
                 ),
             )
             truth_weeks.append(_truth_frame(week, opts.start_date, truth, learner_ids))
-            for d in range(7):
-                day = opts.start_date + dt.timedelta(weeks=week, days=d)
-                if day > opts.last_day:
-                    if not follow:
-                        break
-                    if pace:
+            week_end = opts.start_date + dt.timedelta(weeks=week, days=6)
+            if not follow:
+                writer.flush_through(min(week_end, opts.last_day))
+            else:  # land day by day, pacing the days past the requested horizon
+                for d in range(7):
+                    day = opts.start_date + dt.timedelta(weeks=week, days=d)
+                    if day > opts.last_day and pace:
                         pace(day)
-                writer.flush_day(day)
+                    writer.flush_through(day)
             week += 1
             if on_week:
                 on_week(week, n_weeks)

@@ -56,3 +56,23 @@ def nullable_object(*members: pl.Expr) -> pl.Expr:
     """Like :func:`obj` but null (so left out, or written null by the caller) when empty."""
     inner = pl.concat_str(list(members), separator=",", ignore_nulls=True)
     return pl.when(inner.str.len_bytes() > 0).then(pl.concat_str([pl.lit("{"), inner, pl.lit("}")]))
+
+
+def render_object(
+    df: pl.DataFrame, members: dict[str, pl.Expr], optional: frozenset[str] = frozenset()
+) -> pl.Series:
+    """One JSON object per row of ``df``, members in the given order.
+
+    Each member's value (JSON text) is computed as a column first, then joined in one flat
+    concatenation: polars does this several times faster than one deeply nested expression.
+    A null value of an ``optional`` member leaves the member out; any other null must not occur.
+    """
+    names = list(members)
+    if names and names[0] in optional:
+        raise ValueError("the first member cannot be optional")
+    staged = df.select(*(expr.alias(f"m{i}") for i, expr in enumerate(members.values())))
+    parts = []
+    for i, name in enumerate(names):
+        piece = pl.concat_str([pl.lit(f'{"{" if i == 0 else ","}"{name}":'), pl.col(f"m{i}")])
+        parts.append(piece.fill_null("") if name in optional else piece)
+    return staged.select(pl.concat_str([*parts, pl.lit("}")]).alias("line")).to_series()

@@ -385,29 +385,30 @@ def render_progress(
     def nullable(expr: pl.Expr) -> pl.Expr:
         return expr.fill_null(pl.lit("null"))
 
-    line = j.obj(
-        j.member("progress_id", j.string("progress_id")),
-        j.member("learner_id", j.string("learner_id")),
-        j.member("mission_id", j.string("mission_id")),
-        j.member("attempt_number", j.number("attempt_number")),
-        j.member("status", j.string("status")),
-        j.member("final_status", j.string("final_status")),
-        j.member("mentor_score", nullable(j.number("mentor_score", 1))),
-        j.member("subtask_scores", pl.col("subtask_scores")),
-        j.member("rubric_scores", pl.col("rubric_scores")),
-        j.member("time_per_stage", pl.col("time_per_stage")),
-        j.member("tools_used", pl.col("tools_used")),
-        j.member("hints_used", pl.col("hints_used")),
-        j.member("drop_off_stage", nullable(j.number("drop_off_stage"))),
-        j.member("reflection_submitted", j.boolean("reflection_submitted")),
-        j.member("capstone_phases", pl.col("capstone_phases")),
-        *(
-            j.member(c, nullable(j.timestamp(c)))
+    members = {
+        "progress_id": j.string("progress_id"),
+        "learner_id": j.string("learner_id"),
+        "mission_id": j.string("mission_id"),
+        "attempt_number": j.number("attempt_number"),
+        "status": j.string("status"),
+        "final_status": j.string("final_status"),
+        "mentor_score": nullable(j.number("mentor_score", 1)),
+        "subtask_scores": pl.col("subtask_scores"),
+        "rubric_scores": pl.col("rubric_scores"),
+        "time_per_stage": pl.col("time_per_stage"),
+        "tools_used": pl.col("tools_used"),
+        "hints_used": pl.col("hints_used"),
+        "drop_off_stage": nullable(j.number("drop_off_stage")),
+        "reflection_submitted": j.boolean("reflection_submitted"),
+        "capstone_phases": pl.col("capstone_phases"),
+        **{
+            c: nullable(j.timestamp(c))
             for c in ("started_at", "submitted_at", "mentor_reviewed_at", "deadline_at")
-        ),
-        j.member("updated_at", j.timestamp("ts")),
-    )
-    return df.select("ts", line.alias("line"))
+        },
+        "updated_at": j.timestamp("ts"),
+    }
+    line = j.render_object(df, members, optional=frozenset({"capstone_phases"}))
+    return pl.DataFrame({"ts": df["ts"], "line": line})
 
 
 def render_attempts(
@@ -444,22 +445,18 @@ def render_attempts(
     def when_done(expr: pl.Expr) -> pl.Expr:
         return pl.when(done).then(expr).otherwise(pl.lit("null"))
 
-    line = j.obj(
-        j.member("attempt_id", j.string("attempt_id")),
-        j.member("learner_id", j.string("learner_id")),
-        j.member("assessment_id", j.string("assessment_id")),
-        j.member("attempt_number", j.number("attempt_number")),
-        j.member(
-            "status", pl.when(done).then(pl.lit('"graded"')).otherwise(pl.lit('"in_progress"'))
-        ),
-        j.member("started_at", j.timestamp("started_at")),
-        j.member("submitted_at", when_done(j.timestamp("submitted_at"))),
-        j.member("graded_at", when_done(j.timestamp("graded_at"))),
-        j.member("score", when_done(j.number("score", 2))),
-        j.member("percentage", when_done(j.number("percentage", 2))),
-        j.member("time_spent_minutes", j.number("minutes")),
-        j.member(
-            "answers", pl.concat_str([pl.lit("["), pl.col("answers").fill_null(""), pl.lit("]")])
-        ),
-    )
-    return df.select("ts", line.alias("line"))
+    members = {
+        "attempt_id": j.string("attempt_id"),
+        "learner_id": j.string("learner_id"),
+        "assessment_id": j.string("assessment_id"),
+        "attempt_number": j.number("attempt_number"),
+        "status": pl.when(done).then(pl.lit('"graded"')).otherwise(pl.lit('"in_progress"')),
+        "started_at": j.timestamp("started_at"),
+        "submitted_at": when_done(j.timestamp("submitted_at")),
+        "graded_at": when_done(j.timestamp("graded_at")),
+        "score": when_done(j.number("score", 2)),
+        "percentage": when_done(j.number("percentage", 2)),
+        "time_spent_minutes": j.number("minutes"),
+        "answers": pl.concat_str([pl.lit("["), pl.col("answers").fill_null(""), pl.lit("]")]),
+    }
+    return pl.DataFrame({"ts": df["ts"], "line": j.render_object(df, members)})

@@ -17,6 +17,7 @@ import polars as pl
 
 DAY_MS = 86_400_000
 EVENT_SOURCES = ("mission_progress", "assessment_attempts", "xapi")
+EPOCH = dt.date(1970, 1, 1)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -67,10 +68,10 @@ class DayWriter:
         suffix = ".jsonl.gz" if self.compress and source == "xapi" else ".jsonl"
         return self.out / source / f"{source}_{day.isoformat()}{suffix}"
 
-    def flush_day(self, day: dt.date) -> None:
-        """Write ``day``'s file of every source. Every event of earlier days must be written."""
-        start = int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp() * 1000)
-        end = start + DAY_MS
+    def flush_through(self, day: dt.date) -> None:
+        """Write the files of every day up to ``day``, which must be complete (no later event
+        can still land on them). Days without events get no file."""
+        end = int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp() * 1000) + DAY_MS
         for source in EVENT_SOURCES:
             parts = self.pending.get(source)
             if not parts:
@@ -80,24 +81,27 @@ class DayWriter:
             self.pending[source] = [buf.filter(pl.col("ts") >= end)]
             if not ready.height:
                 continue
-            path = self.path_for(source, day)
-            self.records[source] += ready.height
-            if path.exists():  # written by an earlier, shorter horizon: identical by design
-                self.files_kept[source] += 1
-                continue
-            buffer = io.BytesIO()
-            # One JSON document a line; "never" quoting writes each line exactly as built.
-            ready.sort("ts", "line").select("line").write_csv(
-                buffer, include_header=False, quote_style="never"
-            )
-            data = buffer.getvalue()
-            if path.name.endswith(".gz"):
-                # mtime=0 and no file name in the header keep the bytes reproducible.
-                buffer = io.BytesIO()
-                with gzip.GzipFile(
-                    filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=3
-                ) as gz:
-                    gz.write(data)
-                data = buffer.getvalue()
-            write_atomic(path, data)
-            self.files_written[source] += 1
+            ready = ready.with_columns(day=pl.col("ts") // DAY_MS).sort("ts", "line")
+            for (day_number,), part in ready.partition_by("day", as_dict=True).items():
+                self._write_day(source, EPOCH + dt.timedelta(days=day_number), part)
+
+    def _write_day(self, source: str, day: dt.date, part: pl.DataFrame) -> None:
+        path = self.path_for(source, day)
+        self.records[source] += part.height
+        if path.exists():  # written by an earlier, shorter horizon: identical by design
+            self.files_kept[source] += 1
+            return
+        buffer = io.BytesIO()
+        # One JSON document a line; "never" quoting writes each line exactly as built.
+        part.select("line").write_csv(buffer, include_header=False, quote_style="never")
+        data = buffer.getvalue()
+        if path.name.endswith(".gz"):
+            # mtime=0 and no file name in the header keep the bytes reproducible.
+            packed = io.BytesIO()
+            with gzip.GzipFile(
+                filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=3
+            ) as gz:
+                gz.write(data)
+            data = packed.getvalue()
+        write_atomic(path, data)
+        self.files_written[source] += 1
