@@ -173,42 +173,40 @@ def generate(
     truth_weeks: list[pl.DataFrame] = []
     n_weeks = math.ceil(((opts.last_day - opts.start_date).days + 1) / 7)
     week = 0
-    try:
-        while follow or week < n_weeks:
-            events, truth = sim.run_week(week)
-            render_rng = np.random.default_rng([opts.seed, 0x1D, week])
-            writer.add("xapi", render_xapi(events.xapi, learner_ids, registrations, render_rng))
-            writer.add(
-                "mission_progress",
-                render_progress(
-                    events.assigned, events.missions, learner_ids, mission_ids, capstones
-                ),
-            )
-            writer.add(
-                "assessment_attempts",
-                render_attempts(
-                    events.attempts,
-                    events.answers,
-                    learner_ids,
-                    catalog.assessments["assessment_id"],
-                    catalog.questions["question_id"],
-                ),
-            )
-            truth_weeks.append(_truth_frame(week, opts.start_date, truth, learner_ids))
-            week_end = opts.start_date + dt.timedelta(weeks=week, days=6)
-            if not follow:
-                writer.flush_through(min(week_end, opts.last_day))
-            else:  # land day by day, pacing the days past the requested horizon
-                for d in range(7):
-                    day = opts.start_date + dt.timedelta(weeks=week, days=d)
-                    if day > opts.last_day and pace:
-                        pace(day)
-                    writer.flush_through(day)
-            week += 1
-            if on_week:
-                on_week(week, n_weeks)
-    finally:
-        summary = _write_truth(opts, catalog, pop, sim, truth_weeks)
+    while follow or week < n_weeks:
+        events, truth = sim.run_week(week)
+        render_rng = np.random.default_rng([opts.seed, 0x1D, week])
+        writer.add("xapi", render_xapi(events.xapi, learner_ids, registrations, render_rng))
+        writer.add(
+            "mission_progress",
+            render_progress(events.assigned, events.missions, learner_ids, mission_ids, capstones),
+        )
+        writer.add(
+            "assessment_attempts",
+            render_attempts(
+                events.attempts,
+                events.answers,
+                learner_ids,
+                catalog.assessments["assessment_id"],
+                catalog.questions["question_id"],
+            ),
+        )
+        truth_weeks.append(_truth_frame(week, opts.start_date, truth, learner_ids))
+        week_end = opts.start_date + dt.timedelta(weeks=week, days=6)
+        if not follow:
+            writer.flush_through(min(week_end, opts.last_day))
+        else:  # land day by day, pacing the days past the requested horizon
+            for d in range(7):
+                day = opts.start_date + dt.timedelta(weeks=week, days=d)
+                if day > opts.last_day and pace:
+                    pace(day)
+                writer.flush_through(day)
+        week += 1
+        if on_week:
+            on_week(week, n_weeks)
+        if follow:  # an interrupted follow keeps the truth of every landed week
+            _write_truth(opts, catalog, pop, sim, truth_weeks)
+    summary = _write_truth(opts, catalog, pop, sim, truth_weeks)
     summary.files_written = {s: writer.files_written.get(s, 0) for s in EVENT_SOURCES}
     summary.files_kept = {s: writer.files_kept.get(s, 0) for s in EVENT_SOURCES}
     summary.records = {s: writer.records.get(s, 0) for s in EVENT_SOURCES}

@@ -92,3 +92,37 @@ def test_truth_goes_beside_the_landing_folder_never_inside(tmp_path: Path):
     run(landing, START + dt.timedelta(days=3))
     assert (tmp_path / "home" / "truth" / "competency_weekly.parquet").exists()
     assert not any("truth" in p.parts or p.suffix == ".json" for p in landing.rglob("*"))
+
+
+class StopFollowing(Exception):
+    pass
+
+
+def test_follow_lands_one_more_day_at_a_time_and_keeps_the_truth(tmp_path: Path):
+    landing = tmp_path / "f" / "landing"
+    paced: list[dt.date] = []
+
+    def pace(day: dt.date) -> None:
+        if len(paced) == 3:
+            raise StopFollowing
+        paced.append(day)
+
+    with pytest.raises(StopFollowing):
+        generate(
+            GenerateOptions(
+                out=landing,
+                learners=150,
+                seed=5,
+                start_date=START,
+                until=START + dt.timedelta(days=8),
+            ),
+            pace=pace,
+            follow=True,
+        )
+    assert paced == [START + dt.timedelta(days=d) for d in (9, 10, 11)]
+    days = sorted(p.name for p in (landing / "xapi").iterdir())
+    assert days[-1] == f"xapi_{START + dt.timedelta(days=11)}.jsonl"
+    assert (tmp_path / "f" / "truth" / "competency_weekly.parquet").exists()
+    # What follow landed equals a plain run to the same day.
+    run(tmp_path / "plain" / "landing", START + dt.timedelta(days=11))
+    assert digest(landing) == digest(tmp_path / "plain" / "landing")
