@@ -52,12 +52,6 @@ def array(*items: pl.Expr) -> pl.Expr:
     return pl.concat_str([pl.lit("["), inner.fill_null(""), pl.lit("]")])
 
 
-def nullable_object(*members: pl.Expr) -> pl.Expr:
-    """Like :func:`obj` but null (so left out, or written null by the caller) when empty."""
-    inner = pl.concat_str(list(members), separator=",", ignore_nulls=True)
-    return pl.when(inner.str.len_bytes() > 0).then(pl.concat_str([pl.lit("{"), inner, pl.lit("}")]))
-
-
 def render_object(
     df: pl.DataFrame, members: dict[str, pl.Expr], optional: frozenset[str] = frozenset()
 ) -> pl.Series:

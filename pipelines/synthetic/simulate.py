@@ -31,7 +31,7 @@ from .catalog import (
     VIDEOS_PER_MODULE,
     Catalog,
 )
-from .population import Population
+from .population import Population, uuid_strings
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -157,8 +157,6 @@ class ProgramSimulation:
         return self.catalog.module_index[self.pop.track[idx], tier, pos]
 
     def _new_ids(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        from .population import uuid_strings
-
         return uuid_strings(rng, n).to_numpy().astype(object)
 
     def _assign(self, idx: np.ndarray, at_ms: np.ndarray, rng, ev: Events) -> None:
