@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine.model import BASELINE_COMPETENCY, N_DOMAINS
+from engine.model import BASELINE_COMPETENCY, DOMAINS, N_DOMAINS
 
 from .catalog import TRACKS
 
@@ -190,7 +190,7 @@ def build_population(seed: int, n_learners: int, n_orgs: int, program_start: dt.
     domains = np.asarray([ORG_NAMES[o][1] for o in range(n_orgs)])[org]
     emails = np.char.add(
         np.char.add(np.char.add(np.char.lower(first), "."), np.char.lower(last)),
-        np.char.add(np.char.add(np.char.mod("%d@", np.arange(1, n + 1)), ""), domains),
+        np.char.add(np.char.mod("%d@", np.arange(1, n + 1)), domains),
     )
     subscription = rng.choice(3, size=n, p=(0.45, 0.35, 0.20))
     enrol_offset_s = rng.integers(0, 14 * 86400, size=n)
@@ -255,14 +255,8 @@ def build_population(seed: int, n_learners: int, n_orgs: int, program_start: dt.
         {
             "learner_id": ids,
             "entry_tier": entry_tier,
-            **{
-                f"initial_{d}": initial[:, i]
-                for i, d in enumerate(("knowledge", "skills", "application", "ethics"))
-            },
-            **{
-                f"aptitude_{d}": aptitude[:, i]
-                for i, d in enumerate(("knowledge", "skills", "application", "ethics"))
-            },
+            **{f"initial_{d}": initial[:, i] for i, d in enumerate(DOMAINS)},
+            **{f"aptitude_{d}": aptitude[:, i] for i, d in enumerate(DOMAINS)},
             **latent,
             "utc_offset_hours": utc_offset,
         }

@@ -51,11 +51,10 @@ def verb_iri(verb: str) -> str:
     return f"http://adlnet.gov/expapi/verbs/{verb}"
 
 
-def _verb_json() -> dict[str, str]:
-    return {
-        v: f'{{"id":"{verb_iri(v)}","display":{{"en-US":"{v.replace("-", " ")}"}}}}'
-        for v in (*ADL_VERBS, *PROJECT_VERBS)
-    }
+VERB_JSON = {
+    v: f'{{"id":"{verb_iri(v)}","display":{{"en-US":"{v.replace("-", " ")}"}}}}'
+    for v in (*ADL_VERBS, *PROJECT_VERBS)
+}
 
 
 def _frame(parts: list[dict[str, np.ndarray]]) -> pl.DataFrame | None:
@@ -109,7 +108,7 @@ def render_xapi(
                 pl.lit('"}}'),
             ]
         ),
-        verb_json=pl.col("verb").replace_strict(_verb_json()),
+        verb_json=pl.col("verb").replace_strict(VERB_JSON),
         object_json=pl.concat_str(
             [
                 pl.lit(f'{{"objectType":"Activity","id":"{BASE_IRI}/activities/'),

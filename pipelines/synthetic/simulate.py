@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.model import CompetencyModel, step
+from engine.model import DOMAINS, CompetencyModel, step
 
 from .catalog import (
     CAPSTONE_PHASES,
@@ -108,11 +108,8 @@ class ProgramSimulation:
         self.m_capstone = (m["mission_type"] == "capstone").to_numpy()
         self.m_subtasks = m["subtask_count"].to_numpy()
         self.m_hours = m["time_constraint_hours"].to_numpy().astype(float)
-        self.m_weights = m.select(
-            [f"weight_{d}" for d in ("knowledge", "skills", "application", "ethics")]
-        ).to_numpy()
+        self.m_weights = m.select([f"weight_{d}" for d in DOMAINS]).to_numpy()
         self.m_true = catalog.mission_truth["true_difficulty"].to_numpy()
-        self.m_track = m["track"].to_numpy()
         md = catalog.modules
         self.mod_ids = md["module_id"].to_numpy().astype(object)
         self.mod_required = md["required"].to_numpy()
@@ -133,7 +130,7 @@ class ProgramSimulation:
             .to_numpy()
         )
         self.q_ids = q["question_id"].to_numpy().astype(object)
-        domain_index = {"knowledge": 0, "skills": 1, "application": 2, "ethics": 3}
+        domain_index = {d: i for i, d in enumerate(DOMAINS)}
         self.q_domain = q["competency_domain"].replace_strict(domain_index).to_numpy()
         self.q_points = q["points"].to_numpy().astype(float)
         self.q_b = q["true_difficulty"].to_numpy()
