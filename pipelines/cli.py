@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .paths import resolve_paths
@@ -164,6 +172,91 @@ def generate(
     table.add_row("xAPI statements per second", f"{summary.records['xapi'] / seconds:,.0f}")
     console.print(table)
     console.print(f"ground truth: {opts.truth_dir}")
+
+
+class _ProgressHandler(logging.Handler):
+    """Draws a bar per source from the loader's `cohortlens_progress` log records."""
+
+    def __init__(self, progress: Progress):
+        super().__init__(logging.INFO)
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        update = getattr(record, "cohortlens_progress", None)
+        if update is None:
+            return
+        source, done, total = update
+        if source not in self.tasks:
+            self.tasks[source] = self.progress.add_task(source, total=total)
+        self.progress.update(self.tasks[source], completed=done, total=total)
+
+
+@app.command()
+def run(
+    landing: Annotated[
+        Path | None,
+        typer.Option(help="Landing folder to load. Default: $COHORTLENS_HOME/landing."),
+    ] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(help="DuckDB warehouse file. Default: $COHORTLENS_HOME/warehouse.duckdb."),
+    ] = None,
+) -> None:
+    """Materialize every asset once, in-process, through Dagster, and summarise the load."""
+    import warnings
+
+    from .runner import run_all
+
+    warnings.filterwarnings("ignore")  # Dagster's preview notices are for developers
+    paths = resolve_paths(landing=landing, warehouse=warehouse)
+    if not paths.landing.is_dir():
+        err.print(f"[red]error:[/red] landing folder {paths.landing} does not exist")
+        raise typer.Exit(2)
+    loader_log = logging.getLogger("pipelines.ingest.loader")
+    loader_log.setLevel(logging.INFO)
+    with Progress(
+        TextColumn("loading {task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        handler = _ProgressHandler(progress)
+        loader_log.addHandler(handler)
+        try:
+            report = run_all(landing=paths.landing, warehouse=paths.warehouse)
+        except Exception as exc:  # anything outside a step: one clear line, no traceback
+            err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+            raise typer.Exit(1) from None
+        finally:
+            loader_log.removeHandler(handler)
+
+    table = Table(title=f"Loaded into {paths.warehouse} in {report.seconds:.1f} s")
+    table.add_column("source", no_wrap=True)
+    for column in ("files", "failed", "read", "loaded", "quarantined", "duplicates"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for s in report.sources:
+        table.add_row(
+            s.source, f"{s.files:,}", f"{s.failed_files:,}", f"{s.rows_read:,}",
+            f"{s.rows_loaded:,}", f"{s.rows_quarantined:,}", f"{s.rows_duplicate:,}",
+        )  # fmt: skip
+    if not report.sources:
+        table.add_row("(no new files)", *[""] * 6)
+    console.print(table)
+    passed = sum(c.passed for c in report.checks)
+    console.print(f"checks: {passed} of {len(report.checks)} passed")
+    for check in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {check.asset} {check.name}: {check.metadata}")
+    if not report.success:
+        err.print(f"[red]error:[/red] {report.error}")
+        raise typer.Exit(1)
+    if report.failed_checks:
+        for check in report.failed_checks:
+            err.print(f"[red]error:[/red] check {check.name} on {check.asset} failed: "
+                      f"{check.metadata}")  # fmt: skip
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,14 @@ import polars as pl
 
 from engine.model import DOMAINS
 
+from ..contract import (  # noqa: F401  (re-exported for the simulation)
+    CAPSTONE_PHASES,
+    MAX_SUBTASKS,
+    QUESTION_LEVELS,
+    RUBRIC_CATEGORIES,
+    TIERS,
+)
+
 TRACKS: dict[str, dict] = {
     # code, emphasis over (knowledge, skills, application, ethics), tools seen in labs
     "defender": {
@@ -42,11 +50,9 @@ TRACKS: dict[str, dict] = {
         "tools": ("tabletop_kit", "raci_matrix", "incident_playbook", "okr_board", "jira", "miro"),
     },
 }
-TIERS: tuple[str, ...] = ("beginner", "intermediate", "advanced", "mastery")
 MISSIONS_PER_TIER = 6
 MODULES_PER_TIER = 3
 VIDEOS_PER_MODULE = 4
-MAX_SUBTASKS = 8
 
 # Labelled difficulty of the six missions of each tier, in the order learners meet them: mixed,
 # so that labelled difficulty is not confounded with how far into a tier a learner is.
@@ -64,23 +70,8 @@ TIER_HOURS = {
     "advanced": (24, 48, 72, 120, 168),
     "mastery": (72, 120, 168),
 }
-QUESTION_LEVELS = ("beginner", "intermediate", "advanced")
 # True difficulty (competency at which a typical item is answered correctly half the time).
 QUESTION_LEVEL_DIFFICULTY = {"beginner": 0.15, "intermediate": 0.32, "advanced": 0.50}
-RUBRIC_CATEGORIES = (
-    "technical_accuracy",
-    "evidence_quality",
-    "methodology",
-    "communication",
-    "ethics_compliance",
-)
-CAPSTONE_PHASES = (
-    "investigation",
-    "decision_making",
-    "design_remediation",
-    "reporting",
-    "presentation",
-)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import polars as pl
 
 from engine.model import BASELINE_COMPETENCY, DOMAINS, N_DOMAINS
 
+from ..contract import SUBSCRIPTION_TIERS
 from .catalog import TRACKS
 
 ORG_NAMES = (
@@ -90,7 +91,7 @@ LAST_NAMES = [
     "Yilmaz",
     "Zhou",
 ]
-SUBSCRIPTIONS = ("free", "starter3", "professional7")
+SUBSCRIPTIONS = SUBSCRIPTION_TIERS
 LEARNERS_PER_COHORT = 250
 LEARNERS_PER_MENTOR = 25
 

@@ -1,0 +1,31 @@
+"""The Dagster code location: `dagster dev` from the repository root loads `defs`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .defs.ingest.assets import ASSETS as INGEST_ASSETS
+from .defs.ingest.checks import CHECKS as INGEST_CHECKS
+from .defs.ingest.resources import WarehouseResource
+from .defs.ingest.schedules import refresh_job, refresh_schedule
+from .defs.ingest.sensors import landing_sensor
+
+
+def build_defs(warehouse: WarehouseResource | None = None) -> dg.Definitions:
+    """Everything, bound to `warehouse` (default: the paths under COHORTLENS_HOME).
+
+    Steps run in one process, one after another: they share one DuckDB file, which allows a
+    single writer.
+    """
+    return dg.Definitions(
+        assets=[*INGEST_ASSETS],
+        asset_checks=[*INGEST_CHECKS],
+        jobs=[refresh_job],
+        schedules=[refresh_schedule],
+        sensors=[landing_sensor],
+        resources={"warehouse": warehouse or WarehouseResource()},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()

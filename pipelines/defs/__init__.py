@@ -1,0 +1,1 @@
+"""Dagster definitions, one folder per part of the platform, each split by kind."""

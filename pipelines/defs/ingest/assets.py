@@ -1,0 +1,151 @@
+"""One asset per raw table; each loads the new files of its source (see pipelines/ingest)."""
+
+# No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+from collections.abc import Iterator
+
+import dagster as dg
+
+from ...ingest.loader import FileOutcome, Loader, SourceSummary
+from ...ingest.sources import (
+    ASSESSMENT_ATTEMPTS,
+    MISSION_PROGRESS,
+    REFERENCE_SOURCES,
+    XAPI,
+    Source,
+)
+from .resources import WarehouseResource
+
+GROUP = "raw"
+# Every asset that writes the warehouse shares one pool: DuckDB has a single writer.
+POOL = "warehouse"
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+def _load(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: list[Source | None]
+) -> list[FileOutcome]:
+    with warehouse.connect() as con:
+        outcomes = Loader(con, warehouse.paths().landing).load(sources)
+    for outcome in outcomes:
+        if outcome.status in ("failed", "rejected"):
+            context.log.warning(f"{outcome.file_name}: {outcome.status}: {outcome.reason}")
+    return outcomes
+
+
+def _metadata(source: str, outcomes: list[FileOutcome]) -> dict[str, dg.MetadataValue]:
+    summary = SourceSummary.of(source, [o for o in outcomes if o.source == source])
+    return {
+        "new_files": dg.MetadataValue.int(summary.files),
+        "failed_files": dg.MetadataValue.int(summary.failed_files),
+        "rows_read": dg.MetadataValue.int(summary.rows_read),
+        "rows_loaded": dg.MetadataValue.int(summary.rows_loaded),
+        "rows_quarantined": dg.MetadataValue.int(summary.rows_quarantined),
+        "rows_duplicate": dg.MetadataValue.int(summary.rows_duplicate),
+    }
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            raw_key(s.table),
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description=f"The latest {s.name} snapshot (CSV or Parquet; the latest file wins).",
+        )
+        for s in REFERENCE_SOURCES
+    ],
+    pool=POOL,
+)
+def reference_snapshots(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    """Organizations, cohorts, learners and the catalog, loaded in dependency order."""
+    outcomes = _load(context, warehouse, list(REFERENCE_SOURCES))
+    for source in REFERENCE_SOURCES:
+        yield dg.MaterializeResult(
+            asset_key=raw_key(source.table), metadata=_metadata(source.name, outcomes)
+        )
+
+
+@dg.asset(
+    key=raw_key("mission_progress"),
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=POOL,
+    deps=[raw_key("learners"), raw_key("missions")],
+    description="Every version of every mission progress record (change data capture); "
+    "raw.mission_progress_current resolves the latest.",
+)
+def mission_progress(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    outcomes = _load(context, warehouse, [MISSION_PROGRESS])
+    return dg.MaterializeResult(metadata=_metadata(MISSION_PROGRESS.name, outcomes))
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            raw_key("assessment_attempts"),
+            group_name=GROUP,
+            kinds={"duckdb"},
+            deps=[raw_key("learners"), raw_key("assessments"), raw_key("questions")],
+            description="One row per assessment attempt, in its most advanced status.",
+        ),
+        dg.AssetSpec(
+            raw_key("assessment_answers"),
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description="The answers of each attempt, one row per question answered.",
+        ),
+    ],
+    pool=POOL,
+)
+def assessment_attempts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    outcomes = _load(context, warehouse, [ASSESSMENT_ATTEMPTS])
+    metadata = _metadata(ASSESSMENT_ATTEMPTS.name, outcomes)
+    yield dg.MaterializeResult(asset_key=raw_key("assessment_attempts"), metadata=metadata)
+    yield dg.MaterializeResult(asset_key=raw_key("assessment_answers"))
+
+
+@dg.asset(
+    key=raw_key("xapi_statements"),
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=POOL,
+    deps=[raw_key(t) for t in ("learners", "missions", "modules", "assessments")],
+    description="One row per distinct xAPI statement id, with its original JSON.",
+)
+def xapi_statements(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    outcomes = _load(context, warehouse, [XAPI])
+    return dg.MaterializeResult(metadata=_metadata(XAPI.name, outcomes))
+
+
+@dg.asset(
+    key=dg.AssetKey(["audit", "unrecognized_files"]),
+    group_name="audit",
+    kinds={"duckdb"},
+    pool=POOL,
+    description="Files whose name matches no source, recorded as rejected with the reason.",
+)
+def unrecognized_files(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    outcomes = _load(context, warehouse, [None])
+    return dg.MaterializeResult(metadata={"rejected_files": dg.MetadataValue.int(len(outcomes))})
+
+
+ASSETS = [
+    reference_snapshots,
+    mission_progress,
+    assessment_attempts,
+    xapi_statements,
+    unrecognized_files,
+]

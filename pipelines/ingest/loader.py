@@ -1,0 +1,485 @@
+"""Load landed files into the raw layer, each file in one transaction, exactly once.
+
+For each new file: read it, hash it, and either record it as a duplicate of a file already
+loaded, as failed (cannot be read) or rejected (no source), or stage its records, check every
+rule, insert the good ones (skipping records already present) and the bad ones into
+audit.quarantine, and record the file in audit.ingested_files — all committed together. A run
+killed at any point leaves whole files or nothing; the next run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from .fields import compile_fields, json_paths
+from .landing import (
+    LandedFile,
+    UnreadableFile,
+    decode_text,
+    discover,
+    json_lines,
+    sha256,
+    table_file,
+)
+from .sources import (
+    ASSESSMENT_ATTEMPTS,
+    EVENT_SOURCES,
+    REFERENCE_SOURCES,
+    Source,
+    classify,
+    raw_ddl,
+)
+
+log = logging.getLogger(__name__)
+UNRECOGNIZED = "unrecognized"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    file_name: str
+    source: str | None
+    status: str  # loaded | duplicate | rejected | failed
+    reason: str | None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    source: str
+    files: int
+    failed_files: int
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_duplicate: int
+
+    @classmethod
+    def of(cls, source: str, outcomes: list[FileOutcome]) -> SourceSummary:
+        return cls(
+            source=source,
+            files=len(outcomes),
+            failed_files=sum(o.status in ("failed", "rejected") for o in outcomes),
+            rows_read=sum(o.rows_read for o in outcomes),
+            rows_loaded=sum(o.rows_loaded for o in outcomes),
+            rows_quarantined=sum(o.rows_quarantined for o in outcomes),
+            rows_duplicate=sum(o.rows_duplicate for o in outcomes),
+        )
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables (the audit tables come with the warehouse connection)."""
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(raw_ddl())
+
+
+@functools.cache
+def staging_sql(source: Source) -> str:
+    """One query that types every field of `incoming` and gives each record its reasons."""
+    dialect = "table" if source.kind == "reference" else "json"
+    columns, reasons = compile_fields(source.fields, dialect)
+    if dialect == "json":
+        paths = json_paths(source.fields)
+        is_record = "json_valid(line) and left(line, 1) = '{'"
+        parsed = (
+            "select file_seq, record_number, line as payload, json_valid(line) as is_json,"
+            f" case when {is_record} then json_extract_string(line, {paths}) end as s,"
+            f" case when {is_record} then json_type(line, {paths}) end as t"
+            " from incoming"
+        )
+        is_object = "s is not null"
+    else:
+        parsed = "select *, true as is_json from incoming"
+        is_object = "true"
+    computed = [f'{expr} as "{name}"' for name, _, expr in source.computed]
+    rules = list(source.rules)
+    for key in source.key:
+        # A snapshot names each entity once; a repeat is quarantined, never silently merged.
+        first = f"min(record_number) over (partition by file_seq, {key})"
+        rules.append(
+            f"case when {key} is not null and record_number > {first} then '{key} ' || {key}"
+            f" || ' repeats record ' || {first} || ' of this file' end"
+        )
+    return f"""
+with parsed as ({parsed}),
+typed as (
+    select file_seq, record_number, payload, is_json, {is_object} as is_object,
+        {", ".join(columns)},
+        concat_ws('; ', {", ".join(reasons)}) as field_reasons
+    from parsed
+),
+checked as (
+    select *{"".join(", " + c for c in (*source.derived, *computed))}
+    from typed t {source.joins}
+),
+reasoned as (
+    select *, case
+        when not is_json then 'not valid JSON'
+        when not is_object then 'not a JSON object'
+        else concat_ws('; ', nullif(field_reasons, ''){"".join(", " + r for r in rules)})
+        end as reason
+    from checked
+)
+select * {_novelty(source)} from reasoned
+"""
+
+
+def _novelty(source: Source) -> str:
+    """An `is_new` column: a valid record whose identity is not in the warehouse yet.
+
+    Repeats within one batch are settled afterwards (`_first_copies_only`): they are rare, and a
+    window over every staged row would cost a fifth of the whole check.
+    """
+    if not source.identity:
+        return ""
+    match = " and ".join(f"r.{k} = reasoned.{k}" for k in source.identity)
+    return (
+        f", reason = '' and not exists (select 1 from {source.qualified_table} r where {match})"
+        " as is_new"
+    )
+
+
+class Loader:
+    """Loads the new files of some sources from one landing folder into one warehouse."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, landing: Path):
+        self.con = con
+        self.landing = landing
+        prepare(con)
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def _seen(self) -> set[tuple[str, int, int]]:
+        rows = self.con.execute(
+            "select file_name, size_bytes, mtime_ns from audit.ingested_files"
+        ).fetchall()
+        return {(name, size, mtime) for name, size, mtime in rows}
+
+    def _loaded_by_sha(self, digest: str) -> tuple[int, str] | None:
+        return self.con.execute(
+            "select file_id, file_name from audit.ingested_files"
+            " where sha256 = ? and status = 'loaded' order by file_id limit 1",
+            [digest],
+        ).fetchone()
+
+    def _record(
+        self,
+        file: LandedFile,
+        file_id: int,
+        digest: str | None,
+        outcome: FileOutcome,
+        started: float,
+        duplicate_of: int | None = None,
+    ) -> None:
+        self.con.execute(
+            "insert into audit.ingested_files (file_id, file_name, source, sha256, size_bytes,"
+            " modified_at, mtime_ns, status, reason, duplicate_of, rows_read, rows_loaded,"
+            " rows_quarantined, rows_duplicate, ingested_at, duration_ms)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " get_current_timestamp() at time zone 'UTC', ?)",
+            [
+                file_id, file.name, outcome.source, digest, file.size, file.modified_at,
+                file.mtime_ns,
+                outcome.status, outcome.reason, duplicate_of, outcome.rows_read,
+                outcome.rows_loaded, outcome.rows_quarantined, outcome.rows_duplicate,
+                (time.perf_counter() - started) * 1000,
+            ],
+        )  # fmt: skip
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def pending(self, sources: Iterable[Source | None]) -> list[tuple[LandedFile, Source | None]]:
+        """New files of the given sources (None: files of no source), in loading order."""
+        wanted = set(sources)
+        seen = self._seen()
+        chosen = []
+        for file in discover(self.landing):
+            if file.signature in seen:
+                continue
+            source = classify(file.name).source
+            if source in wanted:
+                chosen.append((file, source))
+        # Snapshots load oldest first so that the latest one wins; events in name order.
+        chosen.sort(
+            key=lambda fs: (fs[0].mtime_ns, fs[0].name) if _is_reference(fs[1]) else (0, fs[0].name)
+        )
+        return chosen
+
+    def load(self, sources: Iterable[Source | None]) -> list[FileOutcome]:
+        """Load every new file of `sources`; reference sources in dependency order first."""
+        order = {s: i for i, s in enumerate((*REFERENCE_SOURCES, *EVENT_SOURCES, None))}
+        todo = sorted(self.pending(sources), key=lambda fs: order[fs[1]])
+        totals = Counter(source.name if source else UNRECOGNIZED for _, source in todo)
+        done: Counter[str] = Counter()
+        outcomes: list[FileOutcome] = []
+        for batch in _batches(todo):
+            for outcome in self._load_batch(batch[0][1], [file for file, _ in batch]):
+                outcomes.append(outcome)
+                name = outcome.source or UNRECOGNIZED
+                done[name] += 1
+                # `cohortlens_progress` lets a command line draw a bar per source.
+                log.info(
+                    "%s: %s (%d read, %d loaded, %d quarantined, %d duplicate)",
+                    outcome.file_name, outcome.status, outcome.rows_read, outcome.rows_loaded,
+                    outcome.rows_quarantined, outcome.rows_duplicate,
+                    extra={"cohortlens_progress": (name, done[name], totals[name])},
+                )  # fmt: skip
+        return outcomes
+
+    def _load_batch(self, source: Source | None, files: list[LandedFile]) -> list[FileOutcome]:
+        """Read and check a batch of files of one source together, then commit file by file.
+
+        Checking is one query for the whole batch (planning it costs more than running it on a
+        day of records); the loads stay one transaction per file.
+        """
+        reads = [self._read(seq, file, source) for seq, file in enumerate(files)]
+        readable = [r for r in reads if r.table is not None]
+        counts: dict[int, tuple[int, int, int]] = {}
+        if readable:
+            assert source is not None
+            self.con.register("incoming", pa.concat_tables([r.table for r in readable]))
+            self.con.execute(f"create or replace temp table staged as {staging_sql(source)}")
+            self.con.unregister("incoming")
+            for r in readable:
+                r.table = None  # the staged table holds the records now
+            if source.identity:
+                _first_copies_only(self.con, source)
+            counts = {
+                seq: (n, bad, not_json)
+                for seq, n, bad, not_json in self.con.execute(
+                    "select file_seq, count(*), count(*) filter (reason <> ''),"
+                    " count(*) filter (not is_json) from staged group by file_seq"
+                ).fetchall()
+            }
+        outcomes = [self._commit(r, source, counts.get(r.seq, (0, 0, 0))) for r in reads]
+        if readable:
+            self.con.execute("drop table staged")
+        return outcomes
+
+    def _read(self, seq: int, file: LandedFile, source: Source | None) -> _Read:
+        started = time.perf_counter()
+        read = _Read(seq, file, started)
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            read.outcome = FileOutcome(file.name, source and source.name, "failed", str(exc))
+            return read
+        read.digest = sha256(data)
+        if source is None:
+            read.outcome = FileOutcome(file.name, None, "rejected", classify(file.name).reason)
+            return read
+        try:
+            if source.kind == "reference":
+                table = _reference_incoming(source, data, file.name)
+            else:
+                table = json_lines(decode_text(data, classify(file.name).compressed))
+        except UnreadableFile as exc:
+            read.outcome = FileOutcome(file.name, source.name, "failed", str(exc))
+            return read
+        read.table = table.add_column(
+            0, "file_seq", pa.repeat(pa.scalar(seq, pa.int32()), len(table))
+        )
+        return read
+
+    def _commit(
+        self, read: _Read, source: Source | None, counts: tuple[int, int, int]
+    ) -> FileOutcome:
+        """One file's transaction: its records, its quarantine and its audit row, or nothing."""
+        con, file = self.con, read.file
+        con.execute("begin transaction")
+        try:
+            file_id = con.execute(
+                "select coalesce(max(file_id), 0) + 1 from audit.ingested_files"
+            ).fetchone()[0]
+            duplicate_of = None
+            earlier = self._loaded_by_sha(read.digest) if read.digest else None
+            rows_read, rows_bad, not_json = counts
+            if read.outcome is not None:
+                outcome = read.outcome
+            elif earlier is not None:
+                duplicate_of = earlier[0]
+                outcome = FileOutcome(
+                    file.name, source.name, "duplicate",
+                    f"same content as {earlier[1]} (file {earlier[0]}), loaded before",
+                )  # fmt: skip
+            elif rows_read and not_json == rows_read:
+                outcome = FileOutcome(
+                    file.name, source.name, "failed",
+                    f"not JSON Lines: none of its {rows_read} lines is JSON",
+                )  # fmt: skip
+            else:
+                con.execute(
+                    "insert into audit.quarantine select ?, ?, ?, record_number, reason, payload,"
+                    " get_current_timestamp() at time zone 'UTC' from staged"
+                    " where file_seq = ? and reason <> ''",
+                    [source.name, file_id, file.name, read.seq],
+                )
+                if source.kind == "reference":
+                    loaded, conflicts = self._replace_snapshot(source, file_id, read.seq), 0
+                elif source is ASSESSMENT_ATTEMPTS:
+                    loaded, conflicts = self._upsert_attempts(file_id, file.name, read.seq)
+                else:
+                    loaded, conflicts = self._append_new(source, file_id, read.seq), 0
+                bad = rows_bad + conflicts
+                outcome = FileOutcome(
+                    file.name, source.name, "loaded", None, rows_read, loaded, bad,
+                    rows_read - bad - loaded,
+                )  # fmt: skip
+            self._record(file, file_id, read.digest, outcome, read.started, duplicate_of)
+            con.execute("commit")
+            return outcome
+        except BaseException:
+            con.execute("rollback")
+            raise
+
+    def _replace_snapshot(self, source: Source, file_id: int, seq: int) -> int:
+        self.con.execute(f"delete from {source.qualified_table}")
+        return self._insert(source, file_id, seq, "insert into", "")
+
+    def _append_new(self, source: Source, file_id: int, seq: int) -> int:
+        return self._insert(source, file_id, seq, "insert into", "and is_new")
+
+    def _insert(self, source: Source, file_id: int, seq: int, verb: str, condition: str) -> int:
+        columns = ", ".join(f'"{name}"' for name, _ in source.stored_columns())
+        values = ", ".join(source.insert_expressions())
+        return self.con.execute(
+            f"{verb} {source.qualified_table} ({columns}, file_id, record_number)"
+            f" select {values}, ?, record_number from staged"
+            f" where file_seq = ? and reason = '' {condition}",
+            [file_id, seq],
+        ).fetchone()[0]
+
+    def _upsert_attempts(self, file_id: int, file_name: str, seq: int) -> tuple[int, int]:
+        """An attempt loads once; a later version with a more advanced status replaces it.
+
+        Returns (loaded, quarantined): a different version that would take an attempt back to an
+        earlier status is quarantined with the status it would have replaced.
+        """
+        con = self.con
+        con.execute(
+            "create or replace temp table winners as"
+            " select s.*, prior.record_hash as prior_hash, prior.status as prior_status,"
+            " prior.status_rank as prior_rank"
+            " from staged s left join raw.assessment_attempts prior using (attempt_id)"
+            " where s.file_seq = ? and s.reason = ''"
+            " qualify row_number() over"
+            " (partition by attempt_id order by s.status_rank desc, s.record_number desc) = 1",
+            [seq],
+        )
+        con.execute("delete from winners where prior_hash = record_hash")
+        conflicts = con.execute(
+            "insert into audit.quarantine select 'assessment_attempts', ?, ?, record_number,"
+            " 'attempt_id ' || attempt_id || ' is already loaded with status ' || prior_status"
+            " || '; a record with status ' || status || ' cannot replace it', payload,"
+            " get_current_timestamp() at time zone 'UTC'"
+            " from winners where prior_hash is not null and status_rank <= prior_rank",
+            [file_id, file_name],
+        ).fetchone()[0]
+        con.execute(
+            "delete from winners where prior_hash is not null and status_rank <= prior_rank"
+        )
+        columns = [name for name, _ in ASSESSMENT_ATTEMPTS.stored_columns() if name != "attempt_id"]
+        assignments = ", ".join(f'"{c}" = w."{c}"' for c in columns)
+        con.execute(
+            f"update raw.assessment_attempts a set {assignments}, file_id = ?,"
+            " record_number = w.record_number from winners w"
+            " where a.attempt_id = w.attempt_id and w.prior_hash is not null",
+            [file_id],
+        )
+        con.execute(
+            "delete from raw.assessment_answers where attempt_id in"
+            " (select attempt_id from winners where prior_hash is not null)"
+        )
+        all_columns = ", ".join(f'"{n}"' for n, _ in ASSESSMENT_ATTEMPTS.stored_columns())
+        con.execute(
+            f"insert into raw.assessment_attempts ({all_columns}, file_id, record_number)"
+            f" select {all_columns}, ?, record_number from winners where prior_hash is null",
+            [file_id],
+        )
+        con.execute(
+            "insert into raw.assessment_answers"
+            " select attempt_id, answer.i, answer.a.question_id ->> '$',"
+            " answer.a.is_correct::boolean, answer.a.points_earned::double"
+            " from (select attempt_id, unnest(list_transform(answer_list,"
+            " lambda a, i: {'a': a, 'i': i})) as answer from winners)"
+        )
+        loaded = con.execute("select count(*) from winners").fetchone()[0]
+        con.execute("drop table winners")
+        return loaded, conflicts
+
+
+def _first_copies_only(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Of records repeated within the batch, only the first copy is new: files commit in order,
+    so the first copy lands before any repeat is looked at again."""
+    keys = ", ".join(source.identity)
+    con.execute(
+        f"update staged set is_new = false where (file_seq, record_number) in ("
+        f" select (file_seq, record_number) from staged where is_new and ({keys}) in"
+        f" (select ({keys}) from staged where is_new group by all having count(*) > 1)"
+        f" qualify row_number() over (partition by {keys} order by file_seq, record_number) > 1)"
+    )
+
+
+@dataclass
+class _Read:
+    """A file read for one batch: its records, or what was decided without staging them."""
+
+    seq: int
+    file: LandedFile
+    started: float
+    digest: str | None = None
+    table: pa.Table | None = None
+    outcome: FileOutcome | None = None
+
+
+# A batch holds at most this much landed data (gzip counted at a typical 8x ratio).
+BATCH_BYTES = 64 * 1024 * 1024
+BATCH_FILES = 256
+
+
+def _batches(todo: list[tuple[LandedFile, Source | None]]):
+    """Consecutive files of one source; each snapshot alone, as the next may refer to it."""
+    batch: list[tuple[LandedFile, Source | None]] = []
+    size = 0
+    for file, source in todo:
+        weight = file.size * (8 if file.name.endswith(".gz") else 1)
+        if batch and (
+            batch[0][1] is not source
+            or _is_reference(source)
+            or size + weight > BATCH_BYTES
+            or len(batch) >= BATCH_FILES
+        ):
+            yield batch
+            batch, size = [], 0
+        batch.append((file, source))
+        size += weight
+    if batch:
+        yield batch
+
+
+def _is_reference(source: Source | None) -> bool:
+    return source is not None and source.kind == "reference"
+
+
+def _reference_incoming(source: Source, data: bytes, file_name: str) -> pa.Table:
+    frame = table_file(data, file_name)
+    present = set(frame.columns)
+    missing = [f.name for f in source.fields if f.required and f.name not in present]
+    if missing:
+        raise UnreadableFile(f"missing columns: {', '.join(missing)}")
+    absent = [f.name for f in source.fields if f.name not in present]
+    if absent:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(n) for n in absent)
+    return frame.select("record_number", "payload", *(f.name for f in source.fields)).to_arrow()

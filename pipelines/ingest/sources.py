@@ -1,0 +1,524 @@
+"""The sources of the landing zone (PRODUCT.md section 2): how to recognise, check and store each.
+
+A source is named by the start of a file's name. Reference sources are full snapshots (CSV or
+Parquet; the latest file replaces the table); event sources are JSON Lines (optionally gzip)
+appended record by record. Each source lists its fields (see `fields.py`), the rules that span
+several fields, and the raw table it fills.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..contract import (
+    ASSESSMENT_TYPES,
+    ATTEMPT_STATUSES,
+    CAPSTONE_PHASES,
+    COMPETENCY_DOMAINS,
+    FINAL_STATUSES,
+    MAX_SUBTASKS,
+    MISSION_STATUSES,
+    MISSION_TYPES,
+    QUESTION_LEVELS,
+    RUBRIC_CATEGORIES,
+    SUBSCRIPTION_TIERS,
+    TIERS,
+)
+from .fields import Field, sql_string
+
+XAPI_EXTENSIONS = "https://cohortlens.example/xapi/extensions"
+
+REFERENCE_EXTENSIONS = (".csv", ".parquet")
+EVENT_EXTENSIONS = (".jsonl", ".jsonl.gz")
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: Literal["reference", "events"]
+    table: str  # raw.<table>
+    fields: tuple[Field, ...]
+    key: tuple[str, ...] = ()  # unique within a reference snapshot
+    # Columns computed from the typed fields, and rules spanning fields (SQL: a reason or NULL).
+    derived: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    joins: str = ""  # extra FROM clause for rules that look things up (alias of the record: t)
+    # Stored columns computed from the record: (name, SQL type, expression).
+    computed: tuple[tuple[str, str, str], ...] = ()
+    defaults: tuple[tuple[str, str], ...] = ()  # (column, SQL value) when a field is empty
+    # What makes a record a repeat of one already loaded. The loader enforces it (an index on
+    # millions of keys would cost more than the rest of the load together).
+    identity: tuple[str, ...] = ()
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return REFERENCE_EXTENSIONS if self.kind == "reference" else EVENT_EXTENSIONS
+
+    @property
+    def qualified_table(self) -> str:
+        return f"raw.{self.table}"
+
+    def stored_columns(self) -> list[tuple[str, str]]:
+        """(name, SQL type) of the raw table's columns taken from the record."""
+        return [(f.name, f.sql_type) for f in self.fields if f.stored] + [
+            (name, sql_type) for name, sql_type, _ in self.computed
+        ]
+
+    def insert_expressions(self) -> list[str]:
+        """What to insert into each stored column, from the staged record."""
+        defaults = dict(self.defaults)
+        return [
+            f'coalesce("{name}", {defaults[name]})' if name in defaults else f'"{name}"'
+            for name, _ in self.stored_columns()
+        ]
+
+    def ddl(self) -> str:
+        columns = [f'"{name}" {sql_type}' for name, sql_type in self.stored_columns()]
+        columns += ["file_id bigint not null", "record_number bigint not null"]
+        body = ",\n    ".join(columns)
+        return f"create table if not exists {self.qualified_table} (\n    {body}\n);\n"
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(sql_string(v) for v in values) + "]"
+
+
+def _iri_rule(column: str, label: str) -> str:
+    # An IRI starts with a scheme and holds no spaces; string tests cost a tenth of a regex.
+    return (
+        f"case when {column} is not null and (position(':' in {column}) < 2"
+        f" or contains({column}, ' ')) then '{label} ' || {column} || ' is not an IRI' end"
+    )
+
+
+def _map_rule(column: str, label: str, key_ok: str, value_ok: str, words: str) -> str:
+    """A reason naming the first entry of a JSON object that breaks the rule."""
+    bad = (
+        f"list_filter(map_entries(json_transform({column}, '\"MAP(VARCHAR, JSON)\"')), "
+        f"lambda e: not (({key_ok}) and coalesce({value_ok}, false)))"
+    )
+    return (
+        f"case when len({bad}) > 0 then '{label} entry ' || to_json({bad}[1].key) || ': ' "
+        f"|| {bad}[1].value || ' is not {words}' end"
+    )
+
+
+def _string_list_rule(column: str, label: str) -> str:
+    bad = f"list_filter(json_transform({column}, '[\"JSON\"]'), lambda x: left(x, 1) <> '\"')"
+    return f"case when len({bad}) > 0 then '{label} holds a non-string: ' || {bad}[1] end"
+
+
+def _number_between(value: str, low: float, high: float) -> str:
+    return f"(left({value}, 1) <> '\"' and try_cast({value} as double) between {low} and {high})"
+
+
+_SUBTASK_KEYS = f"regexp_full_match(e.key, '[1-{MAX_SUBTASKS}]')"
+_DURATION = (
+    r"^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
+)
+_ACTIVITY = "/activities/(mission|module|assessment)/([^/?#]+)"
+_DURATION_PARTS = f"regexp_extract(result_duration, '{_DURATION}', ['w', 'd', 'h', 'm', 's'])"
+_DURATION_SECONDS = (
+    "case when result_duration is not null then "
+    + " + ".join(
+        f"coalesce(try_cast(nullif({_DURATION_PARTS}.{part}, '') as double), 0) * {seconds}"
+        for part, seconds in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    )
+    + " end"
+)
+
+REFERENCE_SOURCES: tuple[Source, ...] = (
+    # In dependency order: a snapshot may refer to the ones before it.
+    Source(
+        "organizations",
+        "reference",
+        "organizations",
+        (Field("org_id"), Field("name")),
+        key=("org_id",),
+    ),
+    Source(
+        "cohorts",
+        "reference",
+        "cohorts",
+        (
+            Field("cohort_id"),
+            Field("org_id", references=("raw.organizations", "org_id")),
+            Field("name"),
+            Field("track"),
+            Field("start_date", "date"),
+            Field("target_mastery_date", "date"),
+        ),
+        key=("cohort_id",),
+        rules=(
+            "case when target_mastery_date < start_date then 'target_mastery_date '"
+            " || target_mastery_date || ' is before start_date ' || start_date end",
+        ),
+    ),
+    Source(
+        "learners",
+        "reference",
+        "learners",
+        (
+            Field("learner_id"),
+            Field("org_id", references=("raw.organizations", "org_id")),
+            Field("cohort_id", references=("raw.cohorts", "cohort_id")),
+            Field("display_name"),
+            Field("email"),
+            Field("subscription_tier", values=SUBSCRIPTION_TIERS),
+            Field("enrolled_at", "timestamp", not_future=True),
+            Field("mentor_id", required=False),
+        ),
+        key=("learner_id",),
+        rules=(
+            "case when email is not null and not regexp_full_match(email, '[^@\\s]+@[^@\\s]+')"
+            " then 'email ''' || email || ''' is not an email address' end",
+            "case when cohort_org is not null and cohort_org <> org_id then 'cohort '"
+            " || cohort_id || ' belongs to ' || cohort_org || ', not ' || org_id end",
+        ),
+        joins="left join (select cohort_id as c_id, org_id as cohort_org from raw.cohorts) c"
+        " on c.c_id = t.cohort_id",
+    ),
+    Source(
+        "missions",
+        "reference",
+        "missions",
+        (
+            Field("mission_id"),
+            Field("title"),
+            Field("track"),
+            Field("tier", values=TIERS),
+            Field("mission_type", values=MISSION_TYPES),
+            Field("difficulty", "integer", low=1, high=5),
+            Field("time_constraint_hours", "number", low=1, high=168),
+            Field("subtask_count", "integer", low=1, high=MAX_SUBTASKS),
+            Field("required", "boolean"),
+            *(Field(f"weight_{d}", "number", low=0, high=1) for d in COMPETENCY_DOMAINS),
+        ),
+        key=("mission_id",),
+        rules=(
+            "case when abs("
+            + " + ".join(f"weight_{d}" for d in COMPETENCY_DOMAINS)
+            + " - 1) > 0.02 then 'domain weights sum to ' || round("
+            + " + ".join(f"weight_{d}" for d in COMPETENCY_DOMAINS)
+            + ", 3) || ', not 1' end",
+        ),
+    ),
+    Source(
+        "modules",
+        "reference",
+        "modules",
+        (
+            Field("module_id"),
+            Field("track"),
+            Field("tier", values=TIERS),
+            Field("module_number", "integer", low=1),
+            Field("title"),
+            Field("required", "boolean"),
+        ),
+        key=("module_id",),
+    ),
+    Source(
+        "assessments",
+        "reference",
+        "assessments",
+        (
+            Field("assessment_id"),
+            Field("module_id", references=("raw.modules", "module_id")),
+            Field("title"),
+            Field("assessment_type", values=ASSESSMENT_TYPES),
+            Field("passing_score", "number", required=False, low=0, high=1),
+            Field("max_attempts", "integer", required=False, low=1),
+        ),
+        key=("assessment_id",),
+        # The contract's default pass mark applies when a snapshot leaves it empty.
+        defaults=(("passing_score", "0.80"),),
+    ),
+    Source(
+        "questions",
+        "reference",
+        "questions",
+        (
+            Field("question_id"),
+            Field("assessment_id", references=("raw.assessments", "assessment_id")),
+            Field("question_type"),
+            Field("competency_domain", values=COMPETENCY_DOMAINS),
+            Field("difficulty_level", values=QUESTION_LEVELS),
+            Field("points", "number", low=0),
+        ),
+        key=("question_id",),
+    ),
+)
+
+_MISSION_STATUS_RANK = f"list_position({_in_list(MISSION_STATUSES)}, status)"
+_ATTEMPT_STATUS_RANK = f"list_position({_in_list(ATTEMPT_STATUSES)}, status)"
+_TIMESTAMPS = ("started_at", "submitted_at", "mentor_reviewed_at", "updated_at")
+
+MISSION_PROGRESS = Source(
+    "mission_progress",
+    "events",
+    "mission_progress",
+    (
+        Field("progress_id", "uuid"),
+        Field("learner_id", references=("raw.learners", "learner_id")),
+        Field("mission_id", references=("raw.missions", "mission_id")),
+        Field("attempt_number", "integer", low=1),
+        Field("status", values=MISSION_STATUSES),
+        Field("final_status", values=FINAL_STATUSES),
+        Field("mentor_score", "number", required=False, low=0, high=100),
+        Field("subtask_scores", "object", required=False),
+        Field("rubric_scores", "object", required=False),
+        Field("time_per_stage", "object", required=False),
+        Field("tools_used", "array", required=False),
+        Field("hints_used", "array", required=False),
+        Field("drop_off_stage", "integer", required=False, low=1, high=MAX_SUBTASKS),
+        Field("reflection_submitted", "boolean"),
+        Field("capstone_phases", "object", required=False),
+        *(
+            Field(name, "timestamp", required=name == "updated_at", not_future=True)
+            for name in _TIMESTAMPS
+        ),
+        Field("deadline_at", "timestamp", required=False),
+    ),
+    computed=(
+        ("record_hash", "varchar not null", "md5(payload)"),
+        ("status_rank", "integer not null", _MISSION_STATUS_RANK),
+    ),
+    derived=(
+        "(mission_id in (select mission_id from raw.missions where mission_type = 'capstone'))"
+        " as is_capstone",
+    ),
+    rules=(
+        _map_rule(
+            "subtask_scores",
+            "subtask_scores",
+            _SUBTASK_KEYS,
+            _number_between("e.value", 0, 100),
+            f"a subtask 1-{MAX_SUBTASKS} scored 0-100",
+        ),
+        _map_rule(
+            "rubric_scores",
+            "rubric_scores",
+            f"list_contains({_in_list(RUBRIC_CATEGORIES)}, e.key)",
+            _number_between("e.value", 0, 1),
+            "a rubric category (" + ", ".join(RUBRIC_CATEGORIES) + ") scored 0-1",
+        ),
+        _map_rule(
+            "time_per_stage",
+            "time_per_stage",
+            _SUBTASK_KEYS,
+            _number_between("e.value", 0, 1e6),
+            f"a stage 1-{MAX_SUBTASKS} with minutes >= 0",
+        ),
+        _map_rule(
+            "capstone_phases",
+            "capstone_phases",
+            f"list_contains({_in_list(CAPSTONE_PHASES)}, e.key)",
+            "try_cast(e.value ->> '$' as timestamptz) is not null and left(e.value, 1) = '\"'",
+            "a capstone phase (" + ", ".join(CAPSTONE_PHASES) + ") with a timestamp",
+        ),
+        _string_list_rule("tools_used", "tools_used"),
+        _string_list_rule("hints_used", "hints_used"),
+        "case when capstone_phases is not null and json_array_length(json_keys(capstone_phases))"
+        " > 0 and not is_capstone then 'capstone_phases given for ' || mission_id"
+        " || ', which is not a capstone' end",
+    ),
+    identity=("progress_id", "updated_at", "record_hash"),
+)
+
+ASSESSMENT_ATTEMPTS = Source(
+    "assessment_attempts",
+    "events",
+    "assessment_attempts",
+    (
+        Field("attempt_id", "uuid"),
+        Field("learner_id", references=("raw.learners", "learner_id")),
+        Field("assessment_id", references=("raw.assessments", "assessment_id")),
+        Field("attempt_number", "integer", low=1),
+        Field("status", values=ATTEMPT_STATUSES),
+        Field("started_at", "timestamp", not_future=True),
+        Field("submitted_at", "timestamp", required=False, not_future=True),
+        Field("graded_at", "timestamp", required=False, not_future=True),
+        Field("score", "number", required=False, low=0),
+        Field("percentage", "number", required=False, low=0, high=100),
+        Field("time_spent_minutes", "number", required=False, low=0),
+        Field("answers", "array", stored=False),  # unnested into raw.assessment_answers
+    ),
+    computed=(
+        ("record_hash", "varchar not null", "md5(payload)"),
+        ("status_rank", "integer not null", _ATTEMPT_STATUS_RANK),
+    ),
+    derived=(
+        'json_transform(answers, \'[{"question_id": "JSON", "is_correct": "JSON",'
+        ' "points_earned": "JSON"}]\') as answer_list',
+    ),
+    rules=(
+        "case when status = 'graded' and percentage is null"
+        " then 'status graded but percentage is missing' end",
+        "case when status = 'graded' and graded_at is null"
+        " then 'status graded but graded_at is missing' end",
+        # Every answer: a known question of this assessment, correctness, points >= 0.
+        "nullif(array_to_string(list_filter(list_transform(answer_list, lambda a, i: case"
+        " when a.question_id is null or left(a.question_id, 1) <> '\"'"
+        " then 'answer ' || i || ' has no question_id'"
+        " when not list_contains(coalesce(aq_questions, []), a.question_id ->> '$')"
+        " then 'answer ' || i || ': question ' || (a.question_id ->> '$')"
+        " || ' is not part of ' || assessment_id"
+        " when a.is_correct is null or a.is_correct not in ('true', 'false')"
+        " then 'answer ' || i || ': is_correct must be true or false'"
+        " when not coalesce(" + _number_between("a.points_earned", 0, 1e9) + ", false)"
+        " then 'answer ' || i || ': points_earned must be a number >= 0' end),"
+        " lambda r: r is not null)[1:3], '; '), '')",
+    ),
+    joins=(
+        "left join (select assessment_id as aq_assessment, list(question_id) as aq_questions"
+        " from raw.questions group by 1) aq on aq.aq_assessment = t.assessment_id"
+    ),
+    identity=("attempt_id",),
+)
+
+XAPI = Source(
+    "xapi",
+    "events",
+    "xapi_statements",
+    (
+        Field("statement_id", "uuid", path="$.id"),
+        Field("actor", "object", stored=False),
+        Field("learner_id", path="$.actor.account.name", references=("raw.learners", "learner_id")),
+        Field("actor_home_page", path="$.actor.account.homePage"),
+        Field("actor_object_type", path="$.actor.objectType", required=False, values=("Agent",)),
+        Field("verb", "object", stored=False),
+        Field("verb_id", path="$.verb.id"),
+        Field("object", "object", stored=False),
+        Field("object_id", path="$.object.id"),
+        Field("object_type", path="$.object.objectType", required=False, values=("Activity",)),
+        Field("activity_type", path="$.object.definition.type", required=False),
+        Field("result", "object", required=False, stored=False),
+        Field(
+            "result_score_scaled",
+            "number",
+            path="$.result.score.scaled",
+            required=False,
+            low=-1,
+            high=1,
+        ),
+        Field("result_score_raw", "number", path="$.result.score.raw", required=False),
+        Field("result_success", "boolean", path="$.result.success", required=False),
+        Field("result_completion", "boolean", path="$.result.completion", required=False),
+        Field("result_duration", path="$.result.duration", required=False),
+        Field("context", "object", stored=False, required=False),
+        Field("registration", "uuid", path="$.context.registration", required=False),
+        Field(
+            "progress_id",
+            "uuid",
+            path=f'$.context.extensions."{XAPI_EXTENSIONS}/progress-id"',
+            required=False,
+        ),
+        Field(
+            "attempt_number",
+            "integer",
+            path=f'$.context.extensions."{XAPI_EXTENSIONS}/attempt-number"',
+            required=False,
+            low=1,
+        ),
+        Field("timestamp", "timestamp", not_future=True),
+        Field("version", required=False),
+    ),
+    derived=(f"regexp_extract(object_id, '{_ACTIVITY}', ['kind', 'ref']) as activity",),
+    computed=(
+        ("verb_name", "varchar", "string_split(verb_id, '/')[-1]"),
+        ("activity_kind", "varchar", "nullif(struct_extract(activity, 'kind'), '')"),
+        ("activity_ref", "varchar", "nullif(struct_extract(activity, 'ref'), '')"),
+        (
+            "result_duration_seconds",
+            "double",
+            _DURATION_SECONDS,
+        ),
+        ("statement", "json not null", "payload::json"),
+    ),
+    rules=(
+        _iri_rule("verb_id", "verb.id"),
+        _iri_rule("object_id", "object.id"),
+        "case when version is not null and not regexp_full_match(version, '1\\.0(\\.\\d+)?')"
+        " then 'version ' || version || ' is not 1.0.x' end",
+        "case when result_duration is not null and (result_duration = 'P'"
+        " or ends_with(result_duration, 'T')"
+        f" or not regexp_full_match(result_duration, '{_DURATION}'))"
+        " then 'result.duration ' || result_duration"
+        " || ' is not an ISO 8601 duration (PnWnDTnHnMnS)' end",
+        "case when activity_kind = 'mission' and activity_ref not in"
+        " (select mission_id from raw.missions) then 'unknown mission ' || activity_ref"
+        " || ' in object.id' when activity_kind = 'module' and activity_ref not in"
+        " (select module_id from raw.modules) then 'unknown module ' || activity_ref"
+        " || ' in object.id' when activity_kind = 'assessment' and activity_ref not in"
+        " (select assessment_id from raw.assessments) then 'unknown assessment '"
+        " || activity_ref || ' in object.id' end",
+    ),
+    identity=("statement_id",),
+)
+
+EVENT_SOURCES: tuple[Source, ...] = (MISSION_PROGRESS, ASSESSMENT_ATTEMPTS, XAPI)
+SOURCES: dict[str, Source] = {s.name: s for s in (*REFERENCE_SOURCES, *EVENT_SOURCES)}
+
+ASSESSMENT_ANSWERS_DDL = """
+create table if not exists raw.assessment_answers (
+    attempt_id uuid not null,
+    answer_number integer not null,
+    question_id varchar not null,
+    is_correct boolean not null,
+    points_earned double not null
+);
+"""
+
+CURRENT_PROGRESS_VIEW = """
+create or replace view raw.mission_progress_current as
+-- The current state of each progress record: the latest updated_at wins; on a tie the later
+-- lifecycle status, then the larger record hash, so every run resolves it the same way.
+select * exclude (version_rank)
+from (
+    select
+        *,
+        row_number() over (
+            partition by progress_id
+            order by updated_at desc, status_rank desc, record_hash desc
+        ) as version_rank
+    from raw.mission_progress
+)
+where version_rank = 1;
+"""
+
+
+def raw_ddl() -> str:
+    """Every raw table, with the keys that make loads idempotent."""
+    statements = [s.ddl() for s in (*REFERENCE_SOURCES, *EVENT_SOURCES)]
+    statements.append(ASSESSMENT_ANSWERS_DDL)
+    statements.append(CURRENT_PROGRESS_VIEW)
+    return "\n".join(statements)
+
+
+@dataclass(frozen=True)
+class Classified:
+    source: Source | None
+    reason: str | None = None  # why the file was rejected
+    compressed: bool = False
+
+
+def classify(file_name: str) -> Classified:
+    """Which source a file belongs to, by the start of its name, or why it belongs to none."""
+    base = file_name.rsplit("/", 1)[-1]
+    lower = base.lower()
+    # Longest name first, so that `mission_progress_…` is never taken for `missions`.
+    for source in sorted(SOURCES.values(), key=lambda s: -len(s.name)):
+        if not lower.startswith(source.name):
+            continue
+        rest = lower[len(source.name) :]
+        if rest[:1].isalpha():
+            continue  # `learnersx.csv` is not a learners file
+        extension = next((e for e in source.extensions if lower.endswith(e)), None)
+        if extension is None:
+            expected = " or ".join(source.extensions)
+            return Classified(None, f"a {source.name} file must end in {expected}, not {base!r}")
+        return Classified(source, compressed=extension.endswith(".gz"))
+    names = ", ".join(SOURCES)
+    return Classified(None, f"the name {base!r} matches no source (names start with: {names})")

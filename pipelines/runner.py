@@ -1,0 +1,129 @@
+"""Materialize every asset once, in this process, through Dagster; report what happened.
+
+Used by `cohortlens run` and by the tests, so that both go through the same Dagster job that
+the sensor and the schedule start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from .ingest.loader import SourceSummary
+from .ingest.sources import SOURCES
+from .paths import Paths, resolve_paths
+from .warehouse import open_writer
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    asset: str
+    name: str
+    passed: bool
+    severity: str  # ERROR or WARN
+    metadata: dict
+
+
+@dataclass
+class RunReport:
+    paths: Paths
+    success: bool
+    seconds: float
+    error: str | None = None  # one line: which step failed and why
+    sources: list[SourceSummary] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
+
+    @property
+    def warnings(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed and c.severity != "ERROR"]
+
+    @property
+    def ok(self) -> bool:
+        return self.success and not self.failed_checks
+
+
+def run_all(
+    landing: Path | str | None = None,
+    warehouse: Path | str | None = None,
+    instance: dg.DagsterInstance | None = None,
+) -> RunReport:
+    """Run the implicit job of every asset and check, in process, against these paths."""
+    from .definitions import build_defs
+    from .defs.ingest.resources import WarehouseResource
+
+    paths = resolve_paths(landing=landing, warehouse=warehouse)
+    resource = WarehouseResource(landing=str(paths.landing), warehouse=str(paths.warehouse))
+    job = build_defs(resource).resolve_implicit_global_asset_job_def()
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    started = time.perf_counter()
+    with dg.DagsterInstance.ephemeral() if instance is None else _borrowed(instance) as inst:
+        result = job.execute_in_process(instance=inst, raise_on_error=False, run_config=QUIET)
+    report = RunReport(paths, result.success, time.perf_counter() - started)
+    if not result.success:
+        report.error = _first_failure(result)
+    report.checks = [
+        CheckOutcome(
+            asset=evaluation.asset_key.to_user_string(),
+            name=evaluation.check_name,
+            passed=evaluation.passed,
+            severity=evaluation.severity.value,
+            metadata={k: getattr(v, "value", v) for k, v in evaluation.metadata.items()},
+        )
+        for evaluation in result.get_asset_check_evaluations()
+    ]
+    if paths.warehouse.exists():
+        report.sources = summarize(paths.warehouse, since=started_at)
+    return report
+
+
+class _borrowed:
+    """A caller's instance, used as a context manager without disposing of it."""
+
+    def __init__(self, instance: dg.DagsterInstance):
+        self.instance = instance
+
+    def __enter__(self) -> dg.DagsterInstance:
+        return self.instance
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            message = (error.message if error else "failed").strip().splitlines()
+            # Dagster wraps the user's exception; the last line of its message is the cause.
+            cause = error.cause if error is not None else None
+            detail = (cause.message if cause else message[-1] if message else "failed").strip()
+            return f"step {event.step_key} failed: {detail.splitlines()[0] if detail else ''}"
+    return "the run failed"
+
+
+def summarize(warehouse: Path, since: dt.datetime) -> list[SourceSummary]:
+    """Per source: files ingested since `since` and what became of their rows."""
+    with open_writer(warehouse) as con:
+        rows = con.execute(
+            "select coalesce(source, 'unrecognized'), count(*),"
+            " count(*) filter (status in ('failed', 'rejected')),"
+            " sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_duplicate)"
+            " from audit.ingested_files where ingested_at >= ? group by 1 order by 1",
+            [since],
+        ).fetchall()
+    order = {name: i for i, name in enumerate(SOURCES)}
+    summaries = [
+        SourceSummary(name, files, failed, int(r), int(ld), int(q), int(d))
+        for name, files, failed, r, ld, q, d in rows
+    ]
+    return sorted(summaries, key=lambda s: order.get(s.source, len(order)))

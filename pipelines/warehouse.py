@@ -1,0 +1,95 @@
+"""The pipeline's DuckDB warehouse: one writer at a time, and the schemas it holds.
+
+DuckDB lets one process write a database file (PITFALLS.md 2, 3). Sensors, schedules and
+`cohortlens run` may all start a run at once, so every writer first takes an advisory lock on a
+file beside the warehouse and waits its turn rather than failing on DuckDB's own lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+# Automatic checkpoints rewrite the growing tables after every few small commits; loading a
+# file per transaction then spends most of its time checkpointing. Writers checkpoint once at
+# the end instead; the write-ahead log keeps every commit durable meanwhile.
+WRITER_CONFIG = {"checkpoint_threshold": "4GB"}
+
+SCHEMA_DDL = """
+create schema if not exists audit;
+create schema if not exists raw;
+
+create table if not exists audit.ingested_files (
+    file_id bigint primary key,
+    file_name varchar not null,          -- path relative to the landing folder
+    source varchar,                      -- null when the name matches no source
+    sha256 varchar,
+    size_bytes bigint not null,
+    modified_at timestamp not null,      -- the file's mtime (UTC) when it was read
+    mtime_ns bigint not null,            -- the same, exactly: with name and size, a file's identity
+    status varchar not null check (status in ('loaded', 'duplicate', 'rejected', 'failed')),
+    reason varchar,                      -- why a file was rejected, failed or is a duplicate
+    duplicate_of bigint,                 -- the file_id whose content this file repeats
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    rows_duplicate bigint not null,      -- valid records already in the warehouse
+    ingested_at timestamp not null,
+    duration_ms double
+);
+
+create table if not exists audit.quarantine (
+    source varchar not null,
+    file_id bigint not null,
+    file_name varchar not null,
+    record_number bigint not null,       -- line (JSON Lines, CSV) or row (Parquet), from 1
+    reason varchar not null,
+    payload varchar,
+    quarantined_at timestamp not null
+);
+"""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another writer held the warehouse for longer than we were willing to wait."""
+
+
+@contextlib.contextmanager
+def writer_lock(warehouse: Path, timeout_s: float = 600.0) -> Iterator[None]:
+    """Hold the advisory writer lock of `warehouse` (a `.lock` file beside it)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    deadline = time.monotonic() + timeout_s
+    with lock_path.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(
+                        f"{warehouse} is being written by another run; waited {timeout_s:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def open_writer(warehouse: Path, timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse, with the schemas in place; checkpoints on exit."""
+    with writer_lock(warehouse, timeout_s):
+        con = duckdb.connect(str(warehouse), config=WRITER_CONFIG)
+        try:
+            con.execute(SCHEMA_DDL)
+            yield con
+            con.execute("checkpoint")
+        finally:
+            con.close()
