@@ -435,7 +435,7 @@ XAPI = Source(
             "double",
             _DURATION_SECONDS,
         ),
-        ("statement", "json not null", "payload::json"),
+        ("statement", "json not null", "try_cast(payload as json)"),
     ),
     rules=(
         _iri_rule("verb_id", "verb.id"),

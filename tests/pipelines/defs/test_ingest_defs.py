@@ -1,0 +1,96 @@
+"""The Dagster code location: assets materialize for real, checks reconcile, and the sensor and
+schedule start the refresh job through their test contexts."""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import duckdb
+
+from pipelines.definitions import defs
+from pipelines.defs.ingest.resources import WarehouseResource
+from pipelines.defs.ingest.schedules import refresh_job, refresh_schedule
+from pipelines.defs.ingest.sensors import landing_sensor
+from pipelines.runner import run_all
+
+
+def test_the_code_location_loads_with_every_raw_table_as_an_asset():
+    job = defs.resolve_implicit_global_asset_job_def()
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    for table in ("organizations", "learners", "missions", "questions", "mission_progress",
+                  "assessment_attempts", "assessment_answers", "xapi_statements"):  # fmt: skip
+        assert f"raw/{table}" in keys
+    assert defs.resolve_job_def("refresh") is not None
+
+
+def test_materializing_every_asset_loads_the_landing_and_passes_the_checks(small_batch, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_batch.landing, landing)
+    report = run_all(landing, tmp_path / "warehouse.duckdb")
+
+    assert report.ok, report.error
+    by_source = {s.source: s for s in report.sources}
+    assert by_source["xapi"].rows_loaded == small_batch.summary.records["xapi"]
+    assert (
+        by_source["mission_progress"].rows_loaded == small_batch.summary.records["mission_progress"]
+    )
+    names = {(c.asset, c.name) for c in report.checks if c.passed}
+    assert ("raw/xapi_statements", "every_record_accounted_for") in names
+    assert ("raw/xapi_statements", "quarantine_rate_below_threshold") in names
+    # The batch is from early 2026: freshness warns, it does not fail the run.
+    stale = {c.asset for c in report.warnings if c.name == "fresh"}
+    assert "raw/xapi_statements" in stale
+
+    again = run_all(landing, tmp_path / "warehouse.duckdb")
+    assert again.ok and again.sources == [], "a second run finds nothing new"
+
+
+def test_the_reconciliation_check_fails_when_rows_go_missing(small_batch, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_batch.landing / "reference", landing / "reference")
+    shutil.copytree(small_batch.landing / "xapi", landing / "xapi")
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert run_all(landing, warehouse).ok
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from raw.xapi_statements where record_number = 1")
+    con.close()
+
+    report = run_all(landing, warehouse)
+
+    failed = {(c.asset, c.name) for c in report.failed_checks}
+    assert ("raw/xapi_statements", "every_record_accounted_for") in failed
+    assert not report.ok
+
+
+def test_the_sensor_requests_a_refresh_only_when_the_landing_changes(small_batch, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_batch.landing / "reference", landing / "reference")
+    resources = {"warehouse": WarehouseResource(landing=str(landing))}
+
+    first = landing_sensor(dg.build_sensor_context(resources=resources))
+    assert isinstance(first, dg.RunRequest)
+    cursor = first.run_key
+    unchanged = landing_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
+    assert isinstance(unchanged, dg.SkipReason)
+
+    (landing / "xapi").mkdir()
+    shutil.copy(sorted((small_batch.landing / "xapi").glob("*"))[0], landing / "xapi")
+    changed = landing_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
+    assert isinstance(changed, dg.RunRequest) and changed.run_key != cursor
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = landing_sensor(
+        dg.build_sensor_context(resources={"warehouse": WarehouseResource(landing=str(empty))})
+    )
+    assert isinstance(nothing, dg.SkipReason)
+
+
+def test_the_schedule_refreshes_every_five_minutes_and_is_off_by_default():
+    assert refresh_schedule.cron_schedule == "*/5 * * * *"
+    assert refresh_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    context = dg.build_schedule_context(scheduled_execution_time=None)
+    (request,) = refresh_schedule.evaluate_tick(context).run_requests
+    assert refresh_schedule.job_name == refresh_job.name == "refresh"
+    assert isinstance(request, dg.RunRequest)

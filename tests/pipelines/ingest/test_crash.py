@@ -1,0 +1,83 @@
+"""A run killed with SIGKILL at any point, then run again, leaves exactly what one clean run
+leaves: each file's load is one transaction."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipelines.paths import REPO_ROOT
+from pipelines.runner import run_all
+
+# Loads the landing folder and kills itself (SIGKILL) inside the transaction of the N-th file,
+# after its records were inserted and before its commit.
+KILL_INSIDE_TRANSACTION = """
+import os, signal, sys
+from pathlib import Path
+from pipelines.ingest.loader import Loader
+from pipelines.ingest.sources import SOURCES
+from pipelines.warehouse import open_writer
+
+landing, warehouse, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+calls = 0
+record = Loader._record
+
+def record_then_die(self, *args, **kwargs):
+    global calls
+    record(self, *args, **kwargs)
+    calls += 1
+    if calls == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+Loader._record = record_then_die
+with open_writer(warehouse) as con:
+    Loader(con, landing).load([*SOURCES.values(), None])
+"""
+
+
+def _clean(few_days, tmp_path: Path, snapshot) -> dict:
+    clean = type(few_days)(few_days.root, tmp_path / "clean.duckdb", few_days.program)
+    clean.load()
+    return snapshot(clean.warehouse)
+
+
+def test_a_kill_inside_a_files_transaction_then_a_rerun_equals_a_clean_run(
+    few_days, tmp_path, snapshot
+):
+    for kill_at in (3, 8, 5):  # in a snapshot, then in event files further on
+        done = subprocess.run(
+            [sys.executable, "-c", KILL_INSIDE_TRANSACTION, few_days.root, few_days.warehouse,
+             str(kill_at)],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == -signal.SIGKILL, done.stderr
+    few_days.load()
+    assert snapshot(few_days.warehouse) == _clean(few_days, tmp_path, snapshot)
+
+
+def test_cohortlens_run_killed_at_a_random_moment_then_rerun_equals_a_clean_run(
+    few_days, tmp_path, snapshot
+):
+    wal = few_days.warehouse.with_name(few_days.warehouse.name + ".wal")
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--landing", str(few_days.root),
+               "--warehouse", str(few_days.warehouse)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if wal.exists() and wal.stat().st_size > 200_000:  # mid-way through the events
+            break
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    # Rerun and compare through the same Dagster job, so files take the same order.
+    assert process.returncode == -signal.SIGKILL, "killed before it finished"
+    rerun = run_all(few_days.root, few_days.warehouse)
+    assert rerun.success and rerun.sources, "the rerun had files left to load"
+    clean = tmp_path / "clean.duckdb"
+    assert run_all(few_days.root, clean).success
+    assert snapshot(few_days.warehouse) == snapshot(clean)
