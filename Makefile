@@ -16,7 +16,7 @@ DEMO_START := $(shell date -u -d "$(DEMO_UNTIL) - $$(( $(DEMO_WEEKS) * 7 - 1 )) 
 .PHONY: help setup test demo bench lint format lock clean
 
 help:
-	@echo "make demo   - set up, generate the sample cohort and summarise it"
+	@echo "make demo   - set up, generate the sample cohort, load it through Dagster"
 	@echo "make test   - set up and run the test suite"
 	@echo "make bench  - run the benchmarks (ratios against in-run baselines)"
 	@echo "make lint   - ruff"
@@ -33,10 +33,13 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# A fresh sample cohort replaces the old one, and so does the warehouse loaded from it.
 demo: $(STAMP)
-	rm -rf "$(COHORTLENS_HOME)/landing" "$(COHORTLENS_HOME)/truth"
+	rm -rf "$(COHORTLENS_HOME)/landing" "$(COHORTLENS_HOME)/truth" \
+		"$(COHORTLENS_HOME)"/warehouse.duckdb*
 	$(BIN)/cohortlens generate --learners $(DEMO_LEARNERS) --seed $(DEMO_SEED) \
 		--start-date $(DEMO_START) --until $(DEMO_UNTIL)
+	$(BIN)/cohortlens run
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -1,10 +1,12 @@
-"""Run every benchmark: `python -m benchmarks [--learners N]`."""
+"""Run every benchmark: `python -m benchmarks [--learners N] [--weeks W]`."""
 
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
-from benchmarks import bench_generate
+from benchmarks import bench_generate, bench_ingest
 
 
 def main() -> None:
@@ -17,7 +19,9 @@ def main() -> None:
     )
     parser.add_argument("--weeks", type=int, default=26)
     args = parser.parse_args()
-    bench_generate.run(args.learners, args.weeks)
+    with tempfile.TemporaryDirectory(prefix="cohortlens-bench-") as tmp:
+        landing = bench_generate.run(args.learners, args.weeks, Path(tmp))
+        bench_ingest.run(landing, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ Baseline, same run: copying the files it wrote (the disk's floor for writing tho
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,18 +14,19 @@ from pipelines.synthetic.generator import GenerateOptions, generate
 GOAL_STATEMENTS_PER_SECOND = 200_000
 
 
-def run(learners: int, weeks: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="cohortlens-bench-") as tmp:
-        out = Path(tmp) / "landing"
-        started = time.perf_counter()
-        summary = generate(GenerateOptions(out=out, learners=learners, weeks=weeks, seed=1))
-        seconds = time.perf_counter() - started
-        statements = summary.records["xapi"]
-        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+def run(learners: int, weeks: int, workdir: Path) -> Path:
+    """Generate into `workdir`/landing, print the rates, and return the landing folder."""
+    out = workdir / "landing"
+    started = time.perf_counter()
+    summary = generate(GenerateOptions(out=out, learners=learners, weeks=weeks, seed=1))
+    seconds = time.perf_counter() - started
+    statements = summary.records["xapi"]
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
 
-        copy_started = time.perf_counter()
-        shutil.copytree(out, Path(tmp) / "copy")
-        copy_seconds = time.perf_counter() - copy_started
+    copy_started = time.perf_counter()
+    shutil.copytree(out, workdir / "copy")
+    copy_seconds = time.perf_counter() - copy_started
+    shutil.rmtree(workdir / "copy")
 
     rate = statements / seconds
     print(f"generate: {learners:,} learners x {weeks} weeks")
@@ -44,3 +44,4 @@ def run(learners: int, weeks: int) -> None:
         f"  vs copying its files {copy_seconds:,.1f} s (generate / copy = "
         f"{seconds / copy_seconds:.1f}x)"
     )
+    return out

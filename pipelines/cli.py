@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
 
 @app.callback()
@@ -244,7 +244,7 @@ def run(
         )  # fmt: skip
     if not report.sources:
         table.add_row("(no new files)", *[""] * 6)
-    console.print(table)
+    Console(width=max(console.width, 110)).print(table)  # whole numbers, even in a pipe
     passed = sum(c.passed for c in report.checks)
     console.print(f"checks: {passed} of {len(report.checks)} passed")
     for check in report.warnings:

@@ -72,3 +72,33 @@ def test_bad_input_gets_one_clear_line_and_no_traceback(tmp_path: Path):
     clash = runner.invoke(app, [*args, "--seed", "2"])
     assert clash.exit_code == 2
     assert "other seed" in clash.output and "Traceback" not in clash.output
+
+
+def test_run_loads_through_dagster_and_ends_with_a_reconciled_summary(small_batch, tmp_path):
+    import shutil
+
+    landing = tmp_path / "landing"
+    shutil.copytree(small_batch.landing / "reference", landing / "reference")
+    shutil.copytree(small_batch.landing / "assessment_attempts", landing / "assessment_attempts")
+    (landing / "stray.txt").write_text("no source")
+    warehouse = tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert "assessment_attempts" in result.output and "unrecognized" in result.output
+    assert "checks:" in result.output and "Traceback" not in result.output
+
+    again = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])
+    assert again.exit_code == 0 and "(no new files)" in again.output
+
+
+def test_run_fails_with_one_clear_line(tmp_path):
+    missing = runner.invoke(app, ["run", "--landing", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / "learners.csv").write_text("learner_id\nL1\n")
+    blocked = tmp_path / "warehouse-is-a-folder"
+    blocked.mkdir()
+    failed = runner.invoke(app, ["run", "--landing", str(tmp_path / "landing"),
+                                 "--warehouse", str(blocked)])  # fmt: skip
+    assert failed.exit_code == 1
+    assert "error:" in failed.output and "Traceback" not in failed.output
