@@ -273,8 +273,9 @@ class Loader:
         read = _Read(seq, file, started)
         try:
             data = file.path.read_bytes()
-        except OSError as exc:
+        except OSError as exc:  # gone or unreadable for now: not recorded, tried again next run
             read.outcome = FileOutcome(file.name, source and source.name, "failed", str(exc))
+            read.retry = True
             return read
         read.digest = sha256(data)
         if source is None:
@@ -298,6 +299,11 @@ class Loader:
     ) -> FileOutcome:
         """One file's transaction: its records, its quarantine and its audit row, or nothing."""
         con, file = self.con, read.file
+        if read.retry:
+            log.warning(
+                "%s could not be read (%s); it will be tried again", file.name, read.outcome.reason
+            )
+            return read.outcome
         con.execute("begin transaction")
         try:
             file_id = con.execute(
@@ -442,6 +448,7 @@ class _Read:
     digest: str | None = None
     table: pa.Table | None = None
     outcome: FileOutcome | None = None
+    retry: bool = False
 
 
 # A batch holds at most this much landed data (gzip counted at a typical 8x ratio).
