@@ -52,11 +52,7 @@ class RunReport:
         return self.success and not self.failed_checks
 
 
-def run_all(
-    landing: Path | str | None = None,
-    warehouse: Path | str | None = None,
-    instance: dg.DagsterInstance | None = None,
-) -> RunReport:
+def run_all(landing: Path | str | None = None, warehouse: Path | str | None = None) -> RunReport:
     """Run the implicit job of every asset and check, in process, against these paths."""
     from .definitions import build_defs
     from .defs.ingest.resources import WarehouseResource
@@ -66,7 +62,7 @@ def run_all(
     job = build_defs(resource).resolve_implicit_global_asset_job_def()
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() if instance is None else _borrowed(instance) as inst:
+    with dg.DagsterInstance.ephemeral() as inst:
         result = job.execute_in_process(instance=inst, raise_on_error=False, run_config=QUIET)
     report = RunReport(paths, result.success, time.perf_counter() - started)
     if not result.success:
@@ -86,28 +82,14 @@ def run_all(
     return report
 
 
-class _borrowed:
-    """A caller's instance, used as a context manager without disposing of it."""
-
-    def __init__(self, instance: dg.DagsterInstance):
-        self.instance = instance
-
-    def __enter__(self) -> dg.DagsterInstance:
-        return self.instance
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def _first_failure(result: dg.ExecuteInProcessResult) -> str:
+    """One line: the first failed step and the first line of its cause."""
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data is not None:
+        if event.is_step_failure and event.step_failure_data.error is not None:
             error = event.step_failure_data.error
-            message = (error.message if error else "failed").strip().splitlines()
-            # Dagster wraps the user's exception; the last line of its message is the cause.
-            cause = error.cause if error is not None else None
-            detail = (cause.message if cause else message[-1] if message else "failed").strip()
-            return f"step {event.step_key} failed: {detail.splitlines()[0] if detail else ''}"
+            # Dagster wraps the user's exception; its cause says what went wrong.
+            message = (error.cause or error).message.strip()
+            return f"step {event.step_key} failed: {message.splitlines()[0] if message else ''}"
     return "the run failed"
 
 

@@ -42,6 +42,7 @@ from .sources import (
 
 log = logging.getLogger(__name__)
 UNRECOGNIZED = "unrecognized"
+_LOAD_ORDER = {s: i for i, s in enumerate((*REFERENCE_SOURCES, *EVENT_SOURCES, None))}
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,8 @@ class Loader:
     # -- loading -----------------------------------------------------------------------------
 
     def pending(self, sources: Iterable[Source | None]) -> list[tuple[LandedFile, Source | None]]:
-        """New files of the given sources (None: files of no source), in loading order."""
+        """New files of the given sources (None: files of no source), in loading order:
+        sources in dependency order; snapshots oldest first (the latest wins), events by name."""
         wanted = set(sources)
         seen = self._seen()
         chosen = []
@@ -211,16 +213,16 @@ class Loader:
             source = classify(file.name).source
             if source in wanted:
                 chosen.append((file, source))
-        # Snapshots load oldest first so that the latest one wins; events in name order.
-        chosen.sort(
-            key=lambda fs: (fs[0].mtime_ns, fs[0].name) if _is_reference(fs[1]) else (0, fs[0].name)
-        )
-        return chosen
+
+        def order(item: tuple[LandedFile, Source | None]) -> tuple[int, int, str]:
+            file, source = item
+            return (_LOAD_ORDER[source], file.mtime_ns if _is_reference(source) else 0, file.name)
+
+        return sorted(chosen, key=order)
 
     def load(self, sources: Iterable[Source | None]) -> list[FileOutcome]:
         """Load every new file of `sources`; reference sources in dependency order first."""
-        order = {s: i for i, s in enumerate((*REFERENCE_SOURCES, *EVENT_SOURCES, None))}
-        todo = sorted(self.pending(sources), key=lambda fs: order[fs[1]])
+        todo = self.pending(sources)
         totals = Counter(source.name if source else UNRECOGNIZED for _, source in todo)
         done: Counter[str] = Counter()
         outcomes: list[FileOutcome] = []
@@ -278,14 +280,15 @@ class Loader:
             read.retry = True
             return read
         read.digest = sha256(data)
+        classified = classify(file.name)
         if source is None:
-            read.outcome = FileOutcome(file.name, None, "rejected", classify(file.name).reason)
+            read.outcome = FileOutcome(file.name, None, "rejected", classified.reason)
             return read
         try:
             if source.kind == "reference":
                 table = _reference_incoming(source, data, file.name)
             else:
-                table = json_lines(decode_text(data, classify(file.name).compressed))
+                table = json_lines(decode_text(data, classified.compressed))
         except UnreadableFile as exc:
             read.outcome = FileOutcome(file.name, source.name, "failed", str(exc))
             return read
@@ -310,11 +313,10 @@ class Loader:
                 "select coalesce(max(file_id), 0) + 1 from audit.ingested_files"
             ).fetchone()[0]
             duplicate_of = None
-            earlier = self._loaded_by_sha(read.digest) if read.digest else None
             rows_read, rows_bad, not_json = counts
             if read.outcome is not None:
                 outcome = read.outcome
-            elif earlier is not None:
+            elif (earlier := self._loaded_by_sha(read.digest)) is not None:
                 duplicate_of = earlier[0]
                 outcome = FileOutcome(
                     file.name, source.name, "duplicate",
