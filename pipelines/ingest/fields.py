@@ -77,70 +77,79 @@ class Field:
 
 def json_paths(fields: tuple[Field, ...]) -> str:
     """The list literal of JSON paths to extract in one parse, in field order."""
-    paths = []
-    for field in fields:
-        path = field.path or f"$.{field.name}"
-        paths.append(sql_string(path))
-    return "[" + ", ".join(paths) + "]"
+    return "[" + ", ".join(sql_string(f.path or f"$.{f.name}") for f in fields) + "]"
+
+
+def table_values(fields: tuple[Field, ...]) -> str:
+    """The list of a table file's trimmed cells (empty is absent), in field order."""
+    return "[" + ", ".join(f"nullif(trim(\"{f.path or f.name}\"), '')" for f in fields) + "]"
 
 
 class _Compiled:
-    """SQL pieces of one field: its raw text, presence, kind test and typed value."""
+    """SQL pieces of one field: its raw text, presence, typed value and kind test.
+
+    The typed value is computed once, as a column of its own; the rules then read that column
+    (`self.value`), so a timestamp or UUID is parsed once per record, not once per rule.
+    """
 
     def __init__(self, field: Field, index: int, dialect: Dialect):
         self.field = field
+        column = f'"{field.name}"'
         if dialect == "json":
-            # `s`: each path's value as text (strings unquoted, objects as JSON); `t`: its JSON
-            # type. Two passes over the record beat parsing each extracted fragment again.
-            raw = f"s[{index + 1}]"
-            json_type = f"t[{index + 1}]"
-            text = raw
-            self.missing = f"({json_type} is null or {json_type} = 'NULL')"
-            stringy = f"{json_type} = 'VARCHAR'"
-            self.shown = (
-                f"(case when {stringy} then '\"' || left({raw}, 80) || '\"'"
-                f" else left({raw}, 80) end)"
+            # `vals`: each field's JSON text, from one parse of the record. Its first character
+            # gives its JSON type (so "73" is not taken for the number 73); a string is
+            # unquoted by slicing unless it holds an escape.
+            fragment = f"vals[{index + 1}]"
+            first = f"left({fragment}, 1)"
+            self.missing = f"({fragment} is null or {fragment} = 'null')"
+            stringy = f"{first} = '\"'"
+            raw = (
+                f"(case when not {stringy} then {fragment}"
+                f" when contains({fragment}, '\\') then {fragment} ->> '$'"
+                f" else {fragment}[2:-2] end)"
             )
+            self.shown = f"left({fragment}, 80)"
+            number = f"{first} in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
             kind_ok = {
                 "string": stringy,
-                "uuid": f"{stringy} and try_cast({raw} as uuid) is not null",
-                "timestamp": f"{stringy} and try_cast({raw} as timestamptz) is not null",
-                "date": f"{stringy} and try_cast({raw} as date) is not null",
-                "number": f"{json_type} in ('BIGINT', 'UBIGINT', 'DOUBLE')",
-                "integer": f"{json_type} in ('BIGINT', 'UBIGINT')",
-                "boolean": f"{json_type} = 'BOOLEAN'",
-                "object": f"{json_type} = 'OBJECT'",
-                "array": f"{json_type} = 'ARRAY'",
+                "uuid": f"{stringy} and {column} is not null",
+                "timestamp": f"{stringy} and {column} is not null",
+                "date": f"{stringy} and {column} is not null",
+                "number": number,
+                "integer": f"{number} and not regexp_matches({fragment}, '[.eE]')",
+                "boolean": f"{fragment} in ('true', 'false')",
+                "object": f"{first} = '{{'",
+                "array": f"{first} = '['",
             }
+            structured = fragment  # already JSON text; the raw table's JSON column checks it once
         else:
-            raw = f"nullif(trim(\"{field.path or field.name}\"), '')"
-            text = raw
+            raw = f"vals[{index + 1}]"  # the trimmed cell; empty is absent
             self.missing = f"({raw} is null)"
-            self.shown = f"'''' || left({raw}, 80) || ''''"
+            self.shown = "'''' || left(" + raw + ", 80) || ''''"
             kind_ok = {
                 "string": "true",
-                "uuid": f"try_cast({raw} as uuid) is not null",
-                "timestamp": f"try_cast({raw} as timestamptz) is not null",
-                "date": f"try_cast({raw} as date) is not null",
-                "number": f"try_cast({raw} as double) is not null",
-                "integer": f"try_cast({raw} as double) = trunc(try_cast({raw} as double))",
-                "boolean": f"try_cast({raw} as boolean) is not null",
-                "object": f"json_valid({raw}) and left({raw}, 1) = '{{'",
-                "array": f"json_valid({raw}) and left({raw}, 1) = '['",
+                "uuid": f"{column} is not null",
+                "timestamp": f"{column} is not null",
+                "date": f"{column} is not null",
+                "number": f"{column} is not null",
+                "integer": f"{column} is not null and {column} = try_cast({raw} as double)",
+                "boolean": f"{column} is not null",
+                "object": f"{column} is not null and left({raw}, 1) = '{{'",
+                "array": f"{column} is not null and left({raw}, 1) = '['",
             }
-        self.raw = raw
-        self.text = text
+            structured = f"try_cast({raw} as json)"
         self.kind_ok = kind_ok[field.kind]
-        self.value = {
-            "string": text,
-            "uuid": f"try_cast({text} as uuid)",
-            "timestamp": f"(try_cast({text} as timestamptz) at time zone 'UTC')",
-            "date": f"try_cast({text} as date)",
-            "number": f"try_cast({text} as double)",
-            "integer": f"try_cast(try_cast({text} as double) as bigint)",
-            "boolean": f"try_cast({text} as boolean)",
-            "object": f"try_cast({raw} as json)",
-            "array": f"try_cast({raw} as json)",
+        self.value = column
+        self.expression = {
+            "string": raw,
+            "uuid": f"try_cast({raw} as uuid)",
+            "timestamp": f"(try_cast({raw} as timestamptz) at time zone 'UTC')",
+            "date": f"try_cast({raw} as date)",
+            "number": f"try_cast({raw} as double)",
+            "integer": f"try_cast(try_cast({raw} as double) as bigint)",
+            "boolean": f"try_cast({raw} as boolean)",
+            "object": structured,
+            "array": structured,
         }[field.kind]
 
     def reason(self) -> str:
@@ -199,10 +208,14 @@ class _Compiled:
 
 
 def compile_fields(fields: tuple[Field, ...], dialect: Dialect) -> tuple[list[str], list[str]]:
-    """(typed column expressions `expr as name`, reason expressions) for the fields."""
+    """(typed column expressions `expr as name`, reason expressions) for the fields.
+
+    The expressions read the lists `vals` (and `jtypes` for JSON); the reasons read the typed
+    columns, so they belong to a later step of the query than the columns.
+    """
     columns, reasons = [], []
     for index, field in enumerate(fields):
         compiled = _Compiled(field, index, dialect)
-        columns.append(f"{compiled.value} as {field.name}")
+        columns.append(f'{compiled.expression} as "{field.name}"')
         reasons.append(compiled.reason())
     return columns, reasons

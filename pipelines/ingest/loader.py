@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from .fields import compile_fields, json_paths
+from .fields import compile_fields, json_paths, table_values
 from .landing import (
     LandedFile,
     UnreadableFile,
@@ -96,13 +96,15 @@ def staging_sql(source: Source) -> str:
         is_record = "json_valid(line) and left(line, 1) = '{'"
         parsed = (
             "select file_seq, record_number, line as payload, json_valid(line) as is_json,"
-            f" case when {is_record} then json_extract_string(line, {paths}) end as s,"
-            f" case when {is_record} then json_type(line, {paths}) end as t"
+            f" case when {is_record} then json_extract(line, {paths})::varchar[] end as vals"
             " from incoming"
         )
-        is_object = "s is not null"
+        is_object = "vals is not null"
     else:
-        parsed = "select *, true as is_json from incoming"
+        parsed = (
+            "select file_seq, record_number, payload, true as is_json,"
+            f" {table_values(source.fields)} as vals from incoming"
+        )
         is_object = "true"
     computed = [f'{expr} as "{name}"' for name, _, expr in source.computed]
     rules = list(source.rules)
@@ -116,13 +118,13 @@ def staging_sql(source: Source) -> str:
     return f"""
 with parsed as ({parsed}),
 typed as (
-    select file_seq, record_number, payload, is_json, {is_object} as is_object,
-        {", ".join(columns)},
-        concat_ws('; ', {", ".join(reasons)}) as field_reasons
+    select file_seq, record_number, payload, is_json, {is_object} as is_object, vals,
+        {", ".join(columns)}
     from parsed
 ),
 checked as (
-    select *{"".join(", " + c for c in (*source.derived, *computed))}
+    select *, concat_ws('; ', {", ".join(reasons)}) as field_reasons
+        {"".join(", " + c for c in (*source.derived, *computed))}
     from typed t {source.joins}
 ),
 reasoned as (
@@ -133,23 +135,17 @@ reasoned as (
         end as reason
     from checked
 )
-select * {_novelty(source)} from reasoned
+select * exclude (vals, field_reasons) {_novelty(source)} from reasoned
 """
 
 
 def _novelty(source: Source) -> str:
-    """An `is_new` column: a valid record whose identity is not in the warehouse yet.
+    """An `is_new` column, true for now on every valid record of a source with an identity.
 
-    Repeats within one batch are settled afterwards (`_first_copies_only`): they are rare, and a
-    window over every staged row would cost a fifth of the whole check.
+    `_settle_novelty` then clears it for records already in the warehouse or repeated earlier
+    in the batch: as separate statements, their joins build on the batch, not on the warehouse.
     """
-    if not source.identity:
-        return ""
-    match = " and ".join(f"r.{k} = reasoned.{k}" for k in source.identity)
-    return (
-        f", reason = '' and not exists (select 1 from {source.qualified_table} r where {match})"
-        " as is_new"
-    )
+    return ", reason = '' as is_new" if source.identity else ""
 
 
 class Loader:
@@ -227,26 +223,29 @@ class Loader:
         done: Counter[str] = Counter()
         outcomes: list[FileOutcome] = []
         for batch in _batches(todo):
-            for outcome in self._load_batch(batch[0][1], [file for file, _ in batch]):
-                outcomes.append(outcome)
-                name = outcome.source or UNRECOGNIZED
-                done[name] += 1
-                # `cohortlens_progress` lets a command line draw a bar per source.
-                log.info(
-                    "%s: %s (%d read, %d loaded, %d quarantined, %d duplicate)",
-                    outcome.file_name, outcome.status, outcome.rows_read, outcome.rows_loaded,
-                    outcome.rows_quarantined, outcome.rows_duplicate,
-                    extra={"cohortlens_progress": (name, done[name], totals[name])},
-                )  # fmt: skip
+            reads = [_read(seq, file, source) for seq, (file, source) in enumerate(batch)]
+            outcomes += self._load_batch(batch[0][1], reads, totals, done)
         return outcomes
 
-    def _load_batch(self, source: Source | None, files: list[LandedFile]) -> list[FileOutcome]:
-        """Read and check a batch of files of one source together, then commit file by file.
+    def _report(self, outcome: FileOutcome, totals: Counter, done: Counter) -> None:
+        name = outcome.source or UNRECOGNIZED
+        done[name] += 1
+        # `cohortlens_progress` lets a command line draw a bar per source.
+        log.info(
+            "%s: %s (%d read, %d loaded, %d quarantined, %d duplicate)",
+            outcome.file_name, outcome.status, outcome.rows_read, outcome.rows_loaded,
+            outcome.rows_quarantined, outcome.rows_duplicate,
+            extra={"cohortlens_progress": (name, done[name], totals[name])},
+        )  # fmt: skip
+
+    def _load_batch(
+        self, source: Source | None, reads: list[_Read], totals: Counter, done: Counter
+    ) -> list[FileOutcome]:
+        """Check a batch of files of one source together, then commit file by file.
 
         Checking is one query for the whole batch (planning it costs more than running it on a
         day of records); the loads stay one transaction per file.
         """
-        reads = [self._read(seq, file, source) for seq, file in enumerate(files)]
         readable = [r for r in reads if r.table is not None]
         counts: dict[int, tuple[int, int, int]] = {}
         if readable:
@@ -257,7 +256,7 @@ class Loader:
             for r in readable:
                 r.table = None  # the staged table holds the records now
             if source.identity:
-                _first_copies_only(self.con, source)
+                _settle_novelty(self.con, source)
             counts = {
                 seq: (n, bad, not_json)
                 for seq, n, bad, not_json in self.con.execute(
@@ -265,37 +264,13 @@ class Loader:
                     " count(*) filter (not is_json) from staged group by file_seq"
                 ).fetchall()
             }
-        outcomes = [self._commit(r, source, counts.get(r.seq, (0, 0, 0))) for r in reads]
+        outcomes = []
+        for r in reads:
+            outcomes.append(self._commit(r, source, counts.get(r.seq, (0, 0, 0))))
+            self._report(outcomes[-1], totals, done)
         if readable:
             self.con.execute("drop table staged")
         return outcomes
-
-    def _read(self, seq: int, file: LandedFile, source: Source | None) -> _Read:
-        started = time.perf_counter()
-        read = _Read(seq, file, started)
-        try:
-            data = file.path.read_bytes()
-        except OSError as exc:  # gone or unreadable for now: not recorded, tried again next run
-            read.outcome = FileOutcome(file.name, source and source.name, "failed", str(exc))
-            read.retry = True
-            return read
-        read.digest = sha256(data)
-        classified = classify(file.name)
-        if source is None:
-            read.outcome = FileOutcome(file.name, None, "rejected", classified.reason)
-            return read
-        try:
-            if source.kind == "reference":
-                table = _reference_incoming(source, data, file.name)
-            else:
-                table = json_lines(decode_text(data, classified.compressed))
-        except UnreadableFile as exc:
-            read.outcome = FileOutcome(file.name, source.name, "failed", str(exc))
-            return read
-        read.table = table.add_column(
-            0, "file_seq", pa.repeat(pa.scalar(seq, pa.int32()), len(table))
-        )
-        return read
 
     def _commit(
         self, read: _Read, source: Source | None, counts: tuple[int, int, int]
@@ -428,10 +403,16 @@ class Loader:
         return loaded, conflicts
 
 
-def _first_copies_only(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Of records repeated within the batch, only the first copy is new: files commit in order,
-    so the first copy lands before any repeat is looked at again."""
+def _settle_novelty(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """A record is new unless its identity is in the warehouse or earlier in the batch (files
+    commit in order, so the first copy lands before any repeat is looked at again)."""
     keys = ", ".join(source.identity)
+    con.execute(
+        f"update staged set is_new = false from (select distinct {keys} from"
+        f" {source.qualified_table} join (select {keys} from staged where is_new) using ({keys}))"
+        f" known where staged.is_new and "
+        + " and ".join(f"staged.{k} = known.{k}" for k in source.identity)
+    )
     con.execute(
         f"update staged set is_new = false where (file_seq, record_number) in ("
         f" select (file_seq, record_number) from staged where is_new and ({keys}) in"
@@ -476,6 +457,32 @@ def _batches(todo: list[tuple[LandedFile, Source | None]]):
         size += weight
     if batch:
         yield batch
+
+
+def _read(seq: int, file: LandedFile, source: Source | None) -> _Read:
+    started = time.perf_counter()
+    read = _Read(seq, file, started)
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:  # gone or unreadable for now: not recorded, tried again next run
+        read.outcome = FileOutcome(file.name, source and source.name, "failed", str(exc))
+        read.retry = True
+        return read
+    read.digest = sha256(data)
+    classified = classify(file.name)
+    if source is None:
+        read.outcome = FileOutcome(file.name, None, "rejected", classified.reason)
+        return read
+    try:
+        if source.kind == "reference":
+            table = _reference_incoming(source, data, file.name)
+        else:
+            table = json_lines(decode_text(data, classified.compressed))
+    except UnreadableFile as exc:
+        read.outcome = FileOutcome(file.name, source.name, "failed", str(exc))
+        return read
+    read.table = table.add_column(0, "file_seq", pa.repeat(pa.scalar(seq, pa.int32()), len(table)))
+    return read
 
 
 def _is_reference(source: Source | None) -> bool:
