@@ -19,7 +19,7 @@ help:
 	@echo "make demo   - set up, generate the sample cohort, load it through Dagster"
 	@echo "make test   - set up and run the test suite"
 	@echo "make bench  - run the benchmarks (ratios against in-run baselines)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and sqlfluff"
 
 setup: $(STAMP)
 
@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt
 	$(BIN)/python -m pytest
 
 # A fresh sample cohort replaces the old one, and so does the warehouse loaded from it.
@@ -47,6 +48,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

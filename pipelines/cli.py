@@ -246,6 +246,7 @@ def run(
         table.add_row("(no new files)", *[""] * 6)
     Console(width=max(console.width, 110)).print(table)  # whole numbers, even in a pipe
     passed = sum(c.passed for c in report.checks)
+    console.print(f"dbt models built: {len(report.models)}")
     console.print(f"checks: {passed} of {len(report.checks)} passed")
     for check in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {check.asset} {check.name}: {check.metadata}")

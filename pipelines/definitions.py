@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from .defs.ingest.assets import ASSETS as INGEST_ASSETS
 from .defs.ingest.checks import CHECKS as INGEST_CHECKS
 from .defs.ingest.resources import WarehouseResource
 from .defs.ingest.schedules import refresh_job, refresh_schedule
 from .defs.ingest.sensors import landing_sensor
+from .defs.transform.assets import dbt_models
+from .defs.transform.project import DBT_EXECUTABLE, dbt_project
 
 
 def build_defs(warehouse: WarehouseResource | None = None) -> dg.Definitions:
@@ -18,12 +21,15 @@ def build_defs(warehouse: WarehouseResource | None = None) -> dg.Definitions:
     single writer.
     """
     return dg.Definitions(
-        assets=[*INGEST_ASSETS],
+        assets=[*INGEST_ASSETS, dbt_models],
         asset_checks=[*INGEST_CHECKS],
         jobs=[refresh_job],
         schedules=[refresh_schedule],
         sensors=[landing_sensor],
-        resources={"warehouse": warehouse or WarehouseResource()},
+        resources={
+            "warehouse": warehouse or WarehouseResource(),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        },
         executor=dg.in_process_executor,
     )
 

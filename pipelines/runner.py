@@ -6,6 +6,7 @@ the sensor and the schedule start.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -35,9 +36,16 @@ class RunReport:
     paths: Paths
     success: bool
     seconds: float
+    log: Path | None = None  # dbt's console output of the run
     error: str | None = None  # one line: which step failed and why
     sources: list[SourceSummary] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
+    materialized: list[str] = field(default_factory=list)  # asset keys, e.g. marts/fct_…
+
+    @property
+    def models(self) -> list[str]:
+        """The dbt models materialized (every asset outside the raw and audit layers)."""
+        return [k for k in self.materialized if not k.startswith(("raw/", "audit/"))]
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -52,21 +60,45 @@ class RunReport:
         return self.success and not self.failed_checks
 
 
-def run_all(landing: Path | str | None = None, warehouse: Path | str | None = None) -> RunReport:
-    """Run the implicit job of every asset and check, in process, against these paths."""
+def run_all(
+    landing: Path | str | None = None,
+    warehouse: Path | str | None = None,
+    ingestion_only: bool = False,
+) -> RunReport:
+    """Run the implicit job of every asset and check, in process, against these paths.
+
+    `ingestion_only`: just the raw and audit assets and their checks, without dbt.
+    """
     from .definitions import build_defs
     from .defs.ingest.resources import WarehouseResource
 
     paths = resolve_paths(landing=landing, warehouse=warehouse)
     resource = WarehouseResource(landing=str(paths.landing), warehouse=str(paths.warehouse))
     job = build_defs(resource).resolve_implicit_global_asset_job_def()
+    selection = None
+    if ingestion_only:
+        from .defs.ingest.assets import ASSETS
+
+        selection = [key for asset in ASSETS for key in asset.keys]
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as inst:
-        result = job.execute_in_process(instance=inst, raise_on_error=False, run_config=QUIET)
-    report = RunReport(paths, result.success, time.perf_counter() - started)
+    # dbt's own console lines go to a log beside the warehouse, not into the caller's output.
+    log_path = paths.warehouse.parent / "logs" / "cohortlens-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        dg.DagsterInstance.ephemeral() as inst,
+        log_path.open("w") as log,
+        contextlib.redirect_stdout(log),
+    ):
+        result = job.execute_in_process(
+            instance=inst, raise_on_error=False, run_config=QUIET, asset_selection=selection
+        )
+    report = RunReport(paths, result.success, time.perf_counter() - started, log=log_path)
     if not result.success:
-        report.error = _first_failure(result)
+        report.error = f"{_first_failure(result)} (details: {log_path})"
+    report.materialized = sorted(
+        {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    )
     report.checks = [
         CheckOutcome(
             asset=evaluation.asset_key.to_user_string(),

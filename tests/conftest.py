@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,3 +28,22 @@ def small_batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     opts = GenerateOptions(out=root / "landing", **SMALL)
     summary = generate(opts)
     return Batch(landing=opts.out, truth=opts.truth_dir, summary=summary, options=opts)
+
+
+@dataclass(frozen=True)
+class BuiltProgram:
+    landing: Path
+    warehouse: Path
+    report: object  # pipelines.runner.RunReport
+
+
+@pytest.fixture(scope="session")
+def built_program(small_batch: Batch, tmp_path_factory: pytest.TempPathFactory) -> BuiltProgram:
+    """The small program loaded and built once, through Dagster: raw tables, dbt models."""
+    from pipelines.runner import run_all
+
+    root = tmp_path_factory.mktemp("built")
+    landing = root / "landing"
+    shutil.copytree(small_batch.landing, landing)
+    report = run_all(landing, root / "warehouse.duckdb")
+    return BuiltProgram(landing, root / "warehouse.duckdb", report)

@@ -24,10 +24,10 @@ def test_the_code_location_loads_with_every_raw_table_as_an_asset():
     assert defs.resolve_job_def("refresh") is not None
 
 
-def test_materializing_every_asset_loads_the_landing_and_passes_the_checks(small_batch, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(small_batch.landing, landing)
-    report = run_all(landing, tmp_path / "warehouse.duckdb")
+def test_materializing_every_asset_loads_the_landing_and_passes_the_checks(
+    small_batch, built_program
+):
+    report = built_program.report
 
     assert report.ok, report.error
     by_source = {s.source: s for s in report.sources}
@@ -42,7 +42,9 @@ def test_materializing_every_asset_loads_the_landing_and_passes_the_checks(small
     stale = {c.asset for c in report.warnings if c.name == "fresh"}
     assert "raw/xapi_statements" in stale
 
-    again = run_all(landing, tmp_path / "warehouse.duckdb")
+    assert "marts/fct_mission_attempts" in report.materialized, "dbt builds downstream"
+
+    again = run_all(built_program.landing, built_program.warehouse, ingestion_only=True)
     assert again.ok and again.sources == [], "a second run finds nothing new"
 
 
@@ -51,12 +53,12 @@ def test_the_reconciliation_check_fails_when_rows_go_missing(small_batch, tmp_pa
     shutil.copytree(small_batch.landing / "reference", landing / "reference")
     shutil.copytree(small_batch.landing / "xapi", landing / "xapi")
     warehouse = tmp_path / "warehouse.duckdb"
-    assert run_all(landing, warehouse).ok
+    assert run_all(landing, warehouse, ingestion_only=True).ok
     con = duckdb.connect(str(warehouse))
     con.execute("delete from raw.xapi_statements where record_number = 1")
     con.close()
 
-    report = run_all(landing, warehouse)
+    report = run_all(landing, warehouse, ingestion_only=True)
 
     failed = {(c.asset, c.name) for c in report.failed_checks}
     assert ("raw/xapi_statements", "every_record_accounted_for") in failed

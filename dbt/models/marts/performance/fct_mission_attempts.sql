@@ -1,0 +1,46 @@
+-- One mission attempt in its current state, with the pass rule of PRODUCT.md section 3:
+-- final_status pass / fail decides it; pending is undecided (is_passed null) and stays out of
+-- every pass-rate denominator.
+with
+
+attempts as (
+    select * from {{ ref('int_mission_attempts_resolved') }}
+),
+
+missions as (
+    select * from {{ ref('stg_reference__missions') }}
+),
+
+final as (
+    select
+        attempts.progress_id,
+        attempts.learner_id,
+        attempts.mission_id,
+        attempts.attempt_number,
+        attempts.status,
+        attempts.final_status,
+        attempts.final_status in ('pass', 'fail') as is_decided,
+        case attempts.final_status
+            when 'pass' then true
+            when 'fail' then false
+        end as is_passed,
+        attempts.mentor_score,
+        missions.track,
+        missions.tier,
+        missions.difficulty,
+        missions.mission_type,
+        missions.is_required,
+        coalesce(len(attempts.hints_used), 0) as hints_used,
+        attempts.drop_off_stage,
+        list_sum(map_values(attempts.minutes_per_stage)) as minutes_spent,
+        attempts.is_reflection_submitted,
+        attempts.started_at,
+        attempts.submitted_at,
+        attempts.mentor_reviewed_at,
+        attempts.deadline_at,
+        attempts.updated_at
+    from attempts
+    inner join missions on attempts.mission_id = missions.mission_id
+)
+
+select * from final

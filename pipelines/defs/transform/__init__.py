@@ -1,0 +1,1 @@
+"""Transformation: the dbt project in dbt/ as Dagster assets, downstream of the raw tables."""

@@ -1,0 +1,58 @@
+"""Every dbt model as an asset, every dbt test as an asset check (dagster-dbt)."""
+
+# No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from ...warehouse import writer_lock
+from ..ingest.assets import POOL
+from ..ingest.resources import WarehouseResource
+from .project import dbt_project, ensure_manifest
+
+
+class Translator(DagsterDbtTranslator):
+    """Models are keyed and grouped by their layer (staging, intermediate, marts)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "model":
+            layer = dbt_resource_props["fqn"][1]
+            return dg.AssetKey([layer, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return dbt_resource_props["fqn"][1]
+        return super().get_group_name(dbt_resource_props)
+
+
+@contextlib.contextmanager
+def _pointing_at(warehouse: WarehouseResource) -> Iterator[None]:
+    """dbt finds the warehouse in COHORTLENS_WAREHOUSE (profiles.yml), as analysts' runs do."""
+    before = os.environ.get("COHORTLENS_WAREHOUSE")
+    os.environ["COHORTLENS_WAREHOUSE"] = str(warehouse.paths().warehouse)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("COHORTLENS_WAREHOUSE", None)
+        else:
+            os.environ["COHORTLENS_WAREHOUSE"] = before
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=Translator(),
+    pool=POOL,
+)
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """`dbt build`: models, data tests and unit tests, one writer at a time."""
+    with _pointing_at(warehouse), writer_lock(warehouse.paths().warehouse):
+        yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,38 @@
+"""The dbt project, and its manifest: built with `dbt parse` whenever the project changed.
+
+`dagster dev` prepares the manifest itself; `cohortlens run`, tests and CI import the
+definitions without it (PITFALLS.md 5), so importing them makes sure the manifest is current.
+`dbt parse` reads no data and never opens the warehouse.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from ...paths import REPO_ROOT
+
+DBT_DIR = REPO_ROOT / "dbt"
+# The dbt installed beside this Python, whether or not the environment is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def _newest_source(project_dir: Path) -> float:
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "tests"):
+        files += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in files if p.exists())
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> Path:
+    """The manifest's path, after `dbt parse` if it is missing or older than the project."""
+    manifest = project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source(project.project_dir):
+        subprocess.run(
+            [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(project.project_dir),
+             "--profiles-dir", str(project.profiles_dir)],
+            check=True, cwd=project.project_dir,
+        )  # fmt: skip
+    return manifest
