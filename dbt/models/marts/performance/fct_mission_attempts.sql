@@ -34,6 +34,9 @@ final as (
         attempts.drop_off_stage,
         list_sum(map_values(attempts.minutes_per_stage)) as minutes_spent,
         attempts.is_reflection_submitted,
+        list_avg(map_values(attempts.rubric_scores)) as rubric_mean,
+        cast(coalesce(json_array_length(json_keys(attempts.capstone_phases)), 0) as integer)
+            as capstone_phases_completed,
         attempts.started_at,
         attempts.submitted_at,
         attempts.mentor_reviewed_at,

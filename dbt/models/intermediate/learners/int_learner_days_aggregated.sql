@@ -1,0 +1,27 @@
+-- One row per learner and UTC day with at least one statement. Incremental: a run rebuilds the
+-- days from the latest one already built onwards, so a new day of telemetry costs a day's work.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['learner_id', 'activity_date'],
+        incremental_strategy='delete+insert',
+    )
+}}
+
+with
+
+statements as (
+    select * from {{ ref('stg_xapi__statements') }}
+    {% if is_incremental() %}
+        where activity_date >= (select max(built.activity_date) from {{ this }} as built)
+    {% endif %}
+)
+
+select
+    learner_id,
+    activity_date,
+    count(*) as n_statements,
+    coalesce(sum(result_duration_seconds), 0) / 60.0 as minutes_on_task,
+    count(*) filter (where verb = 'experienced') as n_videos
+from statements
+group by learner_id, activity_date

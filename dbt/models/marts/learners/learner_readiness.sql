@@ -1,0 +1,244 @@
+-- One learner as of a day: readiness, tier completion, streaks and every at-risk reason.
+-- Readiness (0-100) = 100 x (0.35 competency + 0.30 mission success + 0.20 assessment success
+-- + 0.15 engagement), each component in [0, 1] and the score monotone in each (see the yml).
+{% set forecast = forecast_relation() if execute else none %}
+
+with
+
+learners as (
+    select
+        learners.learner_id,
+        learners.org_id,
+        learners.cohort_id,
+        learners.display_name,
+        learners.subscription_tier,
+        learners.enrolled_at
+    from {{ ref('stg_reference__learners') }} as learners
+),
+
+domain_scores as (
+    select
+        attempts.learner_id,
+        questions.competency_domain,
+        avg(cast(answers.is_correct as double)) as fraction_correct
+    from {{ ref('stg_assessment_attempts__answers') }} as answers
+    inner join {{ ref('stg_assessment_attempts__attempts') }} as attempts
+        on answers.attempt_id = attempts.attempt_id
+    inner join {{ ref('stg_reference__questions') }} as questions
+        on answers.question_id = questions.question_id
+    group by attempts.learner_id, questions.competency_domain
+),
+
+competency as (
+    -- Mean over the four domains; a domain never assessed counts 0.
+    select
+        learner_id,
+        sum(fraction_correct) / 4.0 as competency_component
+    from domain_scores
+    group by learner_id
+),
+
+missions as (
+    select
+        learner_id,
+        sum(difficulty) filter (where is_passed) / sum(difficulty) as mission_component
+    from {{ ref('fct_mission_attempts') }}
+    where is_decided
+    group by learner_id
+),
+
+assessments as (
+    select
+        learner_id,
+        avg(cast(is_passed as double)) as assessment_component
+    from {{ ref('fct_assessment_attempts') }}
+    where status = 'graded'
+    group by learner_id
+),
+
+engagement as (
+    select
+        learner_id,
+        least(count(*) / 10.0, 1.0) as engagement_component
+    from {{ ref('int_learner_days_aggregated') }}
+    where activity_date between {{ as_of_date() }} - 13 and {{ as_of_date() }}
+    group by learner_id
+),
+
+failed_in_a_row as (
+    -- The last two decided attempts at one mission, or graded attempts at one assessment,
+    -- both failed.
+    select
+        learner_id,
+        'failed the last 2 attempts at mission ' || mission_id as reason
+    from (
+        select
+            learner_id,
+            mission_id,
+            is_passed,
+            row_number() over (
+                partition by learner_id, mission_id order by attempt_number desc
+            ) as recency
+        from {{ ref('fct_mission_attempts') }}
+        where is_decided
+    )
+    where recency <= 2
+    group by learner_id, mission_id
+    having count(*) = 2 and not bool_or(is_passed)
+
+    union all
+
+    select
+        learner_id,
+        'failed the last 2 attempts at assessment ' || assessment_id as reason
+    from (
+        select
+            learner_id,
+            assessment_id,
+            is_passed,
+            row_number() over (
+                partition by learner_id, assessment_id order by attempt_number desc
+            ) as recency
+        from {{ ref('fct_assessment_attempts') }}
+        where status = 'graded'
+    )
+    where recency <= 2
+    group by learner_id, assessment_id
+    having count(*) = 2 and not bool_or(is_passed)
+),
+
+missed_deadlines as (
+    select
+        learner_id,
+        'missed the deadline of mission ' || mission_id as reason
+    from {{ ref('fct_mission_attempts') }}
+    where
+        final_status = 'pending'
+        and submitted_at is null
+        and cast(deadline_at as date) < {{ as_of_date() }}
+),
+
+reasons as (
+    select
+        learners.learner_id,
+        case
+            when streaks.last_active_date is null
+                then 'no activity yet'
+            else
+                'inactive for '
+                || cast({{ as_of_date() }} - streaks.last_active_date as varchar) || ' days'
+        end as reason
+    from learners
+    left join {{ ref('int_learner_streaks_computed') }} as streaks
+        on learners.learner_id = streaks.learner_id
+    where coalesce({{ as_of_date() }} - streaks.last_active_date >= 7, true)
+    union all
+    select
+        learner_id,
+        reason
+    from failed_in_a_row
+    union all
+    select
+        learner_id,
+        reason
+    from missed_deadlines
+    {% if forecast %}
+        union all
+        select
+            forecast.learner_id,
+            'forecast probability of mastery by the target date is '
+            || cast(round(forecast.p_mastery_by_target, 2) as varchar) as reason
+        from {{ forecast }} as forecast
+        where
+            forecast.p_mastery_by_target < 0.5
+            and forecast.as_of_date = (
+                select max(latest.as_of_date) from {{ forecast }} as latest
+            )
+    {% endif %}
+),
+
+reason_lists as (
+    select
+        learner_id,
+        list(reason order by reason) as at_risk_reasons
+    from reasons
+    group by learner_id
+),
+
+scored as (
+    select
+        learners.*,
+        coalesce(competency.competency_component, 0) as competency_component,
+        coalesce(missions.mission_component, 0) as mission_component,
+        coalesce(assessments.assessment_component, 0) as assessment_component,
+        coalesce(engagement.engagement_component, 0) as engagement_component
+    from learners
+    left join competency on learners.learner_id = competency.learner_id
+    left join missions on learners.learner_id = missions.learner_id
+    left join assessments on learners.learner_id = assessments.learner_id
+    left join engagement on learners.learner_id = engagement.learner_id
+),
+
+final as (
+    select
+        scored.learner_id,
+        scored.org_id,
+        scored.cohort_id,
+        scored.display_name,
+        scored.subscription_tier,
+        {{ as_of_date() }} as as_of_date,
+        round(100 * (
+            0.35 * scored.competency_component
+            + 0.30 * scored.mission_component
+            + 0.20 * scored.assessment_component
+            + 0.15 * scored.engagement_component
+        ), 1) as readiness_score,
+        scored.competency_component,
+        scored.mission_component,
+        scored.assessment_component,
+        scored.engagement_component,
+        coalesce(tiers.tier4_complete, false) as tier4_complete,
+        coalesce(tiers.tier4_missing, []) as tier4_missing,
+        coalesce(tiers.tier5_unlocked, false) as tier5_unlocked,
+        coalesce(tiers.tier5_complete, false) as tier5_complete,
+        coalesce(tiers.tier5_missing, []) as tier5_missing,
+        coalesce(streaks.current_streak_days, 0) as current_streak_days,
+        coalesce(streaks.longest_streak_days, 0) as longest_streak_days,
+        streaks.last_active_date,
+        coalesce(reason_lists.at_risk_reasons, []) as at_risk_reasons
+    from scored
+    left join {{ ref('int_learner_tiers_evaluated') }} as tiers
+        on scored.learner_id = tiers.learner_id
+    left join {{ ref('int_learner_streaks_computed') }} as streaks
+        on scored.learner_id = streaks.learner_id
+    left join reason_lists on scored.learner_id = reason_lists.learner_id
+)
+
+select
+    learner_id,
+    org_id,
+    cohort_id,
+    display_name,
+    subscription_tier,
+    as_of_date,
+    readiness_score,
+    case
+        when readiness_score >= 75 then 'ready'
+        when readiness_score >= 50 then 'developing'
+        else 'not_ready'
+    end as readiness_band,
+    competency_component,
+    mission_component,
+    assessment_component,
+    engagement_component,
+    tier4_complete,
+    tier4_missing,
+    tier5_unlocked,
+    tier5_complete,
+    tier5_missing,
+    current_streak_days,
+    longest_streak_days,
+    last_active_date,
+    len(at_risk_reasons) > 0 as at_risk,
+    at_risk_reasons
+from final

@@ -1,0 +1,29 @@
+with
+
+source as (
+    select * from {{ source('raw', 'xapi_statements') }}
+),
+
+renamed as (
+    select
+        statement_id,
+        learner_id,
+        verb_name as verb,
+        verb_id,
+        object_id,
+        activity_type,
+        activity_kind,
+        activity_ref,
+        result_score_scaled,
+        result_success,
+        result_completion,
+        result_duration_seconds,
+        registration,
+        progress_id,
+        cast(attempt_number as integer) as attempt_number,
+        "timestamp" as occurred_at,
+        cast("timestamp" as date) as activity_date
+    from source
+)
+
+select * from renamed
