@@ -1,0 +1,89 @@
+-- The weekly per-learner, per-domain observations the competency engine calibrates on: how
+-- many questions of each domain were answered and how many correctly, and the week's study
+-- effort (minutes on task from xAPI durations plus assessment minutes). Weeks start on Monday.
+with
+
+answers as (
+    select
+        attempts.learner_id,
+        date_trunc('week', coalesce(attempts.graded_at, attempts.started_at)) as week_start,
+        questions.competency_domain as domain,
+        answers.is_correct
+    from {{ ref('stg_assessment_attempts__answers') }} as answers
+    inner join {{ ref('stg_assessment_attempts__attempts') }} as attempts
+        on answers.attempt_id = attempts.attempt_id
+    inner join {{ ref('stg_reference__questions') }} as questions
+        on answers.question_id = questions.question_id
+),
+
+by_domain as (
+    select
+        learner_id,
+        cast(week_start as date) as week_start,
+        domain,
+        count(*) as n_answers,
+        count(*) filter (where is_correct) as n_correct
+    from answers
+    group by all
+),
+
+effort as (
+    select
+        learner_id,
+        cast(date_trunc('week', activity_date) as date) as week_start,
+        sum(minutes_on_task) as minutes_on_task,
+        sum(n_statements) as n_statements,
+        count(*) as active_days
+    from {{ ref('int_learner_days_aggregated') }}
+    group by all
+),
+
+assessment_minutes as (
+    select
+        learner_id,
+        cast(date_trunc('week', started_at) as date) as week_start,
+        sum(time_spent_minutes) as assessment_minutes
+    from {{ ref('stg_assessment_attempts__attempts') }}
+    group by all
+),
+
+weeks as (
+    select
+        learner_id,
+        week_start
+    from effort
+    union
+    select
+        learner_id,
+        week_start
+    from by_domain
+),
+
+domains as (
+    select unnest(['knowledge', 'skills', 'application', 'ethics']) as domain
+)
+
+select
+    weeks.learner_id,
+    weeks.week_start,
+    domains.domain,
+    coalesce(by_domain.n_answers, 0) as n_answers,
+    coalesce(by_domain.n_correct, 0) as n_correct,
+    by_domain.n_correct / nullif(by_domain.n_answers, 0) as fraction_correct,
+    coalesce(effort.minutes_on_task, 0)
+    + coalesce(assessment_minutes.assessment_minutes, 0) as study_minutes,
+    coalesce(effort.active_days, 0) as active_days,
+    coalesce(effort.n_statements, 0) as n_statements
+from weeks
+cross join domains
+left join by_domain
+    on
+        weeks.learner_id = by_domain.learner_id
+        and weeks.week_start = by_domain.week_start
+        and domains.domain = by_domain.domain
+left join effort
+    on weeks.learner_id = effort.learner_id and weeks.week_start = effort.week_start
+left join assessment_minutes
+    on
+        weeks.learner_id = assessment_minutes.learner_id
+        and weeks.week_start = assessment_minutes.week_start
