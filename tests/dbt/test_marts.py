@@ -109,3 +109,18 @@ def test_an_analysts_plain_dbt_build_passes(built_program, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:]
     assert "ERROR=0" in done.stdout
+
+
+def test_item_analysis_tracks_the_generators_hidden_question_truth(built_program, small_batch):
+    truth = pl.read_parquet(small_batch.truth / "questions.parquet")
+    items = _mart(
+        built_program.warehouse,
+        "select question_id, proportion_correct, point_biserial"
+        " from marts.question_item_analysis where n_answers >= 30",
+    ).join(truth, on="question_id")
+    harder_is_rarer = items.select(pl.corr("true_difficulty", "proportion_correct",
+                                           method="spearman")).item()  # fmt: skip
+    assert harder_is_rarer < -0.2
+    # On 400 learners the per-item correlation with the true discrimination is noise; the
+    # items do discriminate on average.
+    assert items["point_biserial"].mean() > 0
