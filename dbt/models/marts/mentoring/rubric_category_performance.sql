@@ -1,0 +1,24 @@
+-- Mentor rubric scores (0-1) per track, tier and rubric category, over reviewed attempts.
+with
+
+scores as (
+    select
+        attempts.track,
+        attempts.tier,
+        unnest(map_keys(resolved.rubric_scores)) as rubric_category,
+        unnest(map_values(resolved.rubric_scores)) as score
+    from {{ ref('fct_mission_attempts') }} as attempts
+    inner join {{ ref('int_mission_attempts_resolved') }} as resolved
+        on attempts.progress_id = resolved.progress_id
+)
+
+select
+    track,
+    tier,
+    rubric_category,
+    count(*) as n_scores,
+    avg(score) as mean_score,
+    quantile_cont(score, 0.1) as score_p10,
+    quantile_cont(score, 0.9) as score_p90
+from scores
+group by track, tier, rubric_category
