@@ -1,10 +1,28 @@
 -- One mission attempt in its current state, with the pass rule of PRODUCT.md section 3:
 -- final_status pass / fail decides it; pending is undecided (is_passed null) and stays out of
--- every pass-rate denominator.
+-- every pass-rate denominator. Incremental: a run rebuilds only the attempts with a version
+-- at or after the latest one already built (a changed mission catalog needs --full-refresh).
+-- depends_on: {{ ref('stg_mission_progress__versions') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='progress_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 attempts as (
     select * from {{ ref('int_mission_attempts_resolved') }}
+    {% if is_incremental() %}
+        where progress_id in (
+            select versions.progress_id
+            from {{ ref('stg_mission_progress__versions') }} as versions
+            where versions.updated_at >= (select max(built.updated_at) from {{ this }} as built)
+        )
+    {% endif %}
 ),
 
 missions as (
