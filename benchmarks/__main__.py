@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_generate, bench_ingest
+from benchmarks import bench_dbt, bench_generate, bench_ingest
 
 
 def main() -> None:
@@ -18,10 +18,17 @@ def main() -> None:
         help="learners in the generated program (default 20,000)",
     )
     parser.add_argument("--weeks", type=int, default=26)
+    parser.add_argument(
+        "--dbt-learners",
+        type=int,
+        default=100_000,
+        help="learners in the dbt full-vs-incremental benchmark (default 100,000; about 40 min)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cohortlens-bench-") as tmp:
         landing = bench_generate.run(args.learners, args.weeks, Path(tmp))
         bench_ingest.run(landing, Path(tmp))
+        bench_dbt.run(args.dbt_learners, args.weeks, Path(tmp))
 
 
 if __name__ == "__main__":
