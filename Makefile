@@ -11,7 +11,9 @@ DEMO_SEED ?= 7
 DEMO_WEEKS ?= 26
 # The demo cohort ends yesterday (UTC), so streaks and inactivity mean something today.
 DEMO_UNTIL := $(shell date -u -d yesterday +%F)
-DEMO_START := $(shell date -u -d "$(DEMO_UNTIL) - $$(( $(DEMO_WEEKS) * 7 - 1 )) days" +%F)
+DEMO_FIRST := $(shell date -u -d "$(DEMO_UNTIL) - $$(( $(DEMO_WEEKS) * 7 - 1 )) days" +%F)
+# ... and starts on the Monday before, so the program's weeks are the warehouse's (ISO) weeks.
+DEMO_START := $(shell date -u -d "$(DEMO_FIRST) - $$(( $$(date -u -d $(DEMO_FIRST) +%u) - 1 )) days" +%F)
 
 .PHONY: help setup test demo bench lint format lock clean
 

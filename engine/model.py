@@ -93,8 +93,21 @@ def is_mastered(competency: np.ndarray, model: CompetencyModel = CompetencyModel
 
     competency: (..., 4). Returns a bool array of shape (...).
     """
+    mean, variance = mean_and_variance(competency)
+    return (mean >= model.mastery_mean) & (variance <= model.mastery_variance)
+
+
+def mean_and_variance(competency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and population variance over the last axis (the 4 domains), shape (...).
+
+    Written as sums of the four slices: numpy's reductions over a last axis of length 4 are
+    several times slower, and forecasts call this on every simulated week.
+    """
     c = np.asarray(competency, dtype=float)
-    return (c.mean(axis=-1) >= model.mastery_mean) & (c.var(axis=-1) <= model.mastery_variance)
+    parts = [c[..., d] for d in range(c.shape[-1])]
+    mean = sum(parts[1:], parts[0]) / len(parts)
+    variance = sum(((x - mean) ** 2 for x in parts[1:]), (parts[0] - mean) ** 2) / len(parts)
+    return mean, variance
 
 
 def simulate(
@@ -111,7 +124,7 @@ def simulate(
     initial: (n, 4); stimulus: (n, weeks), one stimulus per learner and week;
     weights: None, (4,) or (n, 4). Returns (n, 4). Equal to applying :func:`step` week by week.
     """
-    return _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path=False)
+    return _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path=None)
 
 
 def simulate_path(
@@ -122,9 +135,15 @@ def simulate_path(
     weights: np.ndarray | None = None,
     *,
     workers: int | None = None,
+    domain_major: bool = False,
 ) -> np.ndarray:
-    """Like :func:`simulate`, keeping every state: returns (weeks + 1, n, 4), row 0 = initial."""
-    return _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path=True)
+    """Like :func:`simulate`, keeping every state: returns (weeks + 1, n, 4), row 0 = initial.
+
+    domain_major: return (weeks + 1, 4, n) instead, the layout the simulation works in (cheaper
+    to write, and per-domain rows are contiguous for whoever reduces over domains next).
+    """
+    layout = "domain" if domain_major else "learner"
+    return _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path=layout)
 
 
 def _learner_vector(value: float | np.ndarray, n: int, name: str) -> np.ndarray:
@@ -153,21 +172,24 @@ def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path):
         w = np.broadcast_to(np.asarray(weights, dtype=float), (n, N_DOMAINS))
     d_ii = np.diag(np.asarray(model.diffusion, dtype=float))
 
-    out = np.empty((weeks + 1, n, N_DOMAINS) if keep_path else (n, N_DOMAINS))
+    shapes = {"learner": (weeks + 1, n, N_DOMAINS), "domain": (weeks + 1, N_DOMAINS, n)}
+    out = np.empty(shapes.get(keep_path, (n, N_DOMAINS)))
     n_workers = max(1, workers or os.cpu_count() or 1)
     # Equal blocks, a multiple of the workers in number, none larger than BLOCK_LEARNERS.
     n_blocks = -(-max(n, 1) // BLOCK_LEARNERS)
-    n_blocks = -(-n_blocks // n_workers) * n_workers if n >= n_workers * 64 else 1
+    n_blocks = -(-n_blocks // n_workers) * n_workers if n >= n_workers * 8192 else 1
     size = -(-n // n_blocks) if n else 1
     blocks = [slice(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
     def run_block(rows: slice) -> None:
-        path = out[:, rows] if keep_path else None
+        path = None
+        if keep_path is not None:
+            path = out[:, :, rows] if keep_path == "domain" else out[:, rows]
         final = _advance_block(
             c0[rows], stim[rows], v_max[rows], k_m[rows], decay[rows],
-            None if w is None else w[rows], d_ii, dt_weeks, path,
+            None if w is None else w[rows], d_ii, dt_weeks, path, keep_path == "domain",
         )  # fmt: skip
-        if not keep_path:
+        if keep_path is None:
             out[rows] = final
 
     n_workers = min(n_workers, len(blocks))
@@ -181,7 +203,7 @@ def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path):
     return out
 
 
-def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path):
+def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path, path_domain_major):
     """All weeks for one block of b learners, in place on preallocated buffers.
 
     The block is held domain-major, (4, b), so the sum over domains is three vector adds.
@@ -207,7 +229,7 @@ def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path):
     den = np.empty((N_DOMAINS, b))
     total = np.empty((1, b))
     if path is not None:
-        path[0] = c.T
+        path[0] = c if path_domain_major else c.T
     for t in range(gain_scale.shape[0]):
         np.add(c[0], c[1], out=total[0])
         np.add(total[0], c[2], out=total[0])
@@ -225,5 +247,5 @@ def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path):
         if not week_is_safe[t]:
             np.clip(c, 0.0, 1.0, out=c)
         if path is not None:
-            path[t + 1] = c.T
+            path[t + 1] = c if path_domain_major else c.T
     return c.T

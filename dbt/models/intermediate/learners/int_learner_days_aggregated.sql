@@ -5,6 +5,7 @@
         materialized='incremental',
         unique_key=['learner_id', 'activity_date'],
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -22,6 +23,9 @@ select
     activity_date,
     count(*) as n_statements,
     coalesce(sum(result_duration_seconds), 0) / 60.0 as minutes_on_task,
+    -- A session's `terminated` statement carries its whole length: the day's study time.
+    coalesce(sum(result_duration_seconds) filter (where verb = 'terminated'), 0)
+    / 60.0 as session_minutes,
     count(*) filter (where verb = 'experienced') as n_videos
 from statements
 group by learner_id, activity_date

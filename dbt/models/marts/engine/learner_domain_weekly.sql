@@ -1,6 +1,6 @@
 -- The weekly per-learner, per-domain observations the competency engine calibrates on: how
 -- many questions of each domain were answered and how many correctly, and the week's study
--- effort (minutes on task from xAPI durations plus assessment minutes). Weeks start on Monday.
+-- effort (the length of its study sessions). Weeks start on Monday.
 with
 
 answers as (
@@ -31,19 +31,10 @@ effort as (
     select
         learner_id,
         cast(date_trunc('week', activity_date) as date) as week_start,
-        sum(minutes_on_task) as minutes_on_task,
+        sum(session_minutes) as session_minutes,
         sum(n_statements) as n_statements,
         count(*) as active_days
     from {{ ref('int_learner_days_aggregated') }}
-    group by all
-),
-
-assessment_minutes as (
-    select
-        learner_id,
-        cast(date_trunc('week', started_at) as date) as week_start,
-        sum(time_spent_minutes) as assessment_minutes
-    from {{ ref('stg_assessment_attempts__attempts') }}
     group by all
 ),
 
@@ -70,8 +61,7 @@ select
     coalesce(by_domain.n_answers, 0) as n_answers,
     coalesce(by_domain.n_correct, 0) as n_correct,
     by_domain.n_correct / nullif(by_domain.n_answers, 0) as fraction_correct,
-    coalesce(effort.minutes_on_task, 0)
-    + coalesce(assessment_minutes.assessment_minutes, 0) as study_minutes,
+    coalesce(effort.session_minutes, 0) as study_minutes,
     coalesce(effort.active_days, 0) as active_days,
     coalesce(effort.n_statements, 0) as n_statements
 from weeks
@@ -83,7 +73,3 @@ left join by_domain
         and domains.domain = by_domain.domain
 left join effort
     on weeks.learner_id = effort.learner_id and weeks.week_start = effort.week_start
-left join assessment_minutes
-    on
-        weeks.learner_id = assessment_minutes.learner_id
-        and weeks.week_start = assessment_minutes.week_start

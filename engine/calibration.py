@@ -1,0 +1,248 @@
+"""Per-learner parameters of the competency model, estimated from weekly answers and effort.
+
+Each learner has six unknowns, theta = (logit C0 for the four domains, log V_max, log lambda):
+the competency when they started and how fast they learn and forget. Given theta and the
+learner's weekly stimulus (from study hours), the model gives the competency C at the start of
+every week; a question of a domain is answered correctly with probability
+``MeasurementModel.p_correct(C)``. Fitting maximises the binomial likelihood of the observed
+answers plus a normal prior on theta, the prior being the cohort's own spread (empirical
+Bayes): a learner with few answers gets parameters near their cohort's, one with many answers
+their own.
+
+The fit is batched: every Gauss-Newton (Fisher scoring) iteration simulates all learners of a
+block at once, once per parameter for a forward-difference Jacobian, and solves one 6 x 6
+system per learner with a batched solve; Levenberg-Marquardt damping per learner keeps steps
+that improve. The posterior covariance (Laplace approximation) is the inverse of the Fisher
+information plus the prior precision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.special import expit, logit
+
+from engine.model import N_DOMAINS, CompetencyModel, simulate_path
+from engine.observations import Observations
+
+N_PARAMS = N_DOMAINS + 2
+V_MAX, DECAY = N_DOMAINS, N_DOMAINS + 1  # columns of theta after the four logit C0
+PARAM_NAMES = ("c0_knowledge", "c0_skills", "c0_application", "c0_ethics", "v_max", "decay")
+
+
+@dataclass(frozen=True)
+class MeasurementModel:
+    """How competency shows in answers: P(correct | C) = guess + (1 - guess) expit(slope (C - b)).
+
+    One curve for the question bank as a whole (a three-parameter logistic item response
+    curve). The defaults were fitted by maximum likelihood on generated cohorts against their
+    ground-truth competency (tests/engine/test_calibration.py refits them): answers mix easy
+    knowledge checks with quiz questions of three levels, so the curve is flatter and higher
+    than any single item's.
+    """
+
+    guess: float = 0.58
+    slope: float = 6.5
+    difficulty: float = 0.50
+
+    def p_correct(self, competency: np.ndarray) -> np.ndarray:
+        return self.guess + (1.0 - self.guess) * expit(self.slope * (competency - self.difficulty))
+
+
+# Where the empirical-Bayes prior starts before the cohort has spoken: novice-ish competency,
+# seed-004-like rates scaled to weekly study (V_max about 0.2, lambda about 0.04).
+START_MEAN = np.array([logit(0.3)] * N_DOMAINS + [np.log(0.2), np.log(0.04)])
+START_SD = np.array([1.0] * N_DOMAINS + [0.7, 0.7])
+# Learner-equivalents of weight the program-wide mean carries in a group's prior mean.
+GROUP_SHRINKAGE = 20.0
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The fit, one row per learner (same order as the observations).
+
+    theta: (n, 6) posterior mode; covariance: (n, 6, 6); prior_mean: (n, 6) the prior each
+    learner was shrunk toward; prior_sd: (6,); competency_now: (n, 4) C at the as-of date under
+    the posterior mode; n_answers: (n,) answers the fit saw; converged: (n,) bool.
+    """
+
+    learner_ids: np.ndarray
+    theta: np.ndarray
+    covariance: np.ndarray
+    prior_mean: np.ndarray
+    prior_sd: np.ndarray
+    competency_now: np.ndarray
+    n_answers: np.ndarray
+    converged: np.ndarray
+    model: CompetencyModel
+    measurement: MeasurementModel
+
+    @property
+    def v_max(self) -> np.ndarray:
+        return np.exp(self.theta[:, V_MAX])
+
+    @property
+    def decay(self) -> np.ndarray:
+        return np.exp(self.theta[:, DECAY])
+
+    @property
+    def initial(self) -> np.ndarray:
+        return expit(self.theta[:, :N_DOMAINS])
+
+    def interval(self, column: int, z: float = 1.2815515655446004) -> tuple[np.ndarray, np.ndarray]:
+        """Central 80 % (default z) posterior interval of one parameter, on its natural scale."""
+        sd = np.sqrt(self.covariance[:, column, column])
+        lo, hi = self.theta[:, column] - z * sd, self.theta[:, column] + z * sd
+        inverse = expit if column < N_DOMAINS else np.exp
+        return inverse(lo), inverse(hi)
+
+
+def model_for(theta: np.ndarray, base: CompetencyModel) -> tuple[np.ndarray, CompetencyModel]:
+    """Initial competency (n, 4) and a per-learner model from parameter rows theta (n, 6)."""
+    rates = replace(base, v_max=np.exp(theta[:, V_MAX]), decay=np.exp(theta[:, DECAY]))
+    return expit(theta[:, :N_DOMAINS]), rates
+
+
+def competency_path(theta: np.ndarray, stimulus: np.ndarray, base: CompetencyModel) -> np.ndarray:
+    """(weeks + 1, n, 4): C at the start of each observed week, and after the last."""
+    initial, model = model_for(theta, base)
+    return simulate_path(initial, stimulus, model)
+
+
+def calibrate(
+    obs: Observations,
+    groups: np.ndarray | None = None,
+    model: CompetencyModel = CompetencyModel(),
+    measurement: MeasurementModel = MeasurementModel(),
+    *,
+    rounds: int = 3,
+    iterations: int = 25,
+    block_learners: int = 25_000,
+) -> Calibration:
+    """Fit every learner of ``obs``; ``groups`` (n,) (e.g. cohort index) sets whose prior is whose.
+
+    ``rounds`` of empirical Bayes: fit under the current prior, then re-estimate the prior's
+    mean (per group, shrunk to the program's) and spread from the fits and their uncertainty.
+    """
+    n = obs.n
+    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    theta = np.tile(START_MEAN, (n, 1))
+    prior_mean = np.tile(START_MEAN, (n, 1))
+    prior_sd = START_SD.copy()
+    stimulus = obs.stimulus()
+    covariance = np.zeros((n, N_PARAMS, N_PARAMS))
+    converged = np.zeros(n, dtype=bool)
+    for _ in range(rounds):
+        for lo in range(0, n, block_learners):
+            rows = slice(lo, min(lo + block_learners, n))
+            theta[rows], covariance[rows], converged[rows] = _fit_block(
+                theta[rows], prior_mean[rows], prior_sd, stimulus[rows],
+                obs.n_answers[rows], obs.n_correct[rows], obs.n_weeks[rows],
+                model, measurement, iterations,
+            )  # fmt: skip
+        prior_mean, prior_sd = _update_prior(theta, covariance, groups)
+    path = competency_path(theta, stimulus, model)
+    now = path[obs.n_weeks, np.arange(n)]
+    return Calibration(
+        learner_ids=obs.learner_ids,
+        theta=theta,
+        covariance=covariance,
+        prior_mean=prior_mean,
+        prior_sd=prior_sd,
+        competency_now=now,
+        n_answers=obs.n_answers.sum(axis=(1, 2)),
+        converged=converged,
+        model=model,
+        measurement=measurement,
+    )
+
+
+def _update_prior(theta, covariance, groups):
+    """Normal-normal empirical Bayes: means per group (shrunk), one spread for everyone."""
+    overall = theta.mean(axis=0)
+    spread = theta.var(axis=0) + np.diagonal(covariance, axis1=1, axis2=2).mean(axis=0)
+    sd = np.sqrt(np.maximum(spread, 1e-4))
+    ids, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(ids), N_PARAMS))
+    np.add.at(sums, inverse, theta)
+    group_mean = (sums + GROUP_SHRINKAGE * overall) / (counts[:, None] + GROUP_SHRINKAGE)
+    return group_mean[inverse], sd
+
+
+def _fit_block(theta, prior_mean, prior_sd, stim, answers, correct, n_weeks, model, meas, iters):
+    """Levenberg-Marquardt on the log posterior of each learner of one block, all at once.
+
+    Only the (learner, week, domain) cells with answers enter the likelihood, as flat arrays;
+    learners whose steps have become negligible drop out of later iterations.
+    """
+    b, width = stim.shape
+    observed = (np.arange(width)[None, :] < n_weeks[:, None])[..., None] & (answers > 0)
+    li, ti, di = np.nonzero(observed)  # cells, grouped by learner
+    n_ans = answers[li, ti, di].astype(float)
+    k_cor = correct[li, ti, di].astype(float)
+    precision = 1.0 / prior_sd**2
+    pairs = [(p, q) for p in range(N_PARAMS) for q in range(p, N_PARAMS)]
+
+    def probabilities(th, learners, cells):
+        """P(correct) in the given cells for parameter rows th of the given learners."""
+        path = competency_path(th, stim[learners], model)  # (width + 1, m, 4)
+        local = np.searchsorted(learners, li[cells])
+        c = path[ti[cells], local, di[cells]]
+        return np.clip(meas.p_correct(c), 1e-9, 1 - 1e-9)
+
+    def neg_log_posterior(th, p, learners, cells):
+        local = np.searchsorted(learners, li[cells])
+        terms = k_cor[cells] * np.log(p) + (n_ans[cells] - k_cor[cells]) * np.log1p(-p)
+        ll = np.bincount(local, weights=terms, minlength=len(learners))
+        return -ll + 0.5 * (((th - prior_mean[learners]) ** 2) * precision).sum(axis=1)
+
+    h = 1e-5
+    everyone, all_cells = np.arange(b), np.ones(len(li), dtype=bool)
+    damping = np.full(b, 1e-3)
+    active = np.ones(b, dtype=bool)
+    p_all = probabilities(theta, everyone, all_cells)
+    objective = neg_log_posterior(theta, p_all, everyone, all_cells)
+    info = np.zeros((b, N_PARAMS, N_PARAMS))
+    for iteration in range(iters + 1):
+        last = iteration == iters or not active.any()
+        # The last pass only evaluates the information (for the covariance) of everyone.
+        learners = everyone if last else np.flatnonzero(active)
+        cells = all_cells if last else active[li]
+        m, th, p = len(learners), theta[learners], p_all[cells]
+        local = np.searchsorted(learners, li[cells])
+        jac = np.empty((N_PARAMS, len(p)))
+        for j in range(N_PARAMS):
+            shifted = th.copy()
+            shifted[:, j] += h
+            jac[j] = (probabilities(shifted, learners, cells) - p) / h
+        variance = p * (1.0 - p)
+        weight = n_ans[cells] / variance
+        residual = (k_cor[cells] - n_ans[cells] * p) / variance
+        score = np.stack([np.bincount(local, jac[j] * residual, m) for j in range(N_PARAMS)], 1)
+        score -= (th - prior_mean[learners]) * precision
+        fisher = np.empty((m, N_PARAMS, N_PARAMS))
+        for p_, q_ in pairs:
+            fisher[:, p_, q_] = fisher[:, q_, p_] = np.bincount(
+                local, weight * jac[p_] * jac[q_], m
+            )
+        fisher += np.diag(precision)
+        info[learners] = fisher
+        if last:
+            break
+        scale = np.diag(np.diagonal(fisher, axis1=1, axis2=2).mean(axis=0))
+        lm = fisher + damping[learners, None, None] * scale
+        delta = np.clip(np.linalg.solve(lm, score[..., None])[..., 0], -1.0, 1.0)
+        trial = th + delta
+        p_trial = probabilities(trial, learners, cells)
+        obj_trial = neg_log_posterior(trial, p_trial, learners, cells)
+        better = obj_trial <= objective[learners]
+        theta[learners] = np.where(better[:, None], trial, th)
+        p_all[cells] = np.where(better[local], p_trial, p)
+        objective[learners] = np.where(better, obj_trial, objective[learners])
+        damping[learners] = np.where(better, damping[learners] / 3.0, damping[learners] * 4.0)
+        damping.clip(1e-6, 1e6, out=damping)
+        settled = better & (np.abs(delta).max(axis=1) < 1e-4)
+        active[learners[settled]] = False
+    covariance = np.linalg.inv(info)
+    return theta, covariance, ~active

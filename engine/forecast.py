@@ -1,0 +1,264 @@
+"""Monte Carlo mastery forecasts: who reaches mastery, when, and how sure we are.
+
+For each learner, ``draws`` futures are simulated. A future draws the learner's parameters from
+their calibration posterior (so the current competency, which follows from them through the
+learner's own history, is uncertain too) and a stimulus for every coming week resampled from
+the learner's own recent weeks (a learner who stopped studying keeps not studying; a steady
+one stays steady). Learners are processed in blocks, so memory holds ``block_learners x
+draws`` trajectories at a time, never draws x learners x weeks.
+
+Every block has two random streams spawned from one seed, one for the parameters and one for
+the future weeks: the same seed gives the same forecast, and a what-if (another effort) reuses
+the same starting points and the same resampled weeks (common random numbers), so the
+difference it shows is the effort's, not noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.calibration import Calibration, competency_path, model_for
+from engine.model import N_DOMAINS, is_mastered, simulate_path
+from engine.observations import Observations, stimulus_from_hours
+
+QUANTILES = (0.10, 0.50, 0.90)
+FAN_QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
+FAN_SERIES = ("knowledge", "skills", "application", "ethics", "mean")
+FAN_DRAWS = 25  # futures per learner in the fan charts: with >= 100 learners, >= 2,500 a week
+HISTOGRAM_BINS = 200  # competency resolution 0.005 for the fan charts
+BLOCK_LEARNERS = 256
+
+
+@dataclass(frozen=True)
+class Starts:
+    """Where each future starts, per block of learners: parameter rows (b * draws, 6) and the
+    competency now they imply (b * draws, 4), learner-major; plus each learner's recent hours
+    (b, recent) NaN-padded in front, and the block's stream for future weeks."""
+
+    rows: list[np.ndarray]
+    theta: list[np.ndarray]
+    now: list[np.ndarray]
+    recent_hours: list[np.ndarray]
+    future_seeds: list[np.random.SeedSequence]
+    draws: int
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Per learner (calibration order) and per group (cohort) over ``horizon_weeks``.
+
+    mastered_now: (n,) at the posterior mode; p_mastery_by_target: (n,) share of futures at
+    mastery at some week start up to the learner's target week; weeks_to_mastery: (n, 3)
+    p10/p50/p90 of the first week at mastery (0 = now), +inf where the quantile lies beyond the
+    horizon; competency_at_target: (n, 3, 5) p10/p50/p90 of each domain and of the mean at the
+    target week; group_fan: (groups, horizon + 1, 5, 5) quantiles (FAN_QUANTILES) over the
+    group's learners and futures, per week and series (FAN_SERIES); group_mean: the means,
+    (groups, horizon + 1, 5). With a holdout (backtests): p_correct_ahead (n, k, 4), the
+    expected P(correct) in the k weeks ahead, and holdout_pit (n,), where the number of held-out
+    answers a learner got right falls in its predictive distribution (randomized PIT, in [0, 1];
+    NaN without held-out answers): an 80 % interval covers it when 0.1 <= PIT <= 0.9.
+    """
+
+    learner_ids: np.ndarray
+    as_of: np.datetime64
+    horizon_weeks: int
+    draws: int
+    effort_multiplier: float
+    target_week: np.ndarray
+    mastered_now: np.ndarray
+    p_mastery_by_target: np.ndarray
+    weeks_to_mastery: np.ndarray
+    competency_at_target: np.ndarray
+    group_fan: np.ndarray
+    group_mean: np.ndarray
+    p_correct_ahead: np.ndarray | None = None
+    holdout_pit: np.ndarray | None = None
+
+
+def draw_starts(
+    calibration: Calibration,
+    obs: Observations,
+    *,
+    draws: int = 200,
+    seed: int = 0,
+    recent_weeks: int = 8,
+    block_learners: int = BLOCK_LEARNERS,
+) -> Starts:
+    """Draw every learner's parameters and replay their history under each draw."""
+    stimulus = obs.stimulus()
+    recent = obs.recent_hours(recent_weeks)
+    starts = range(0, obs.n, block_learners)
+    blocks = np.random.SeedSequence(seed).spawn(len(starts))
+    out = Starts([], [], [], [], [], draws)
+    for lo, block_seed in zip(starts, blocks, strict=True):
+        params_seed, future_seed = block_seed.spawn(2)
+        rows = np.arange(lo, min(lo + block_learners, obs.n))
+        b = len(rows)
+        # theta + L z, L the Cholesky factor of the learner's posterior covariance.
+        chol = np.linalg.cholesky(calibration.covariance[rows])
+        z = np.random.default_rng(params_seed).standard_normal((b, draws, chol.shape[1]))
+        theta = calibration.theta[rows, None, :] + np.einsum("bpq,bdq->bdp", chol, z)
+        theta = theta.reshape(b * draws, -1)
+        width = int(obs.n_weeks[rows].max())
+        path = competency_path(theta, np.repeat(stimulus[rows, :width], draws, axis=0),
+                               calibration.model)  # fmt: skip
+        now = path[np.repeat(obs.n_weeks[rows], draws), np.arange(b * draws)]
+        out.rows.append(rows)
+        out.theta.append(theta)
+        out.now.append(now)
+        out.recent_hours.append(recent[rows])
+        out.future_seeds.append(future_seed)
+    return out
+
+
+def forecast(
+    calibration: Calibration,
+    obs: Observations,
+    target_week: np.ndarray | int | None = None,
+    groups: np.ndarray | None = None,
+    *,
+    horizon_weeks: int = 52,
+    draws: int = 200,
+    seed: int = 0,
+    effort_multiplier: float = 1.0,
+    recent_weeks: int = 8,
+    holdout: tuple[np.ndarray, np.ndarray] | None = None,
+    starts: Starts | None = None,
+    block_learners: int = BLOCK_LEARNERS,
+) -> Forecast:
+    """Simulate ``draws`` futures per learner of ``horizon_weeks`` weeks from ``obs.as_of``.
+
+    target_week: (n,) or scalar, weeks from the as-of date to each learner's target (clipped to
+    [0, horizon]; default the horizon). groups: (n,) ints for the fan charts (default one
+    group). effort_multiplier scales every future week's study hours (the what-if slider).
+    starts: from :func:`draw_starts`, to reuse (then draws, seed, recent_weeks come from it).
+    holdout: (answers, correct), each (n, k, 4), the answers actually given in the k weeks
+    after the as-of date (backtests): the forecast then also predicts them.
+    """
+    if starts is None:
+        starts = draw_starts(calibration, obs, draws=draws, seed=seed,
+                             recent_weeks=recent_weeks, block_learners=block_learners)  # fmt: skip
+    n, horizon, draws = obs.n, int(horizon_weeks), starts.draws
+    target = np.broadcast_to(
+        np.asarray(horizon if target_week is None else target_week, dtype=np.int64), (n,)
+    ).clip(0, horizon)
+    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups, np.int64)
+    n_groups = int(groups.max(initial=-1)) + 1
+    k = len(FAN_SERIES)
+    hist = np.zeros((n_groups, horizon + 1, k, HISTOGRAM_BINS), dtype=np.int64)
+    sums = np.zeros((n_groups, horizon + 1, k))
+    counts = np.zeros(n_groups, dtype=np.int64)
+    p_mastery = np.empty(n)
+    weeks_to = np.empty((n, len(QUANTILES)))
+    at_target = np.empty((n, len(QUANTILES), k))
+    answers_ahead = 0 if holdout is None else holdout[0].shape[1]
+    ahead = np.empty((n, answers_ahead, N_DOMAINS)) if holdout is not None else None
+    pit = np.full(n, np.nan) if holdout is not None else None
+    model = calibration.model
+    pit_seeds = np.random.SeedSequence([seed, 1]).spawn(len(starts.rows))
+
+    def rng_pit(i: int) -> np.random.Generator:
+        return np.random.default_rng(pit_seeds[i])
+
+    for i, rows in enumerate(starts.rows):
+        b = len(rows)
+        path = _future(starts, i, calibration, horizon, effort_multiplier)  # (h + 1, 4, b*draws)
+        mean = path.mean(axis=1)
+        variance = np.einsum("wdm,wdm->wm", path, path) / N_DOMAINS - mean**2
+        mastered = (mean >= model.mastery_mean) & (variance <= model.mastery_variance)
+        first = np.where(mastered.any(axis=0), mastered.argmax(axis=0), np.inf).reshape(b, draws)
+        p_mastery[rows] = (first <= target[rows, None]).mean(axis=1)
+        weeks_to[rows] = np.quantile(first, QUANTILES, axis=1, method="inverted_cdf").T
+        domains = path.reshape(horizon + 1, N_DOMAINS, b, draws)
+        means = mean.reshape(horizon + 1, 1, b, draws)
+        at = np.concatenate([domains[target[rows], :, np.arange(b)],
+                             means[target[rows], :, np.arange(b)]], axis=1)  # fmt: skip
+        at_target[rows] = np.quantile(at, QUANTILES, axis=2).transpose(1, 0, 2)
+        if holdout is not None:
+            p = calibration.measurement.p_correct(domains[:answers_ahead])  # (k, 4, b, draws)
+            ahead[rows] = p.mean(axis=3).transpose(2, 0, 1)
+            pit[rows] = _holdout_pit(p, holdout[0][rows], holdout[1][rows], rng_pit(i))
+        _accumulate(hist, sums, counts, domains, means, groups[rows])
+    fan = _fan_from_histograms(hist)
+    group_mean = sums / np.maximum(counts, 1)[:, None, None]
+    group_mean[counts == 0] = np.nan
+    return Forecast(
+        learner_ids=calibration.learner_ids,
+        as_of=obs.as_of,
+        horizon_weeks=horizon,
+        draws=draws,
+        effort_multiplier=float(effort_multiplier),
+        target_week=target,
+        mastered_now=is_mastered(calibration.competency_now, calibration.model),
+        p_mastery_by_target=p_mastery,
+        weeks_to_mastery=weeks_to,
+        competency_at_target=at_target,
+        group_fan=fan,
+        group_mean=group_mean,
+        p_correct_ahead=ahead,
+        holdout_pit=pit,
+    )
+
+
+def _holdout_pit(p, answers, correct, rng):
+    """Randomized probability integral transform of each learner's held-out correct count.
+
+    p: (k, 4, b, draws) P(correct) per future; answers, correct: (b, k, 4). Each future draws
+    its own binomial answers, so both parameter and answer noise are in the distribution.
+    """
+    n = answers.transpose(1, 2, 0)[..., None]  # (k, 4, b, 1)
+    simulated = rng.binomial(np.broadcast_to(n, p.shape), p).sum(axis=(0, 1))  # (b, draws)
+    observed = correct.sum(axis=(1, 2))[:, None]
+    below = (simulated < observed).mean(axis=1)
+    equal = (simulated == observed).mean(axis=1)
+    pit = below + rng.random(len(observed)) * equal
+    return np.where(answers.sum(axis=(1, 2)) > 0, pit, np.nan)
+
+
+def _future(starts: Starts, i: int, cal: Calibration, horizon: int, effort: float) -> np.ndarray:
+    """Competency of block i's futures at each coming week start: (horizon + 1, 4, b * draws)."""
+    draws, hours = starts.draws, starts.recent_hours[i]
+    b, recent = hours.shape
+    # Each future week takes the stimulus of one of the learner's recent weeks, at random.
+    # Built week-major, (horizon, b * draws): its transpose is what simulate reads, for free.
+    pool = stimulus_from_hours(np.nan_to_num(hours) * effort).ravel()  # (b * recent,)
+    available = np.repeat((~np.isnan(hours)).sum(axis=1), draws).astype(np.float32)
+    last = np.repeat(np.arange(1, b + 1) * recent - 1, draws)  # each learner's latest week
+    rng = np.random.default_rng(starts.future_seeds[i])
+    back = (rng.random((horizon, b * draws), dtype=np.float32) * available).astype(np.int64)
+    future = pool[last - np.minimum(back, available.astype(np.int64) - 1)]
+    _, model = model_for(starts.theta[i], cal.model)
+    return simulate_path(starts.now[i], future.T, model, domain_major=True)
+
+
+def _accumulate(hist, sums, counts, domains, means, groups):
+    """Add a block's futures to the fans: domains (weeks, 4, b, draws), means (weeks, 1, b,
+    draws), learners' groups (b,). Means use every future; quantiles the first FAN_DRAWS."""
+    weeks, _, b, draws = domains.shape
+    k = len(FAN_SERIES)
+    per_learner = np.concatenate([domains.sum(axis=3), means.sum(axis=3)], axis=1)  # (w, k, b)
+    onehot = groups[:, None] == np.arange(sums.shape[0])[None, :]  # (b, groups)
+    sums += np.einsum("wkb,bg->gwk", per_learner, onehot.astype(float))
+    counts += onehot.sum(axis=0) * draws
+    sample = np.concatenate([domains[..., :FAN_DRAWS], means[..., :FAN_DRAWS]], axis=1)
+    bins = np.minimum((sample * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
+    cell = (groups[None, None, :, None] * weeks + np.arange(weeks)[:, None, None, None]) * k
+    flat = (cell + np.arange(k)[None, :, None, None]) * HISTOGRAM_BINS + bins
+    hist += np.bincount(flat.ravel(), minlength=hist.size).reshape(hist.shape)
+
+
+def _fan_from_histograms(hist: np.ndarray) -> np.ndarray:
+    """Quantiles by linear interpolation inside the histogram's bins; NaN where empty."""
+    counts = hist.sum(axis=-1)
+    cdf = np.cumsum(hist, axis=-1) / np.maximum(counts, 1)[..., None]
+    fan = np.empty((*hist.shape[:-1], len(FAN_QUANTILES)))
+    for i, q in enumerate(FAN_QUANTILES):
+        idx = (cdf < q).sum(axis=-1).clip(0, HISTOGRAM_BINS - 1)
+        below = np.where(idx > 0, np.take_along_axis(cdf, (idx - 1)[..., None], -1)[..., 0], 0.0)
+        at = np.take_along_axis(cdf, idx[..., None], -1)[..., 0]
+        within = np.where(at > below, (q - below) / np.maximum(at - below, 1e-12), 0.0)
+        fan[..., i] = (idx + within) / HISTOGRAM_BINS
+    fan[counts == 0] = np.nan
+    return fan

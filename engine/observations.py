@@ -1,0 +1,137 @@
+"""What the engine learns from: per learner, week and domain, answers and study effort.
+
+The rows of dbt's ``marts.learner_domain_weekly`` become dense arrays on a grid of consecutive
+weeks. Each learner's series is left-aligned: index 0 is the learner's first active week, so a
+learner's own weeks are ``0 .. n_weeks[i] - 1`` and everything after is padding (no answers,
+no hours). ``first_week[i]`` maps a learner's index back to the shared calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.model import DOMAINS, N_DOMAINS
+
+# Seed 004's predict_time_to_mastery: study saturates at 10 hours a week, and an average
+# stimulus quality of 0.85. Stimulus S = quality * min(hours / 10, 1).
+FULL_EFFORT_HOURS = 10.0
+STIMULUS_QUALITY = 0.85
+
+
+def stimulus_from_hours(hours: np.ndarray, quality: float = STIMULUS_QUALITY) -> np.ndarray:
+    """Weekly stimulus in [0, 1] from weekly study hours (any shape)."""
+    return quality * np.minimum(np.maximum(hours, 0.0) / FULL_EFFORT_HOURS, 1.0)
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Dense, left-aligned observations of n learners over at most ``weeks`` weeks.
+
+    learner_ids: (n,); week_starts: (weeks,) datetime64[D] Mondays of the shared calendar;
+    first_week: (n,) calendar index of each learner's first active week; n_weeks: (n,) weeks
+    observed per learner (>= 1); n_answers, n_correct: (n, weeks, 4) int; hours: (n, weeks).
+    """
+
+    learner_ids: np.ndarray
+    week_starts: np.ndarray
+    first_week: np.ndarray
+    n_weeks: np.ndarray
+    n_answers: np.ndarray
+    n_correct: np.ndarray
+    hours: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.learner_ids)
+
+    @property
+    def as_of(self) -> np.datetime64:
+        """The Monday after the last observed week: the first day the forecast is about."""
+        return self.week_starts[-1] + np.timedelta64(7, "D")
+
+    def stimulus(self) -> np.ndarray:
+        """(n, weeks) stimulus of each observed week (0 in the padding)."""
+        return stimulus_from_hours(self.hours)
+
+    def recent_hours(self, weeks: int) -> np.ndarray:
+        """(n, weeks) hours of each learner's last ``weeks`` observed weeks (NaN if fewer)."""
+        idx = self.n_weeks[:, None] - weeks + np.arange(weeks)[None, :]
+        got = np.take_along_axis(self.hours, np.clip(idx, 0, None), axis=1)
+        return np.where(idx >= 0, got, np.nan)
+
+    def cut(self, weeks_before_end: int) -> Observations:
+        """The same learners as they were ``weeks_before_end`` weeks earlier.
+
+        Learners who had not started by then are dropped.
+        """
+        end = len(self.week_starts) - weeks_before_end
+        if end < 1:
+            raise ValueError(f"cannot cut {weeks_before_end} weeks from {len(self.week_starts)}")
+        n_weeks = np.minimum(self.n_weeks, end - self.first_week)
+        keep = n_weeks >= 1
+        width = int(n_weeks[keep].max(initial=1))
+        mask = np.arange(width)[None, :] < n_weeks[keep][:, None]
+        return Observations(
+            learner_ids=self.learner_ids[keep],
+            week_starts=self.week_starts[:end],
+            first_week=self.first_week[keep],
+            n_weeks=n_weeks[keep],
+            n_answers=np.where(mask[..., None], self.n_answers[keep, :width], 0),
+            n_correct=np.where(mask[..., None], self.n_correct[keep, :width], 0),
+            hours=np.where(mask, self.hours[keep, :width], 0.0),
+        )
+
+
+def from_weekly_rows(
+    learner_id: np.ndarray,
+    week_start: np.ndarray,
+    domain: np.ndarray,
+    n_answers: np.ndarray,
+    n_correct: np.ndarray,
+    study_minutes: np.ndarray,
+    last_week: np.datetime64 | None = None,
+) -> Observations:
+    """Build observations from long rows (one per learner, week and domain).
+
+    Weeks after ``last_week`` (a Monday; default the latest present) are left out, so a
+    partial current week does not read as a week of low effort.
+    """
+    weeks = np.asarray(week_start).astype("datetime64[D]")
+    if last_week is not None:
+        keep = weeks <= np.datetime64(last_week, "D")
+        learner_id, weeks, domain = learner_id[keep], weeks[keep], domain[keep]
+        n_answers, n_correct, study_minutes = n_answers[keep], n_correct[keep], study_minutes[keep]
+    if len(weeks) == 0:
+        raise ValueError("no weekly observations to learn from")
+    first, last = weeks.min(), weeks.max()
+    calendar = np.arange(first, last + np.timedelta64(7, "D"), np.timedelta64(7, "D"))
+    week_idx = ((weeks - first) // np.timedelta64(7, "D")).astype(np.int64)
+    ids, learner_idx = np.unique(np.asarray(learner_id), return_inverse=True)
+    domain_idx = np.searchsorted(np.array(DOMAINS), np.asarray(domain), sorter=_DOMAIN_ORDER)
+    domain_idx = _DOMAIN_ORDER[domain_idx]
+    n = len(ids)
+    first_week = np.full(n, len(calendar), dtype=np.int64)
+    np.minimum.at(first_week, learner_idx, week_idx)
+    rel = week_idx - first_week[learner_idx]
+    width = len(calendar) - int(first_week.min())
+    answers = np.zeros((n, width, N_DOMAINS), dtype=np.int64)
+    correct = np.zeros((n, width, N_DOMAINS), dtype=np.int64)
+    minutes = np.zeros((n, width))
+    np.add.at(answers, (learner_idx, rel, domain_idx), np.asarray(n_answers, dtype=np.int64))
+    np.add.at(correct, (learner_idx, rel, domain_idx), np.asarray(n_correct, dtype=np.int64))
+    # Study minutes repeat on each domain's row of a week; take them once.
+    minutes[learner_idx, rel] = np.asarray(study_minutes, dtype=float)
+    return Observations(
+        learner_ids=ids,
+        week_starts=calendar,
+        first_week=first_week,
+        n_weeks=len(calendar) - first_week,
+        n_answers=answers,
+        n_correct=correct,
+        hours=minutes / 60.0,
+    )
+
+
+_DOMAIN_ORDER = np.argsort(np.array(DOMAINS))
