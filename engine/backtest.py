@@ -93,19 +93,26 @@ def backtest(
     seed_mid, seed_lo, seed_hi, seed_mastered, seed_path = _seed_method(cal, cut, weeks)
 
     def scores(method, mid_, lo_, hi_, p_mastery, p_answers, pit):
-        truth_mean = None if truth_c is None else truth_c.mean(axis=1)
+        mae = coverage = brier = observed = np.nan
+        if truth_c is not None:
+            truth_mean = truth_c.mean(axis=1)
+            mae = _mean(np.abs(mid_ - truth_mean)[known])
+            coverage = _mean(((truth_mean >= lo_) & (truth_mean <= hi_))[known])
+        if truth_m is not None:
+            brier = _mean((p_mastery - truth_m) ** 2)
+        if pit is not None:
+            scored = pit[~np.isnan(pit)]
+            observed = _mean((scored >= INTERVAL[0]) & (scored <= INTERVAL[1]))
         return MethodScores(
             method=method,
             n_learners=int(cut.n),
-            competency_mae=_mean(np.abs(mid_ - truth_mean)[known]) if truth_c is not None else np.nan,
-            coverage_80=_mean(((truth_mean >= lo_) & (truth_mean <= hi_))[known])
-            if truth_c is not None else np.nan,
+            competency_mae=mae,
+            coverage_80=coverage,
             interval_width=_mean(hi_ - lo_),
-            mastery_brier=_mean((p_mastery - truth_m) ** 2) if truth_m is not None else np.nan,
+            mastery_brier=brier,
             answer_log_loss=_log_loss(p_answers, answers, correct),
-            observed_coverage_80=_mean(((pit >= INTERVAL[0]) & (pit <= INTERVAL[1]))[~np.isnan(pit)])
-            if pit is not None else np.nan,
-        )  # fmt: skip
+            observed_coverage_80=observed,
+        )
 
     engine = scores("engine (Monte Carlo)", mid, lo, hi, fc.p_mastery_by_target,
                     fc.p_correct_ahead, fc.holdout_pit)  # fmt: skip

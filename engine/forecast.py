@@ -236,7 +236,7 @@ def _future(starts: Starts, i: int, cal: Calibration, horizon: int, effort: floa
 def _accumulate(hist, sums, counts, domains, means, groups):
     """Add a block's futures to the fans: domains (weeks, 4, b, draws), means (weeks, 1, b,
     draws), learners' groups (b,). Means use every future; quantiles the first FAN_DRAWS."""
-    weeks, _, b, draws = domains.shape
+    weeks, _, _, draws = domains.shape
     k = len(FAN_SERIES)
     per_learner = np.concatenate([domains.sum(axis=3), means.sum(axis=3)], axis=1)  # (w, k, b)
     onehot = groups[:, None] == np.arange(sums.shape[0])[None, :]  # (b, groups)
