@@ -158,6 +158,29 @@ def calibrate(
     )
 
 
+def from_parameters(
+    obs: Observations,
+    theta: np.ndarray,
+    covariance: np.ndarray,
+    model: CompetencyModel = CompetencyModel(),
+    measurement: MeasurementModel = MeasurementModel(),
+) -> Calibration:
+    """A calibration stored earlier (theta (n, 6), covariance (n, 6, 6)), for obs' learners."""
+    path = competency_path(theta, obs.stimulus(), model)
+    return Calibration(
+        learner_ids=obs.learner_ids,
+        theta=theta,
+        covariance=covariance,
+        prior_mean=np.full_like(theta, np.nan),
+        prior_sd=np.full(N_PARAMS, np.nan),
+        competency_now=path[obs.n_weeks, np.arange(obs.n)],
+        n_answers=obs.n_answers.sum(axis=(1, 2)),
+        converged=np.ones(obs.n, dtype=bool),
+        model=model,
+        measurement=measurement,
+    )
+
+
 def _update_prior(theta, covariance, groups):
     """Normal-normal empirical Bayes: means per group (shrunk), one spread for everyone."""
     overall = theta.mean(axis=0)

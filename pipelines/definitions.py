@@ -5,6 +5,10 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from .defs.forecast.assets import ASSETS as FORECAST_ASSETS
+from .defs.forecast.checks import CHECKS as FORECAST_CHECKS
+from .defs.forecast.resources import ForecastSettings
+from .defs.forecast.schedules import nightly_forecast_job, nightly_forecast_schedule
 from .defs.ingest.assets import ASSETS as INGEST_ASSETS
 from .defs.ingest.checks import CHECKS as INGEST_CHECKS
 from .defs.ingest.resources import WarehouseResource
@@ -14,21 +18,24 @@ from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
 
 
-def build_defs(warehouse: WarehouseResource | None = None) -> dg.Definitions:
+def build_defs(
+    warehouse: WarehouseResource | None = None, forecast_settings: ForecastSettings | None = None
+) -> dg.Definitions:
     """Everything, bound to `warehouse` (default: the paths under COHORTLENS_HOME).
 
     Steps run in one process, one after another: they share one DuckDB file, which allows a
     single writer.
     """
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, dbt_models],
-        asset_checks=[*INGEST_CHECKS],
-        jobs=[refresh_job],
-        schedules=[refresh_schedule],
+        assets=[*INGEST_ASSETS, dbt_models, *FORECAST_ASSETS],
+        asset_checks=[*INGEST_CHECKS, *FORECAST_CHECKS],
+        jobs=[refresh_job, nightly_forecast_job],
+        schedules=[refresh_schedule, nightly_forecast_schedule],
         sensors=[landing_sensor],
         resources={
             "warehouse": warehouse or WarehouseResource(),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "forecast_settings": forecast_settings or ForecastSettings(),
         },
         executor=dg.in_process_executor,
     )

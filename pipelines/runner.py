@@ -45,7 +45,7 @@ class RunReport:
     @property
     def models(self) -> list[str]:
         """The dbt models materialized (every asset outside the raw and audit layers)."""
-        return [k for k in self.materialized if not k.startswith(("raw/", "audit/"))]
+        return [k for k in self.materialized if not k.startswith(("raw/", "audit/", "forecasts/"))]
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:

@@ -24,6 +24,16 @@ class Translator(DagsterDbtTranslator):
             return dg.AssetKey([layer, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        """Models may name assets outside dbt they read (meta: upstream_assets), such as the
+        engine's forecasts that learner_readiness reads once they exist."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        extra = (props.get("config", {}).get("meta") or {}).get("upstream_assets", [])
+        if extra:
+            spec = spec.merge_attributes(deps=[dg.AssetKey(key.split("/")) for key in extra])
+        return spec
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "model":
             return dbt_resource_props["fqn"][1]

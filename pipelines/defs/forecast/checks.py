@@ -1,0 +1,46 @@
+"""The backtest's 80 % interval must cover about 80 % of what happened."""
+
+import dagster as dg
+
+from ..ingest.resources import WarehouseResource
+from .assets import BACKTEST
+from .resources import ForecastSettings
+
+
+@dg.asset_check(
+    asset=BACKTEST,
+    description="Coverage of the engine's 80 % interval in the latest backtest lies in "
+    "[0.7, 0.9]: against the ground truth when there is one, else of the held-out answers.",
+    blocking=True,
+)
+def interval_coverage_in_band(
+    warehouse: WarehouseResource, forecast_settings: ForecastSettings
+) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        rows = con.execute(
+            """
+            select as_of_date, cut_weeks, truth_available,
+                case when truth_available then coverage_80 else observed_coverage_80 end
+            from forecasts.backtest_report
+            where method like 'engine%'
+            order by as_of_date desc, cut_weeks desc
+            limit 1
+            """
+        ).fetchall()
+    low, high = forecast_settings.coverage_low, forecast_settings.coverage_high
+    if not rows or rows[0][3] is None:
+        return dg.AssetCheckResult(passed=False, metadata={"reason": "no backtest coverage"})
+    as_of, weeks, truth, coverage = rows[0]
+    return dg.AssetCheckResult(
+        passed=bool(low <= coverage <= high),
+        metadata={
+            "coverage_80": float(coverage),
+            "band": f"[{low}, {high}]",
+            "against": "ground truth" if truth else "held-out answers",
+            "as_of_date": str(as_of),
+            "cut_weeks": int(weeks),
+        },
+    )
+
+
+CHECKS = [interval_coverage_in_band]
