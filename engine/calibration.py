@@ -50,10 +50,13 @@ class MeasurementModel:
         return self.guess + (1.0 - self.guess) * expit(self.slope * (competency - self.difficulty))
 
 
-# Where the empirical-Bayes prior starts before the cohort has spoken: novice-ish competency,
-# seed-004-like rates scaled to weekly study (V_max about 0.2, lambda about 0.04).
+# Where the empirical-Bayes prior starts before the cohort has spoken: novice-ish competency
+# (seed 004's novice baseline is 0.20; entrants at higher tiers start higher, so 80 % of
+# starts within about 0.15 to 0.5), rates of seed-004 form scaled to weekly study (V_max
+# about 0.2, lambda about 0.04, each within a factor of about 2). The answers say little
+# about where a learner started, so that part of the prior moves little from here.
 START_MEAN = np.array([logit(0.3)] * N_DOMAINS + [np.log(0.2), np.log(0.04)])
-START_SD = np.array([1.0] * N_DOMAINS + [0.7, 0.7])
+START_SD = np.array([0.6] * N_DOMAINS + [0.6, 0.6])
 # Learner-equivalents of weight the program-wide mean carries in a group's prior mean.
 GROUP_SHRINKAGE = 20.0
 
@@ -63,15 +66,15 @@ class Calibration:
     """The fit, one row per learner (same order as the observations).
 
     theta: (n, 6) posterior mode; covariance: (n, 6, 6); prior_mean: (n, 6) the prior each
-    learner was shrunk toward; prior_sd: (6,); competency_now: (n, 4) C at the as-of date under
-    the posterior mode; n_answers: (n,) answers the fit saw; converged: (n,) bool.
+    learner was shrunk toward; prior_covariance: (6, 6); competency_now: (n, 4) C at the as-of
+    date under the posterior mode; n_answers: (n,) answers the fit saw; converged: (n,) bool.
     """
 
     learner_ids: np.ndarray
     theta: np.ndarray
     covariance: np.ndarray
     prior_mean: np.ndarray
-    prior_sd: np.ndarray
+    prior_covariance: np.ndarray
     competency_now: np.ndarray
     n_answers: np.ndarray
     converged: np.ndarray
@@ -129,7 +132,7 @@ def calibrate(
     groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
     theta = np.tile(START_MEAN, (n, 1))
     prior_mean = np.tile(START_MEAN, (n, 1))
-    prior_sd = START_SD.copy()
+    prior_cov = np.diag(START_SD**2)
     stimulus = obs.stimulus()
     covariance = np.zeros((n, N_PARAMS, N_PARAMS))
     converged = np.zeros(n, dtype=bool)
@@ -137,11 +140,11 @@ def calibrate(
         for lo in range(0, n, block_learners):
             rows = slice(lo, min(lo + block_learners, n))
             theta[rows], covariance[rows], converged[rows] = _fit_block(
-                theta[rows], prior_mean[rows], prior_sd, stimulus[rows],
+                theta[rows], prior_mean[rows], prior_cov, stimulus[rows],
                 obs.n_answers[rows], obs.n_correct[rows], obs.n_weeks[rows],
                 model, measurement, iterations,
             )  # fmt: skip
-        prior_mean, prior_sd = _update_prior(theta, covariance, groups)
+        prior_mean, prior_cov = _update_prior(theta, covariance, groups)
     path = competency_path(theta, stimulus, model)
     now = path[obs.n_weeks, np.arange(n)]
     return Calibration(
@@ -149,7 +152,7 @@ def calibrate(
         theta=theta,
         covariance=covariance,
         prior_mean=prior_mean,
-        prior_sd=prior_sd,
+        prior_covariance=prior_cov,
         competency_now=now,
         n_answers=obs.n_answers.sum(axis=(1, 2)),
         converged=converged,
@@ -172,7 +175,7 @@ def from_parameters(
         theta=theta,
         covariance=covariance,
         prior_mean=np.full_like(theta, np.nan),
-        prior_sd=np.full(N_PARAMS, np.nan),
+        prior_covariance=np.full((N_PARAMS, N_PARAMS), np.nan),
         competency_now=path[obs.n_weeks, np.arange(obs.n)],
         n_answers=obs.n_answers.sum(axis=(1, 2)),
         converged=np.ones(obs.n, dtype=bool),
@@ -182,18 +185,21 @@ def from_parameters(
 
 
 def _update_prior(theta, covariance, groups):
-    """Normal-normal empirical Bayes: means per group (shrunk), one spread for everyone."""
+    """Normal-normal empirical Bayes (one EM step): means per group, shrunk toward the
+    program's; one full covariance for everyone, so that what the data says about one
+    parameter (say, today's knowledge) informs the correlated others (the other domains)."""
     overall = theta.mean(axis=0)
-    spread = theta.var(axis=0) + np.diagonal(covariance, axis1=1, axis2=2).mean(axis=0)
-    sd = np.sqrt(np.maximum(spread, 1e-4))
+    dev = theta - overall
+    spread = dev.T @ dev / len(theta) + covariance.mean(axis=0)
+    spread += np.eye(N_PARAMS) * 1e-6
     ids, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
     sums = np.zeros((len(ids), N_PARAMS))
     np.add.at(sums, inverse, theta)
     group_mean = (sums + GROUP_SHRINKAGE * overall) / (counts[:, None] + GROUP_SHRINKAGE)
-    return group_mean[inverse], sd
+    return group_mean[inverse], spread
 
 
-def _fit_block(theta, prior_mean, prior_sd, stim, answers, correct, n_weeks, model, meas, iters):
+def _fit_block(theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, model, meas, iters):
     """Levenberg-Marquardt on the log posterior of each learner of one block, all at once.
 
     Only the (learner, week, domain) cells with answers enter the likelihood, as flat arrays;
@@ -204,7 +210,7 @@ def _fit_block(theta, prior_mean, prior_sd, stim, answers, correct, n_weeks, mod
     li, ti, di = np.nonzero(observed)  # cells, grouped by learner
     n_ans = answers[li, ti, di].astype(float)
     k_cor = correct[li, ti, di].astype(float)
-    precision = 1.0 / prior_sd**2
+    precision = np.linalg.inv(prior_cov)
     pairs = [(p, q) for p in range(N_PARAMS) for q in range(p, N_PARAMS)]
 
     def probabilities(th, learners, cells):
@@ -218,7 +224,8 @@ def _fit_block(theta, prior_mean, prior_sd, stim, answers, correct, n_weeks, mod
         local = np.searchsorted(learners, li[cells])
         terms = k_cor[cells] * np.log(p) + (n_ans[cells] - k_cor[cells]) * np.log1p(-p)
         ll = np.bincount(local, weights=terms, minlength=len(learners))
-        return -ll + 0.5 * (((th - prior_mean[learners]) ** 2) * precision).sum(axis=1)
+        dev = th - prior_mean[learners]
+        return -ll + 0.5 * np.einsum("bp,pq,bq->b", dev, precision, dev)
 
     h = 1e-5
     everyone, all_cells = np.arange(b), np.ones(len(li), dtype=bool)
@@ -243,13 +250,13 @@ def _fit_block(theta, prior_mean, prior_sd, stim, answers, correct, n_weeks, mod
         weight = n_ans[cells] / variance
         residual = (k_cor[cells] - n_ans[cells] * p) / variance
         score = np.stack([np.bincount(local, jac[j] * residual, m) for j in range(N_PARAMS)], 1)
-        score -= (th - prior_mean[learners]) * precision
+        score -= (th - prior_mean[learners]) @ precision
         fisher = np.empty((m, N_PARAMS, N_PARAMS))
         for p_, q_ in pairs:
             fisher[:, p_, q_] = fisher[:, q_, p_] = np.bincount(
                 local, weight * jac[p_] * jac[q_], m
             )
-        fisher += np.diag(precision)
+        fisher += precision
         info[learners] = fisher
         if last:
             break

@@ -260,5 +260,90 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def forecast(
+    landing: Annotated[
+        Path | None,
+        typer.Option(
+            help="Landing folder (its sibling truth/ folder, if any, scores the "
+            "backtest). Default: $COHORTLENS_HOME/landing."
+        ),
+    ] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(help="DuckDB warehouse file. Default: $COHORTLENS_HOME/warehouse.duckdb."),
+    ] = None,
+    draws: Annotated[int, typer.Option(min=10, help="Monte Carlo futures per learner.")] = 200,
+    horizon_weeks: Annotated[int, typer.Option(min=1, help="Weeks simulated ahead.")] = 52,
+    seed: Annotated[int, typer.Option(help="Seed of every random stream.")] = 2026,
+) -> None:
+    """The batch mastery forecast alone: calibrate, forecast, backtest, then the marts that
+    read forecasts (learner_readiness and what depends on it)."""
+    import warnings
+
+    from .defs.forecast.resources import ForecastSettings
+    from .runner import run_all
+
+    warnings.filterwarnings("ignore")
+    paths = resolve_paths(landing=landing, warehouse=warehouse)
+    if not paths.warehouse.exists():
+        err.print(f"[red]error:[/red] warehouse {paths.warehouse} does not exist; "
+                  "run `cohortlens run` first")  # fmt: skip
+        raise typer.Exit(2)
+    settings = ForecastSettings(draws=draws, horizon_weeks=horizon_weeks, seed=seed)
+    with console.status("calibrating, forecasting and backtesting ..."):
+        try:
+            report = run_all(paths.landing, paths.warehouse, forecast_only=True,
+                             forecast_settings=settings)  # fmt: skip
+        except Exception as exc:  # anything outside a step: one clear line, no traceback
+            err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+            raise typer.Exit(1) from None
+    if not report.success:
+        err.print(f"[red]error:[/red] {report.error}")
+        raise typer.Exit(1)
+    _print_forecast_summary(paths.warehouse, report)
+    if report.failed_checks:
+        for check in report.failed_checks:
+            err.print(f"[red]error:[/red] check {check.name} on {check.asset} failed: "
+                      f"{check.metadata}")  # fmt: skip
+        raise typer.Exit(1)
+
+
+def _print_forecast_summary(warehouse: Path, report) -> None:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        as_of, learners, mastered, p_mean, at_risk = con.sql(
+            """
+            select as_of_date, count(*), count(*) filter (where mastered_now),
+                avg(p_mastery_by_target), count(*) filter (where p_mastery_by_target < 0.5)
+            from forecasts.mastery_forecast
+            where as_of_date = (select max(as_of_date) from forecasts.mastery_forecast)
+            group by as_of_date
+            """
+        ).fetchall()[0]
+        scores = con.sql(
+            """
+            select method, competency_mae, coverage_80, mastery_brier, answer_log_loss
+            from forecasts.backtest_report
+            where as_of_date = (select max(as_of_date) from forecasts.backtest_report)
+            order by method
+            """
+        ).fetchall()
+    summary = (
+        f"mastery forecast as of {as_of} for {learners:,} learners in {report.seconds:.1f} s: "
+        f"{mastered:,} at mastery now, {at_risk:,} below a 50 % chance by their target date "
+        f"(mean {p_mean:.2f})"
+    )
+    console.print(summary, soft_wrap=True)
+    table = Table(title="Backtest (80 % interval)")
+    for column in ("method", "competency MAE", "coverage", "mastery Brier", "answer log loss"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method, mae, coverage, brier, log_loss in scores:
+        table.add_row(method, *(f"{v:.3f}" if v is not None else "n/a"
+                                for v in (mae, coverage, brier, log_loss)))  # fmt: skip
+    Console(width=max(console.width, 110)).print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -64,17 +64,25 @@ def run_all(
     landing: Path | str | None = None,
     warehouse: Path | str | None = None,
     ingestion_only: bool = False,
+    forecast_only: bool = False,
+    forecast_settings: object | None = None,
 ) -> RunReport:
     """Run the implicit job of every asset and check, in process, against these paths.
 
     `ingestion_only`: just the raw and audit assets and their checks, without dbt.
+    `forecast_only`: the nightly forecast job (the engine's assets, then the models reading
+    them). `forecast_settings`: a ForecastSettings (draws, horizon, seed, backtest weeks).
     """
     from .definitions import build_defs
     from .defs.ingest.resources import WarehouseResource
 
     paths = resolve_paths(landing=landing, warehouse=warehouse)
     resource = WarehouseResource(landing=str(paths.landing), warehouse=str(paths.warehouse))
-    job = build_defs(resource).resolve_implicit_global_asset_job_def()
+    defs = build_defs(resource, forecast_settings)
+    if forecast_only:
+        job = defs.resolve_job_def("nightly_forecast")
+    else:
+        job = defs.resolve_implicit_global_asset_job_def()
     selection = None
     if ingestion_only:
         from .defs.ingest.assets import ASSETS
