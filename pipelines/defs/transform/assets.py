@@ -41,17 +41,27 @@ class Translator(DagsterDbtTranslator):
 
 
 @contextlib.contextmanager
-def _pointing_at(warehouse: WarehouseResource) -> Iterator[None]:
-    """dbt finds the warehouse in COHORTLENS_WAREHOUSE (profiles.yml), as analysts' runs do."""
-    before = os.environ.get("COHORTLENS_WAREHOUSE")
-    os.environ["COHORTLENS_WAREHOUSE"] = str(warehouse.paths().warehouse)
+def _dbt_environment(warehouse: WarehouseResource) -> Iterator[None]:
+    """dbt finds the warehouse in COHORTLENS_WAREHOUSE (profiles.yml), as analysts' runs do.
+
+    DBT_INDIRECT_SELECTION=buildable: the engine's forecast sits between models, so Dagster
+    builds the models in more than one dbt invocation; a test then runs in the invocation
+    where all its models exist (a relationships test, say), never in an earlier one.
+    """
+    settings = {
+        "COHORTLENS_WAREHOUSE": str(warehouse.paths().warehouse),
+        "DBT_INDIRECT_SELECTION": "buildable",
+    }
+    before = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("COHORTLENS_WAREHOUSE", None)
-        else:
-            os.environ["COHORTLENS_WAREHOUSE"] = before
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @dbt_assets(
@@ -64,5 +74,5 @@ def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     """`dbt build`: models, data tests and unit tests, one writer at a time."""
-    with _pointing_at(warehouse), writer_lock(warehouse.paths().warehouse):
+    with _dbt_environment(warehouse), writer_lock(warehouse.paths().warehouse):
         yield from dbt.cli(["build"], context=context).stream()
