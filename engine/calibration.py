@@ -136,7 +136,9 @@ def calibrate(
     stimulus = obs.stimulus()
     covariance = np.zeros((n, N_PARAMS, N_PARAMS))
     converged = np.zeros(n, dtype=bool)
-    for _ in range(rounds):
+    for round_ in range(rounds):
+        if round_:
+            prior_mean, prior_cov = _update_prior(theta, covariance, groups)
         for lo in range(0, n, block_learners):
             rows = slice(lo, min(lo + block_learners, n))
             theta[rows], covariance[rows], converged[rows] = _fit_block(
@@ -144,7 +146,6 @@ def calibrate(
                 obs.n_answers[rows], obs.n_correct[rows], obs.n_weeks[rows],
                 model, measurement, iterations,
             )  # fmt: skip
-        prior_mean, prior_cov = _update_prior(theta, covariance, groups)
     path = competency_path(theta, stimulus, model)
     now = path[obs.n_weeks, np.arange(n)]
     return Calibration(

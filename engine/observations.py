@@ -109,8 +109,11 @@ def from_weekly_rows(
     calendar = np.arange(first, last + np.timedelta64(7, "D"), np.timedelta64(7, "D"))
     week_idx = ((weeks - first) // np.timedelta64(7, "D")).astype(np.int64)
     ids, learner_idx = np.unique(np.asarray(learner_id), return_inverse=True)
-    domain_idx = np.searchsorted(np.array(DOMAINS), np.asarray(domain), sorter=_DOMAIN_ORDER)
-    domain_idx = _DOMAIN_ORDER[domain_idx]
+    domain = np.asarray(domain).astype(str)
+    unknown = sorted(set(np.unique(domain)) - set(DOMAINS))
+    if unknown:
+        raise ValueError(f"unknown competency domains {unknown}; expected {list(DOMAINS)}")
+    domain_idx = _DOMAIN_ORDER[np.searchsorted(np.array(DOMAINS)[_DOMAIN_ORDER], domain)]
     n = len(ids)
     first_week = np.full(n, len(calendar), dtype=np.int64)
     np.minimum.at(first_week, learner_idx, week_idx)
