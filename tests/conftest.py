@@ -39,11 +39,13 @@ class BuiltProgram:
 
 @pytest.fixture(scope="session")
 def built_program(small_batch: Batch, tmp_path_factory: pytest.TempPathFactory) -> BuiltProgram:
-    """The small program loaded and built once, through Dagster: raw tables, dbt models."""
+    """The small program loaded and built once, through Dagster: raw tables, dbt models and
+    forecasts (backtested against the generator's truth, copied beside the landing folder)."""
     from pipelines.runner import run_all
 
     root = tmp_path_factory.mktemp("built")
     landing = root / "landing"
     shutil.copytree(small_batch.landing, landing)
+    shutil.copytree(small_batch.truth, root / "truth")
     report = run_all(landing, root / "warehouse.duckdb")
     return BuiltProgram(landing, root / "warehouse.duckdb", report)

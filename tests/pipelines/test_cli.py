@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -102,3 +103,23 @@ def test_run_fails_with_one_clear_line(tmp_path):
                                  "--warehouse", str(blocked)])  # fmt: skip
     assert failed.exit_code == 1
     assert "error:" in failed.output and "Traceback" not in failed.output
+
+
+def test_forecast_runs_the_batch_alone_and_prints_the_backtest(built_program, tmp_path):
+    shutil.copy(built_program.warehouse, tmp_path / "warehouse.duckdb")
+    shutil.copytree(built_program.landing, tmp_path / "landing")
+    shutil.copytree(built_program.landing.parent / "truth", tmp_path / "truth")
+    result = runner.invoke(
+        app,
+        ["forecast", "--landing", str(tmp_path / "landing"),
+         "--warehouse", str(tmp_path / "warehouse.duckdb"), "--draws", "60"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "mastery forecast as of" in result.output
+    assert "engine (Monte Carlo)" in result.output and "seed 004" in result.output
+
+
+def test_forecast_without_a_warehouse_says_so_in_one_line(tmp_path):
+    result = runner.invoke(app, ["forecast", "--warehouse", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output and "Traceback" not in result.output

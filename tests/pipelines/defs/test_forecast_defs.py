@@ -1,0 +1,122 @@
+"""The engine's batch as Dagster assets: written by `run_all`, checked by the backtest's
+coverage, re-runnable, scheduled nightly, and read by learner_readiness."""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.defs.forecast.resources import ForecastSettings
+from pipelines.defs.forecast.schedules import nightly_forecast_schedule
+from pipelines.runner import run_all
+
+
+def rows(warehouse, sql):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def test_learner_readiness_waits_for_the_forecast_which_waits_for_the_observations():
+    graph = defs.resolve_asset_graph()
+    readiness = dg.AssetKey(["marts", "learner_readiness"])
+    forecast = dg.AssetKey(["forecasts", "mastery_forecast"])
+    calibration = dg.AssetKey(["forecasts", "learner_calibration"])
+    assert forecast in graph.get(readiness).parent_keys
+    assert calibration in graph.get(forecast).parent_keys
+    assert dg.AssetKey(["marts", "learner_domain_weekly"]) in graph.get(calibration).parent_keys
+    refresh = defs.resolve_job_def("refresh").asset_layer.executable_asset_keys
+    assert forecast not in refresh, "the 5-minute refresh leaves the forecast to the night"
+
+
+def test_the_nightly_schedule_runs_the_forecast_job():
+    assert nightly_forecast_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert nightly_forecast_schedule.cron_schedule == "30 2 * * *"
+    context = dg.build_schedule_context(scheduled_execution_time=None)
+    (request,) = nightly_forecast_schedule.evaluate_tick(context).run_requests
+    assert nightly_forecast_schedule.job_name == "nightly_forecast"
+    keys = defs.resolve_job_def("nightly_forecast").asset_layer.executable_asset_keys
+    assert dg.AssetKey(["marts", "learner_readiness"]) in keys
+    assert dg.AssetKey(["raw", "xapi_statements"]) not in keys
+    assert request is not None
+
+
+def test_the_run_forecasts_every_learner_and_the_backtest_holds(built_program):
+    report, warehouse = built_program.report, built_program.warehouse
+    assert report.ok, report.error
+    (check,) = [c for c in report.checks if c.name == "interval_coverage_in_band"]
+    assert check.passed and check.metadata["against"] == "ground truth", check.metadata
+    [(learners, forecasts, as_of, bad_p, bad_order)] = rows(
+        warehouse,
+        """
+        select
+            (select count(distinct learner_id) from forecasts.learner_calibration),
+            count(*), any_value(as_of_date),
+            count(*) filter (where p_mastery_by_target not between 0 and 1),
+            count(*) filter (where weeks_to_mastery_p10 > weeks_to_mastery_p50
+                                or weeks_to_mastery_p50 > weeks_to_mastery_p90)
+        from forecasts.mastery_forecast
+        """,
+    )
+    assert forecasts == learners > 200 and bad_p == 0 and bad_order == 0
+    assert as_of.weekday() == 0, "forecasts are as of a Monday, after the last complete week"
+    # Learners at mastery now in 90 % of the futures are at mastery by their target in as many.
+    [(lowest,)] = rows(warehouse, "select min(p_mastery_by_target) from forecasts.mastery_forecast"
+                                  " where weeks_to_mastery_p90 = 0")  # fmt: skip
+    assert lowest is None or lowest >= 0.9
+    fans = rows(
+        warehouse,
+        """
+        select count(distinct cohort_id), count(*) filter (where not (
+            p10 <= p25 and p25 <= p50 and p50 <= p75 and p75 <= p90))
+        from forecasts.cohort_trajectory
+        """,
+    )
+    assert fans[0][0] >= 1 and fans[0][1] == 0
+    scores = dict(
+        rows(warehouse, "select method, coverage_80 from forecasts.backtest_report")
+    )  # fmt: skip
+    engine = next(v for k, v in scores.items() if k.startswith("engine"))
+    seed = next(v for k, v in scores.items() if k.startswith("seed"))
+    assert 0.7 <= engine <= 0.9 and engine > seed
+
+
+def test_learner_readiness_names_the_forecast_when_mastery_is_unlikely(built_program):
+    disagreements = rows(
+        built_program.warehouse,
+        """
+        select count(*)
+        from marts.learner_readiness as r
+        join forecasts.mastery_forecast as f using (learner_id)
+        where (f.p_mastery_by_target < 0.5) != coalesce(list_contains(
+            list_transform(r.at_risk_reasons, lambda x: x like 'forecast probability%'), true),
+            false)
+        """,
+    )
+    assert disagreements == [(0,)]
+
+
+@pytest.fixture()
+def copy_of_program(built_program, tmp_path):
+    shutil.copytree(built_program.landing, tmp_path / "landing")
+    shutil.copy(built_program.warehouse, tmp_path / "warehouse.duckdb")
+    return tmp_path
+
+
+def test_a_second_forecast_replaces_its_own_rows_and_a_bad_coverage_fails(copy_of_program):
+    # No truth beside this landing folder: the backtest scores the held-out answers.
+    warehouse = copy_of_program / "warehouse.duckdb"
+    before = rows(warehouse, "select count(*) from forecasts.mastery_forecast")
+    report = run_all(copy_of_program / "landing", warehouse, forecast_only=True,
+                     forecast_settings=ForecastSettings(draws=40, coverage_low=0.99))  # fmt: skip
+    assert report.success, report.error
+    assert rows(warehouse, "select count(*) from forecasts.mastery_forecast") == before
+    (check,) = [c for c in report.checks if c.name == "interval_coverage_in_band"]
+    assert not check.passed and check.metadata["against"] == "held-out answers"
+    assert report.failed_checks, "a coverage outside the band fails the run"
+    assert rows(warehouse, "select bool_or(truth_available) from forecasts.backtest_report"
+                           " where as_of_date = (select max(as_of_date)"
+                           " from forecasts.backtest_report)") == [(False,)]  # fmt: skip

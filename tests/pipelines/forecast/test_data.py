@@ -1,0 +1,62 @@
+"""The engine's inputs as read from the warehouse, and its measurement model against the truth."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy.optimize import minimize
+
+from engine.calibration import MeasurementModel
+from pipelines.forecast.data import last_complete_week, load_observations, load_roster
+
+
+def test_observations_hold_every_answer_up_to_the_last_complete_week(built_program):
+    with duckdb.connect(str(built_program.warehouse), read_only=True) as con:
+        obs = load_observations(con)
+        last = last_complete_week(con)
+        [(answers, learners)] = con.execute(
+            "select sum(n_answers), count(distinct learner_id) from marts.learner_domain_weekly"
+            " where week_start <= ?",
+            [str(last)],
+        ).fetchall()
+        roster = load_roster(con, obs.learner_ids)
+    assert obs.n_answers.sum() == answers and obs.n == learners
+    assert obs.week_starts[-1] == last and obs.as_of == last + np.timedelta64(7, "D")
+    assert (roster.cohort_id != "").all() and not np.isnat(roster.target_date).any()
+
+
+def test_the_measurement_model_matches_the_generated_answers(built_program, small_batch):
+    """Refit P(correct | C) on the small program against the generator's true competency at
+    the start of each week: the engine's defaults must be close."""
+    truth = pl.read_parquet(small_batch.truth / "competency_weekly.parquet")
+    with duckdb.connect(str(built_program.warehouse), read_only=True) as con:
+        con.register("truth", truth)
+        cells = con.sql(
+            """
+            with t as (
+                unpivot truth on knowledge, skills, application, ethics
+                into name domain value competency
+            )
+            select w.n_answers, w.n_correct, t.competency
+            from marts.learner_domain_weekly as w
+            join t on t.learner_id = w.learner_id and t.domain = w.domain
+                and t.week_start + 7 = w.week_start
+            where w.n_answers > 0
+            """
+        ).fetchnumpy()
+    n, k, c = cells["n_answers"], cells["n_correct"], cells["competency"]
+    assert len(n) > 1000
+
+    def nll(params):
+        p = np.clip(MeasurementModel(*params).p_correct(c), 1e-9, 1 - 1e-9)
+        return -(k * np.log(p) + (n - k) * np.log1p(-p)).sum()
+
+    default = MeasurementModel()
+    fit = minimize(nll, [default.guess, default.slope, default.difficulty], method="Nelder-Mead")
+    guess, slope, difficulty = fit.x
+    assert abs(guess - default.guess) < 0.1
+    assert abs(difficulty - default.difficulty) < 0.08
+    assert 4 < slope < 10
+    # The defaults explain the answers nearly as well as the refit does.
+    assert nll([default.guess, default.slope, default.difficulty]) < 1.02 * fit.fun
