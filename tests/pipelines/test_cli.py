@@ -81,6 +81,7 @@ def test_run_loads_through_dagster_and_ends_with_a_reconciled_summary(small_batc
     landing = tmp_path / "landing"
     shutil.copytree(small_batch.landing / "reference", landing / "reference")
     shutil.copytree(small_batch.landing / "assessment_attempts", landing / "assessment_attempts")
+    shutil.copytree(small_batch.landing / "xapi", landing / "xapi")  # study time, for forecasts
     (landing / "stray.txt").write_text("no source")
     warehouse = tmp_path / "w.duckdb"
     result = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])

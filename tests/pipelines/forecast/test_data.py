@@ -54,9 +54,9 @@ def test_the_measurement_model_matches_the_generated_answers(built_program, smal
 
     default = MeasurementModel()
     fit = minimize(nll, [default.guess, default.slope, default.difficulty], method="Nelder-Mead")
-    guess, slope, difficulty = fit.x
-    assert abs(guess - default.guess) < 0.1
-    assert abs(difficulty - default.difficulty) < 0.08
-    assert 4 < slope < 10
+    # Guess, slope and difficulty trade off against each other; compare the curves where the
+    # answers are, weighting by answers.
+    gap = np.abs(MeasurementModel(*fit.x).p_correct(c) - default.p_correct(c))
+    assert np.average(gap, weights=n) < 0.04  # within 4 points of probability on average
     # The defaults explain the answers nearly as well as the refit does.
     assert nll([default.guess, default.slope, default.difficulty]) < 1.02 * fit.fun
