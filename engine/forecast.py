@@ -15,12 +15,13 @@ difference it shows is the effort's, not noise.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.calibration import Calibration, competency_path, model_for
-from engine.model import N_DOMAINS, is_mastered, simulate_path
+from engine.model import N_DOMAINS, is_mastered, simulate
 from engine.observations import Observations, stimulus_from_hours
 
 QUANTILES = (0.10, 0.50, 0.90)
@@ -33,9 +34,10 @@ BLOCK_LEARNERS = 256
 
 @dataclass(frozen=True)
 class Starts:
-    """Where each future starts, per block of learners: parameter rows (b * draws, 6) and the
-    competency now they imply (b * draws, 4), learner-major; plus each learner's recent hours
-    (b, recent) NaN-padded in front, and the block's stream for future weeks."""
+    """Where each future starts, per block of b learners: parameter rows (draws * b, 6) and the
+    competency now they imply (draws * b, 4), draw-major (future j is draw j // b of learner
+    j % b, so each draw's futures are contiguous); each learner's recent hours (b, recent),
+    NaN-padded in front; and the block's stream for future weeks."""
 
     rows: list[np.ndarray]
     theta: list[np.ndarray]
@@ -43,6 +45,9 @@ class Starts:
     recent_hours: list[np.ndarray]
     future_seeds: list[np.random.SeedSequence]
     draws: int
+    # Which recent week each future week replays, (horizon, draws * b) int8 per block, when
+    # drawn ahead (draw_starts(..., horizon_weeks=...)): what-ifs then only re-simulate.
+    picks: list[np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,12 @@ class Forecast:
     p10/p50/p90 of the first week at mastery (0 = now), +inf where the quantile lies beyond the
     horizon; competency_at_target: (n, 3, 5) p10/p50/p90 of each domain and of the mean at the
     target week; group_fan: (groups, horizon + 1, 5, 5) quantiles (FAN_QUANTILES) over the
-    group's learners and futures, per week and series (FAN_SERIES); group_mean: the means,
-    (groups, horizon + 1, 5). With a holdout (backtests): p_correct_ahead (n, k, 4), the
-    expected P(correct) in the k weeks ahead, and holdout_pit (n,), where the number of held-out
-    answers a learner got right falls in its predictive distribution (randomized PIT, in [0, 1];
-    NaN without held-out answers): an 80 % interval covers it when 0.1 <= PIT <= 0.9.
+    group's learners and their first FAN_DRAWS futures, per week and series (FAN_SERIES);
+    group_mean: the means, (groups, horizon + 1, 5). With a holdout (backtests):
+    p_correct_ahead (n, k, 4), the expected P(correct) in the k weeks ahead, and holdout_pit
+    (n,), where the number of held-out answers a learner got right falls in its predictive
+    distribution (randomized PIT in [0, 1]; NaN without held-out answers): an 80 % interval
+    covers it when 0.1 <= PIT <= 0.9.
     """
 
     learner_ids: np.ndarray
@@ -85,8 +91,14 @@ def draw_starts(
     seed: int = 0,
     recent_weeks: int = 8,
     block_learners: int = BLOCK_LEARNERS,
+    horizon_weeks: int | None = None,
 ) -> Starts:
-    """Draw every learner's parameters and replay their history under each draw."""
+    """Draw every learner's parameters and replay their history under each draw.
+
+    horizon_weeks: also draw which recent week each future week replays, so that forecasts
+    from these starts (what-ifs at other efforts) skip that step. Costs draws x learners x
+    horizon bytes: meant for a cohort, not for the whole program.
+    """
     stimulus = obs.stimulus()
     recent = obs.recent_hours(recent_weeks)
     starts = range(0, obs.n, block_learners)
@@ -98,19 +110,33 @@ def draw_starts(
         b = len(rows)
         # theta + L z, L the Cholesky factor of the learner's posterior covariance.
         chol = np.linalg.cholesky(calibration.covariance[rows])
-        z = np.random.default_rng(params_seed).standard_normal((b, draws, chol.shape[1]))
-        theta = calibration.theta[rows, None, :] + np.einsum("bpq,bdq->bdp", chol, z)
-        theta = theta.reshape(b * draws, -1)
+        z = np.random.default_rng(params_seed).standard_normal((draws, b, chol.shape[1]))
+        theta = calibration.theta[None, rows, :] + np.einsum("bpq,dbq->dbp", chol, z)
+        theta = theta.reshape(draws * b, -1)
         width = int(obs.n_weeks[rows].max())
-        path = competency_path(theta, np.repeat(stimulus[rows, :width], draws, axis=0),
+        path = competency_path(theta, np.tile(stimulus[rows, :width], (draws, 1)),
                                calibration.model)  # fmt: skip
-        now = path[np.repeat(obs.n_weeks[rows], draws), np.arange(b * draws)]
+        now = path[np.tile(obs.n_weeks[rows], draws), np.arange(draws * b)]
         out.rows.append(rows)
         out.theta.append(theta)
         out.now.append(now)
         out.recent_hours.append(recent[rows])
         out.future_seeds.append(future_seed)
+    if horizon_weeks is not None:
+        out = dataclasses.replace(
+            out, picks=[_draw_picks(out, i, horizon_weeks) for i in range(len(out.rows))]
+        )
     return out
+
+
+def _draw_picks(starts: Starts, i: int, horizon: int) -> np.ndarray:
+    """For block i: how many weeks back from its learner's latest week each future week's
+    study time comes from, (horizon, draws * b), uniformly over the recent weeks there are."""
+    hours = starts.recent_hours[i]
+    available = np.tile((~np.isnan(hours)).sum(axis=1), starts.draws)
+    rng = np.random.default_rng(starts.future_seeds[i])
+    back = (rng.random((horizon, available.size), dtype=np.float32) * available).astype(np.int8)
+    return np.minimum(back, (available - 1).astype(np.int8))
 
 
 def forecast(
@@ -153,34 +179,27 @@ def forecast(
     p_mastery = np.empty(n)
     weeks_to = np.empty((n, len(QUANTILES)))
     at_target = np.empty((n, len(QUANTILES), k))
-    answers_ahead = 0 if holdout is None else holdout[0].shape[1]
-    ahead = np.empty((n, answers_ahead, N_DOMAINS)) if holdout is not None else None
+    ahead_weeks = 0 if holdout is None else holdout[0].shape[1]
+    ahead = np.empty((n, ahead_weeks, N_DOMAINS)) if holdout is not None else None
     pit = np.full(n, np.nan) if holdout is not None else None
-    model = calibration.model
     pit_seeds = np.random.SeedSequence([seed, 1]).spawn(len(starts.rows))
-
-    def rng_pit(i: int) -> np.random.Generator:
-        return np.random.default_rng(pit_seeds[i])
-
     for i, rows in enumerate(starts.rows):
         b = len(rows)
-        path = _future(starts, i, calibration, horizon, effort_multiplier)  # (h + 1, 4, b*draws)
-        mean = path.mean(axis=1)
-        variance = np.einsum("wdm,wdm->wm", path, path) / N_DOMAINS - mean**2
-        mastered = (mean >= model.mastery_mean) & (variance <= model.mastery_variance)
-        first = np.where(mastered.any(axis=0), mastered.argmax(axis=0), np.inf).reshape(b, draws)
+        watch = _Watch(calibration.model, target[rows], draws, horizon, ahead_weeks)
+        _future(starts, i, calibration, horizon, effort_multiplier, watch)
+        first = watch.first.reshape(draws, b).T
         p_mastery[rows] = (first <= target[rows, None]).mean(axis=1)
         weeks_to[rows] = np.quantile(first, QUANTILES, axis=1, method="inverted_cdf").T
-        domains = path.reshape(horizon + 1, N_DOMAINS, b, draws)
-        means = mean.reshape(horizon + 1, 1, b, draws)
-        at = np.concatenate([domains[target[rows], :, np.arange(b)],
-                             means[target[rows], :, np.arange(b)]], axis=1)  # fmt: skip
-        at_target[rows] = np.quantile(at, QUANTILES, axis=2).transpose(1, 0, 2)
+        values = watch.at_target.reshape(k, draws, b)
+        at_target[rows] = np.quantile(values, QUANTILES, axis=1).transpose(2, 0, 1)
         if holdout is not None:
-            p = calibration.measurement.p_correct(domains[:answers_ahead])  # (k, 4, b, draws)
+            p = calibration.measurement.p_correct(watch.ahead)  # (k weeks, 4, draws * b)
+            p = p.reshape(ahead_weeks, N_DOMAINS, draws, b).swapaxes(2, 3)
             ahead[rows] = p.mean(axis=3).transpose(2, 0, 1)
-            pit[rows] = _holdout_pit(p, holdout[0][rows], holdout[1][rows], rng_pit(i))
-        _accumulate(hist, sums, counts, domains, means, groups[rows])
+            rng = np.random.default_rng(pit_seeds[i])
+            pit[rows] = _holdout_pit(p, holdout[0][rows], holdout[1][rows], rng)
+        sample = watch.sample.reshape(horizon + 1, k, -1, b).swapaxes(2, 3)
+        _accumulate(hist, sums, counts, sample, groups[rows])
     fan = _fan_from_histograms(hist)
     group_mean = sums / np.maximum(counts, 1)[:, None, None]
     group_mean[counts == 0] = np.nan
@@ -202,6 +221,57 @@ def forecast(
     )
 
 
+class _Watch:
+    """What a forecast keeps of its futures (draw-major, see Starts), gathered week by week as
+    they are simulated: the first week at mastery, the state at each learner's target week,
+    the first weeks' states (backtests) and the first FAN_DRAWS draws (fan charts)."""
+
+    def __init__(self, model, target, draws, horizon, ahead_weeks):
+        b = len(target)
+        m = b * draws
+        self.model = model
+        self.first = np.full(m, np.inf)
+        self.at_target = np.empty((len(FAN_SERIES), m))
+        # Futures reaching their target each week, ascending: found per block by bisection.
+        futures = np.argsort(np.tile(target, draws), kind="stable")
+        weeks = np.tile(target, draws)[futures]
+        edges = np.searchsorted(weeks, np.arange(horizon + 2))
+        self.at_week = [np.sort(futures[edges[w] : edges[w + 1]]) for w in range(horizon + 1)]
+        self.ahead = np.empty((ahead_weeks, N_DOMAINS, m))
+        self.kept = min(FAN_DRAWS, draws) * b  # the first draws' futures are a prefix
+        self.sample = np.empty((horizon + 1, len(FAN_SERIES), self.kept))
+
+    def __call__(self, week: int, rows: slice, state: np.ndarray) -> None:
+        lo, hi = rows.start, rows.stop
+        c0, c1, c2, c3 = state
+        mean = c0 + c1
+        mean += c2
+        mean += c3
+        mean /= N_DOMAINS
+        # Mastery needs a high mean first: weeks where no future has one skip the variance.
+        if mean.max() >= self.model.mastery_mean:
+            square = c0 * c0
+            square += c1 * c1
+            square += c2 * c2
+            square += c3 * c3
+            square /= N_DOMAINS
+            square -= mean * mean  # the variance
+            mastered = (mean >= self.model.mastery_mean) & (square <= self.model.mastery_variance)
+            first = self.first[lo:hi]
+            first[mastered & (first > week)] = week
+        hits = self.at_week[week]
+        hits = hits[np.searchsorted(hits, lo) : np.searchsorted(hits, hi)]
+        if hits.size:
+            self.at_target[:N_DOMAINS, hits] = state[:, hits - lo]
+            self.at_target[N_DOMAINS, hits] = mean[hits - lo]
+        if week < self.ahead.shape[0]:
+            self.ahead[week, :, lo:hi] = state
+        if lo < self.kept:
+            top = min(hi, self.kept)
+            self.sample[week, :N_DOMAINS, lo:top] = state[:, : top - lo]
+            self.sample[week, N_DOMAINS, lo:top] = mean[: top - lo]
+
+
 def _holdout_pit(p, answers, correct, rng):
     """Randomized probability integral transform of each learner's held-out correct count.
 
@@ -217,32 +287,29 @@ def _holdout_pit(p, answers, correct, rng):
     return np.where(answers.sum(axis=(1, 2)) > 0, pit, np.nan)
 
 
-def _future(starts: Starts, i: int, cal: Calibration, horizon: int, effort: float) -> np.ndarray:
-    """Competency of block i's futures at each coming week start: (horizon + 1, 4, b * draws)."""
-    draws, hours = starts.draws, starts.recent_hours[i]
+def _future(starts: Starts, i: int, cal: Calibration, horizon: int, effort: float, watch):
+    """Simulate block i's futures for ``horizon`` weeks, ``watch`` seeing every week."""
+    hours = starts.recent_hours[i]
     b, recent = hours.shape
     # Each future week takes the stimulus of one of the learner's recent weeks, at random.
-    # Built week-major, (horizon, b * draws): its transpose is what simulate reads, for free.
+    # Built week-major, (horizon, draws * b): its transpose is what simulate reads, for free.
     pool = stimulus_from_hours(np.nan_to_num(hours) * effort).ravel()  # (b * recent,)
-    available = np.repeat((~np.isnan(hours)).sum(axis=1), draws).astype(np.float32)
-    last = np.repeat(np.arange(1, b + 1) * recent - 1, draws)  # each learner's latest week
-    rng = np.random.default_rng(starts.future_seeds[i])
-    back = (rng.random((horizon, b * draws), dtype=np.float32) * available).astype(np.int64)
-    future = pool[last - np.minimum(back, available.astype(np.int64) - 1)]
+    latest = np.tile(np.arange(1, b + 1) * recent - 1, starts.draws)
+    picks = starts.picks[i] if starts.picks is not None else None
+    if picks is None or picks.shape[0] < horizon:
+        picks = _draw_picks(starts, i, horizon)
+    future = pool[latest - picks[:horizon]]
     _, model = model_for(starts.theta[i], cal.model)
-    return simulate_path(starts.now[i], future.T, model, domain_major=True)
+    simulate(starts.now[i], future.T, model, observe=watch)
 
 
-def _accumulate(hist, sums, counts, domains, means, groups):
-    """Add a block's futures to the fans: domains (weeks, 4, b, draws), means (weeks, 1, b,
-    draws), learners' groups (b,). Means use every future; quantiles the first FAN_DRAWS."""
-    weeks, _, _, draws = domains.shape
-    k = len(FAN_SERIES)
-    per_learner = np.concatenate([domains.sum(axis=3), means.sum(axis=3)], axis=1)  # (w, k, b)
-    onehot = groups[:, None] == np.arange(sums.shape[0])[None, :]  # (b, groups)
-    sums += np.einsum("wkb,bg->gwk", per_learner, onehot.astype(float))
-    counts += onehot.sum(axis=0) * draws
-    sample = np.concatenate([domains[..., :FAN_DRAWS], means[..., :FAN_DRAWS]], axis=1)
+def _accumulate(hist, sums, counts, sample, groups):
+    """Add a block's kept futures, sample (weeks, series, b, FAN_DRAWS), of learners in groups
+    (b,) to the fans: histograms for the quantiles, sums for the means."""
+    weeks, k, _, kept = sample.shape
+    onehot = (groups[:, None] == np.arange(sums.shape[0])[None, :]).astype(float)  # (b, g)
+    sums += np.einsum("wkb,bg->gwk", sample.sum(axis=3), onehot)
+    counts += onehot.sum(axis=0).astype(np.int64) * kept
     bins = np.minimum((sample * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
     cell = (groups[None, None, :, None] * weeks + np.arange(weeks)[:, None, None, None]) * k
     flat = (cell + np.arange(k)[None, :, None, None]) * HISTOGRAM_BINS + bins

@@ -14,7 +14,9 @@ whole cohorts, in cache-sized blocks of learners updated in place, on every core
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -33,6 +35,9 @@ SEED_DIFFUSION = np.array(
         [0.18, 0.10, 0.12, 0.15],
     ]
 )
+
+# observe(week, rows=slice, state=(4, b) array): see simulate().
+Observer = Callable[..., None]
 
 # Learners per block: a block's few (4, b) working arrays (about 10 MB at 49,152) stay in the
 # 32 MB shared L3 while each numpy call is long enough to release the GIL; measured best of
@@ -118,13 +123,20 @@ def simulate(
     weights: np.ndarray | None = None,
     *,
     workers: int | None = None,
+    observe: Observer | None = None,
 ) -> np.ndarray:
     """Run ``weeks`` steps for every learner; return the final state.
 
     initial: (n, 4); stimulus: (n, weeks), one stimulus per learner and week;
     weights: None, (4,) or (n, 4). Returns (n, 4). Equal to applying :func:`step` week by week.
+
+    observe(week, rows, state), if given, sees every block's state after every week (week 0 is
+    the initial state): rows is the block's slice of learners, state its (4, len(rows)) array,
+    domain-major, valid only during the call. Blocks run on several threads, so calls for
+    different blocks may overlap; an observer writes only into its rows. Summaries computed
+    this way never hold the whole path in memory.
     """
-    return _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path=None)
+    return _run(initial, stimulus, model, dt_weeks, weights, workers, None, observe)
 
 
 def simulate_path(
@@ -143,7 +155,7 @@ def simulate_path(
     to write, and per-domain rows are contiguous for whoever reduces over domains next).
     """
     layout = "domain" if domain_major else "learner"
-    return _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path=layout)
+    return _run(initial, stimulus, model, dt_weeks, weights, workers, layout, None)
 
 
 def _learner_vector(value: float | np.ndarray, n: int, name: str) -> np.ndarray:
@@ -155,7 +167,7 @@ def _learner_vector(value: float | np.ndarray, n: int, name: str) -> np.ndarray:
     return arr
 
 
-def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path):
+def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path, observe):
     c0 = np.asarray(initial, dtype=float)
     stim = np.asarray(stimulus, dtype=float)
     if c0.ndim != 2 or c0.shape[1] != N_DOMAINS:
@@ -188,6 +200,7 @@ def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path):
         final = _advance_block(
             c0[rows], stim[rows], v_max[rows], k_m[rows], decay[rows],
             None if w is None else w[rows], d_ii, dt_weeks, path, keep_path == "domain",
+            None if observe is None else functools.partial(observe, rows=rows),
         )  # fmt: skip
         if keep_path is None:
             out[rows] = final
@@ -203,7 +216,7 @@ def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path):
     return out
 
 
-def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path, path_domain_major):
+def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path, path_domain_major, observe):
     """All weeks for one block of b learners, in place on preallocated buffers.
 
     The block is held domain-major, (4, b), so the sum over domains is three vector adds.
@@ -230,6 +243,8 @@ def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path, path_domain_m
     total = np.empty((1, b))
     if path is not None:
         path[0] = c if path_domain_major else c.T
+    if observe is not None:
+        observe(0, state=c)
     for t in range(gain_scale.shape[0]):
         np.add(c[0], c[1], out=total[0])
         np.add(total[0], c[2], out=total[0])
@@ -248,4 +263,6 @@ def _advance_block(c0, stim, v_max, k_m, decay, w, d_ii, dt, path, path_domain_m
             np.clip(c, 0.0, 1.0, out=c)
         if path is not None:
             path[t + 1] = c if path_domain_major else c.T
+        if observe is not None:
+            observe(t + 1, state=c)
     return c.T

@@ -75,3 +75,13 @@ def test_forecast_interval_covers_the_truth_about_as_promised(model_cohort):
     assert 0.7 <= report.engine.observed_coverage_80 <= 0.92
     assert report.engine.coverage_80 > report.seed_method.coverage_80
     assert report.engine.competency_mae < 0.08
+
+
+def test_starts_drawn_ahead_give_the_same_forecast(model_cohort, calibrated):
+    obs = model_cohort.obs
+    plain = draw_starts(calibrated, obs, draws=30, seed=5)
+    ahead = draw_starts(calibrated, obs, draws=30, seed=5, horizon_weeks=12)
+    a = forecast(calibrated, obs, 6, starts=plain, horizon_weeks=12, effort_multiplier=1.3)
+    b = forecast(calibrated, obs, 6, starts=ahead, horizon_weeks=12, effort_multiplier=1.3)
+    np.testing.assert_array_equal(a.p_mastery_by_target, b.p_mastery_by_target)
+    np.testing.assert_array_equal(a.weeks_to_mastery, b.weeks_to_mastery)
