@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_dbt, bench_generate, bench_ingest
+from benchmarks import bench_dbt, bench_engine, bench_generate, bench_ingest
 
 
 def main() -> None:
@@ -24,7 +24,14 @@ def main() -> None:
         default=100_000,
         help="learners in the dbt full-vs-incremental benchmark (default 100,000; about 40 min)",
     )
+    parser.add_argument(
+        "--only", choices=["generate", "ingest", "dbt", "engine"], help="run one benchmark only"
+    )
     args = parser.parse_args()
+    if args.only == "engine":
+        bench_engine.run()
+        return
+    bench_engine.run()
     with tempfile.TemporaryDirectory(prefix="cohortlens-bench-") as tmp:
         landing = bench_generate.run(args.learners, args.weeks, Path(tmp))
         bench_ingest.run(landing, Path(tmp))

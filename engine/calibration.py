@@ -57,6 +57,9 @@ class MeasurementModel:
 # about where a learner started, so that part of the prior moves little from here.
 START_MEAN = np.array([logit(0.3)] * N_DOMAINS + [np.log(0.2), np.log(0.04)])
 START_SD = np.array([0.6] * N_DOMAINS + [0.6, 0.6])
+# A learner's fit has settled when no parameter moves by more than this (log/logit units; a
+# posterior standard deviation is typically 0.3 or more).
+STEP_TOLERANCE = 1e-3
 # Learner-equivalents of weight the program-wide mean carries in a group's prior mean.
 GROUP_SHRINKAGE = 20.0
 
@@ -214,49 +217,55 @@ def _fit_block(theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, mo
     precision = np.linalg.inv(prior_cov)
     pairs = [(p, q) for p in range(N_PARAMS) for q in range(p, N_PARAMS)]
 
-    def probabilities(th, learners, cells):
-        """P(correct) in the given cells for parameter rows th of the given learners."""
-        path = competency_path(th, stim[learners], model)  # (width + 1, m, 4)
-        local = np.searchsorted(learners, li[cells])
-        c = path[ti[cells], local, di[cells]]
-        return np.clip(meas.p_correct(c), 1e-9, 1 - 1e-9)
+    class Subset:
+        """The learners still being fitted, their cells, and where each cell sits in a path."""
 
-    def neg_log_posterior(th, p, learners, cells):
-        local = np.searchsorted(learners, li[cells])
-        terms = k_cor[cells] * np.log(p) + (n_ans[cells] - k_cor[cells]) * np.log1p(-p)
-        ll = np.bincount(local, weights=terms, minlength=len(learners))
-        dev = th - prior_mean[learners]
+        def __init__(self, learners: np.ndarray, cells: np.ndarray):
+            self.learners, self.cells = learners, cells
+            self.local = np.searchsorted(learners, li[cells])  # cell -> row among learners
+            # Flat position of each cell in a domain-major path (width + 1, 4, m).
+            m = len(learners)
+            self.flat = (ti[cells] * N_DOMAINS + di[cells]) * m + self.local
+            self.n, self.k = n_ans[cells], k_cor[cells]
+
+    def probabilities(th, sub):
+        """P(correct) in the subset's cells for its learners' parameter rows th."""
+        initial, rates = model_for(th, model)
+        path = simulate_path(initial, stim[sub.learners], rates, domain_major=True)
+        return np.clip(meas.p_correct(path.reshape(-1)[sub.flat]), 1e-9, 1 - 1e-9)
+
+    def neg_log_posterior(th, p, sub):
+        terms = sub.k * np.log(p) + (sub.n - sub.k) * np.log1p(-p)
+        ll = np.bincount(sub.local, weights=terms, minlength=len(sub.learners))
+        dev = th - prior_mean[sub.learners]
         return -ll + 0.5 * np.einsum("bp,pq,bq->b", dev, precision, dev)
 
     h = 1e-5
-    everyone, all_cells = np.arange(b), np.ones(len(li), dtype=bool)
+    everyone = Subset(np.arange(b), np.ones(len(li), dtype=bool))
     damping = np.full(b, 1e-3)
     active = np.ones(b, dtype=bool)
-    p_all = probabilities(theta, everyone, all_cells)
-    objective = neg_log_posterior(theta, p_all, everyone, all_cells)
+    p_all = probabilities(theta, everyone)
+    objective = neg_log_posterior(theta, p_all, everyone)
     info = np.zeros((b, N_PARAMS, N_PARAMS))
     for iteration in range(iters + 1):
         last = iteration == iters or not active.any()
         # The last pass only evaluates the information (for the covariance) of everyone.
-        learners = everyone if last else np.flatnonzero(active)
-        cells = all_cells if last else active[li]
+        sub = everyone if last or active.all() else Subset(np.flatnonzero(active), active[li])
+        learners, cells, local = sub.learners, sub.cells, sub.local
         m, th, p = len(learners), theta[learners], p_all[cells]
-        local = np.searchsorted(learners, li[cells])
         jac = np.empty((N_PARAMS, len(p)))
         for j in range(N_PARAMS):
             shifted = th.copy()
             shifted[:, j] += h
-            jac[j] = (probabilities(shifted, learners, cells) - p) / h
+            jac[j] = (probabilities(shifted, sub) - p) / h
         variance = p * (1.0 - p)
-        weight = n_ans[cells] / variance
-        residual = (k_cor[cells] - n_ans[cells] * p) / variance
+        weight = sub.n / variance
+        residual = (sub.k - sub.n * p) / variance
         score = np.stack([np.bincount(local, jac[j] * residual, m) for j in range(N_PARAMS)], 1)
         score -= (th - prior_mean[learners]) @ precision
         fisher = np.empty((m, N_PARAMS, N_PARAMS))
-        for p_, q_ in pairs:
-            fisher[:, p_, q_] = fisher[:, q_, p_] = np.bincount(
-                local, weight * jac[p_] * jac[q_], m
-            )
+        for a, c in pairs:
+            fisher[:, a, c] = fisher[:, c, a] = np.bincount(local, weight * jac[a] * jac[c], m)
         fisher += precision
         info[learners] = fisher
         if last:
@@ -265,15 +274,15 @@ def _fit_block(theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, mo
         lm = fisher + damping[learners, None, None] * scale
         delta = np.clip(np.linalg.solve(lm, score[..., None])[..., 0], -1.0, 1.0)
         trial = th + delta
-        p_trial = probabilities(trial, learners, cells)
-        obj_trial = neg_log_posterior(trial, p_trial, learners, cells)
+        p_trial = probabilities(trial, sub)
+        obj_trial = neg_log_posterior(trial, p_trial, sub)
         better = obj_trial <= objective[learners]
         theta[learners] = np.where(better[:, None], trial, th)
         p_all[cells] = np.where(better[local], p_trial, p)
         objective[learners] = np.where(better, obj_trial, objective[learners])
         damping[learners] = np.where(better, damping[learners] / 3.0, damping[learners] * 4.0)
         damping.clip(1e-6, 1e6, out=damping)
-        settled = better & (np.abs(delta).max(axis=1) < 1e-4)
+        settled = better & (np.abs(delta).max(axis=1) < STEP_TOLERANCE)
         active[learners[settled]] = False
     covariance = np.linalg.inv(info)
     return theta, covariance, ~active

@@ -24,9 +24,11 @@ class ModelCohort:
     path: np.ndarray  # (weeks + 1, n, 4) true competency at each week start
 
 
-def simulated_cohort(n=600, weeks=20, answers_per_week=6, seed=0) -> ModelCohort:
-    """Learners who start over the first weeks, study noisy hours, answer a few questions a
-    week; answers follow MeasurementModel exactly."""
+def simulated_cohort(n=600, weeks=20, quiz_rate=0.35, quiz_questions=10, seed=0) -> ModelCohort:
+    """Learners who start over the first weeks and study noisy hours; in a week, with
+    probability quiz_rate, they take a quiz of quiz_questions spread over the four domains
+    (so about a quarter of learner-week-domain cells have answers, as in generated programs).
+    Answers follow MeasurementModel exactly."""
     rng = np.random.default_rng(seed)
     start = rng.integers(0, 4, n)
     level = rng.choice([0.2, 0.32, 0.44], n, p=[0.5, 0.3, 0.2])
@@ -39,7 +41,8 @@ def simulated_cohort(n=600, weeks=20, answers_per_week=6, seed=0) -> ModelCohort
     hours = np.where(np.arange(weeks)[None, :] < own[:, None], hours, 0.0)
     model = CompetencyModel(v_max=v_max, decay=decay)
     path = simulate_path(initial, stimulus_from_hours(hours), model)
-    asked = rng.poisson(answers_per_week / 4, (n, weeks, 4))
+    quiz = rng.random((n, weeks)) < quiz_rate
+    asked = rng.multinomial(quiz_questions, [0.25] * 4, (n, weeks)) * quiz[..., None]
     asked = np.where((np.arange(weeks)[None, :] < own[:, None])[..., None], asked, 0)
     p = MeasurementModel().p_correct(path[:-1].transpose(1, 0, 2))
     correct = rng.binomial(asked, p)
