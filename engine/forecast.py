@@ -29,25 +29,32 @@ FAN_QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 FAN_SERIES = ("knowledge", "skills", "application", "ethics", "mean")
 FAN_DRAWS = 25  # futures per learner in the fan charts: with >= 100 learners, >= 2,500 a week
 HISTOGRAM_BINS = 200  # competency resolution 0.005 for the fan charts
-BLOCK_LEARNERS = 256
+BLOCK_LEARNERS = 512
+
+
+@dataclass(frozen=True)
+class BlockStart:
+    """Where the futures of one block of b learners start: parameter rows (draws * b, 6) and
+    the competency now they imply (draws * b, 4), draw-major (future j is draw j // b of
+    learner j % b, so each draw's futures are contiguous); each learner's recent hours
+    (b, recent), NaN-padded in front; the block's stream for future weeks; and, when drawn
+    ahead, which recent week each future week replays, (horizon, draws * b) int8."""
+
+    rows: np.ndarray
+    theta: np.ndarray
+    now: np.ndarray
+    recent_hours: np.ndarray
+    future_seed: np.random.SeedSequence
+    draws: int
+    picks: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class Starts:
-    """Where each future starts, per block of b learners: parameter rows (draws * b, 6) and the
-    competency now they imply (draws * b, 4), draw-major (future j is draw j // b of learner
-    j % b, so each draw's futures are contiguous); each learner's recent hours (b, recent),
-    NaN-padded in front; and the block's stream for future weeks."""
+    """Every block's starting points, kept to run several forecasts (what-ifs) from them."""
 
-    rows: list[np.ndarray]
-    theta: list[np.ndarray]
-    now: list[np.ndarray]
-    recent_hours: list[np.ndarray]
-    future_seeds: list[np.random.SeedSequence]
+    blocks: list[BlockStart]
     draws: int
-    # Which recent week each future week replays, (horizon, draws * b) int8 per block, when
-    # drawn ahead (draw_starts(..., horizon_weeks=...)): what-ifs then only re-simulate.
-    picks: list[np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,45 +103,44 @@ def draw_starts(
     """Draw every learner's parameters and replay their history under each draw.
 
     horizon_weeks: also draw which recent week each future week replays, so that forecasts
-    from these starts (what-ifs at other efforts) skip that step. Costs draws x learners x
-    horizon bytes: meant for a cohort, not for the whole program.
+    from these starts (what-ifs at other efforts) skip that step. Holds draws x learners x
+    (10 doubles + horizon bytes): meant for a cohort, not for the whole program.
     """
+    blocks = _block_starts(calibration, obs, draws, seed, recent_weeks, block_learners,
+                           horizon_weeks)  # fmt: skip
+    return Starts(list(blocks), draws)
+
+
+def _block_starts(cal, obs, draws, seed, recent_weeks, block_learners, horizon=None):
+    """One BlockStart after another, each from its own spawned streams."""
     stimulus = obs.stimulus()
     recent = obs.recent_hours(recent_weeks)
     starts = range(0, obs.n, block_learners)
-    blocks = np.random.SeedSequence(seed).spawn(len(starts))
-    out = Starts([], [], [], [], [], draws)
-    for lo, block_seed in zip(starts, blocks, strict=True):
+    for lo, block_seed in zip(starts, np.random.SeedSequence(seed).spawn(len(starts)),
+                              strict=True):  # fmt: skip
         params_seed, future_seed = block_seed.spawn(2)
         rows = np.arange(lo, min(lo + block_learners, obs.n))
         b = len(rows)
         # theta + L z, L the Cholesky factor of the learner's posterior covariance.
-        chol = np.linalg.cholesky(calibration.covariance[rows])
+        chol = np.linalg.cholesky(cal.covariance[rows])
         z = np.random.default_rng(params_seed).standard_normal((draws, b, chol.shape[1]))
-        theta = calibration.theta[None, rows, :] + np.einsum("bpq,dbq->dbp", chol, z)
+        theta = cal.theta[None, rows, :] + np.einsum("bpq,dbq->dbp", chol, z)
         theta = theta.reshape(draws * b, -1)
         width = int(obs.n_weeks[rows].max())
-        path = competency_path(theta, np.tile(stimulus[rows, :width], (draws, 1)),
-                               calibration.model)  # fmt: skip
+        path = competency_path(theta, np.tile(stimulus[rows, :width], (draws, 1)), cal.model)
         now = path[np.tile(obs.n_weeks[rows], draws), np.arange(draws * b)]
-        out.rows.append(rows)
-        out.theta.append(theta)
-        out.now.append(now)
-        out.recent_hours.append(recent[rows])
-        out.future_seeds.append(future_seed)
-    if horizon_weeks is not None:
-        out = dataclasses.replace(
-            out, picks=[_draw_picks(out, i, horizon_weeks) for i in range(len(out.rows))]
-        )
-    return out
+        block = BlockStart(rows, theta, now, recent[rows], future_seed, draws)
+        if horizon is not None:
+            block = dataclasses.replace(block, picks=_draw_picks(block, horizon))
+        yield block
 
 
-def _draw_picks(starts: Starts, i: int, horizon: int) -> np.ndarray:
-    """For block i: how many weeks back from its learner's latest week each future week's
-    study time comes from, (horizon, draws * b), uniformly over the recent weeks there are."""
-    hours = starts.recent_hours[i]
-    available = np.tile((~np.isnan(hours)).sum(axis=1), starts.draws)
-    rng = np.random.default_rng(starts.future_seeds[i])
+def _draw_picks(block: BlockStart, horizon: int) -> np.ndarray:
+    """How many weeks back from its learner's latest week each future week's study time
+    comes from, (horizon, draws * b), uniformly over the recent weeks there are."""
+    hours = block.recent_hours
+    available = np.tile((~np.isnan(hours)).sum(axis=1), block.draws)
+    rng = np.random.default_rng(block.future_seed)
     back = (rng.random((horizon, available.size), dtype=np.float32) * available).astype(np.int8)
     return np.minimum(back, (available - 1).astype(np.int8))
 
@@ -163,10 +169,12 @@ def forecast(
     holdout: (answers, correct), each (n, k, 4), the answers actually given in the k weeks
     after the as-of date (backtests): the forecast then also predicts them.
     """
-    if starts is None:
-        starts = draw_starts(calibration, obs, draws=draws, seed=seed,
-                             recent_weeks=recent_weeks, block_learners=block_learners)  # fmt: skip
-    n, horizon, draws = obs.n, int(horizon_weeks), starts.draws
+    if starts is None:  # drawn block by block, so memory holds one block's futures
+        blocks = _block_starts(calibration, obs, draws, seed, recent_weeks, block_learners)
+        n_blocks = -(-obs.n // block_learners)
+    else:
+        blocks, draws, n_blocks = starts.blocks, starts.draws, len(starts.blocks)
+    n, horizon = obs.n, int(horizon_weeks)
     target = np.broadcast_to(
         np.asarray(horizon if target_week is None else target_week, dtype=np.int64), (n,)
     ).clip(0, horizon)
@@ -182,11 +190,12 @@ def forecast(
     ahead_weeks = 0 if holdout is None else holdout[0].shape[1]
     ahead = np.empty((n, ahead_weeks, N_DOMAINS)) if holdout is not None else None
     pit = np.full(n, np.nan) if holdout is not None else None
-    pit_seeds = np.random.SeedSequence([seed, 1]).spawn(len(starts.rows))
-    for i, rows in enumerate(starts.rows):
+    pit_seeds = np.random.SeedSequence([seed, 1]).spawn(n_blocks)
+    for i, block in enumerate(blocks):
+        rows = block.rows
         b = len(rows)
         watch = _Watch(calibration.model, target[rows], draws, horizon, ahead_weeks)
-        _future(starts, i, calibration, horizon, effort_multiplier, watch)
+        _future(block, calibration, horizon, effort_multiplier, watch)
         first = watch.first.reshape(draws, b).T
         p_mastery[rows] = (first <= target[rows, None]).mean(axis=1)
         weeks_to[rows] = np.quantile(first, QUANTILES, axis=1, method="inverted_cdf").T
@@ -287,20 +296,20 @@ def _holdout_pit(p, answers, correct, rng):
     return np.where(answers.sum(axis=(1, 2)) > 0, pit, np.nan)
 
 
-def _future(starts: Starts, i: int, cal: Calibration, horizon: int, effort: float, watch):
-    """Simulate block i's futures for ``horizon`` weeks, ``watch`` seeing every week."""
-    hours = starts.recent_hours[i]
+def _future(block: BlockStart, cal: Calibration, horizon: int, effort: float, watch) -> None:
+    """Simulate a block's futures for ``horizon`` weeks, ``watch`` seeing every week."""
+    hours = block.recent_hours
     b, recent = hours.shape
     # Each future week takes the stimulus of one of the learner's recent weeks, at random.
     # Built week-major, (horizon, draws * b): its transpose is what simulate reads, for free.
     pool = stimulus_from_hours(np.nan_to_num(hours) * effort).ravel()  # (b * recent,)
-    latest = np.tile(np.arange(1, b + 1) * recent - 1, starts.draws)
-    picks = starts.picks[i] if starts.picks is not None else None
+    latest = np.tile(np.arange(1, b + 1) * recent - 1, block.draws)
+    picks = block.picks
     if picks is None or picks.shape[0] < horizon:
-        picks = _draw_picks(starts, i, horizon)
+        picks = _draw_picks(block, horizon)
     future = pool[latest - picks[:horizon]]
-    _, model = model_for(starts.theta[i], cal.model)
-    simulate(starts.now[i], future.T, model, observe=watch)
+    _, model = model_for(block.theta, cal.model)
+    simulate(block.now, future.T, model, observe=watch)
 
 
 def _accumulate(hist, sums, counts, sample, groups):
