@@ -248,6 +248,8 @@ def run(
     passed = sum(c.passed for c in report.checks)
     console.print(f"dbt models built: {len(report.models)}")
     console.print(f"checks: {passed} of {len(report.checks)} passed")
+    if any(key.startswith("forecasts/") for key in report.materialized):
+        _print_forecast_summary(paths.warehouse, None)
     for check in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {check.asset} {check.name}: {check.metadata}")
     if not report.success:
@@ -309,7 +311,8 @@ def forecast(
         raise typer.Exit(1)
 
 
-def _print_forecast_summary(warehouse: Path, report) -> None:
+def _print_forecast_summary(warehouse: Path, report=None) -> None:
+    """The latest forecast in one line, and its backtest beside the seed method's."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -330,8 +333,9 @@ def _print_forecast_summary(warehouse: Path, report) -> None:
             order by method
             """
         ).fetchall()
+    took = f" in {report.seconds:.1f} s" if report is not None else ""
     summary = (
-        f"mastery forecast as of {as_of} for {learners:,} learners in {report.seconds:.1f} s: "
+        f"mastery forecast as of {as_of} for {learners:,} learners{took}: "
         f"{mastered:,} at mastery now, {at_risk:,} below a 50 % chance by their target date "
         f"(mean {p_mean:.2f})"
     )
