@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -347,6 +348,64 @@ def _print_forecast_summary(warehouse: Path, report=None) -> None:
         table.add_row(method, *(f"{v:.3f}" if v is not None else "n/a"
                                 for v in (mae, coverage, brier, log_loss)))  # fmt: skip
     Console(width=max(console.width, 110)).print(table)
+
+
+users_app = typer.Typer(
+    help="Local dashboard accounts ($COHORTLENS_HOME/accounts.sqlite).", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Lowercase letters, digits, '.', '_', '-'.")],
+    role: Annotated[str, typer.Option(help="admin, supervisor or student.")],
+    org: Annotated[str | None, typer.Option(help="Organization a supervisor sees.")] = None,
+    learner: Annotated[str | None, typer.Option(help="A student's own learner id.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    replace: Annotated[bool, typer.Option(help="Reset an existing account.")] = False,
+) -> None:
+    """Create a dashboard account; the password is read from stdin, never from the command."""
+    from dashboards import auth
+
+    if not password_stdin:
+        err.print("[red]error:[/red] pass the password on standard input with --password-stdin")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        principal = auth.add_user(auth.accounts_path(resolve_paths().home), username, role,
+                                  password, org, learner, replace=replace)  # fmt: skip
+    except auth.AccountError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    scope = principal.org_id or principal.learner_id or "everything"
+    console.print(f"account {principal.username} ({principal.role}, sees {scope}) saved")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account, with its role and scope (never the password hash)."""
+    from dashboards import auth
+
+    table = Table(title="Dashboard accounts")
+    for column in ("username", "role", "organization", "learner"):
+        table.add_column(column)
+    for p in auth.list_users(auth.accounts_path(resolve_paths().home)):
+        table.add_row(p.username, p.role, p.org_id or "", p.learner_id or "")
+    console.print(table)
+
+
+@users_app.command("remove")
+def users_remove(username: str) -> None:
+    """Delete an account; its sessions end at their next page view."""
+    from dashboards import auth
+
+    if not auth.remove_user(auth.accounts_path(resolve_paths().home), username):
+        err.print(f"[red]error:[/red] no account named {username!r}")
+        raise typer.Exit(2)
+    console.print(f"account {username} removed")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from .defs.ingest.checks import CHECKS as INGEST_CHECKS
 from .defs.ingest.resources import WarehouseResource
 from .defs.ingest.schedules import refresh_job, refresh_schedule
 from .defs.ingest.sensors import landing_sensor
+from .defs.serving.assets import ASSETS as SERVING_ASSETS
 from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
 
@@ -27,7 +28,7 @@ def build_defs(
     single writer.
     """
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, dbt_models, *FORECAST_ASSETS],
+        assets=[*INGEST_ASSETS, dbt_models, *FORECAST_ASSETS, *SERVING_ASSETS],
         asset_checks=[*INGEST_CHECKS, *FORECAST_CHECKS],
         jobs=[refresh_job, nightly_forecast_job],
         schedules=[refresh_schedule, nightly_forecast_schedule],

@@ -1,0 +1,16 @@
+import streamlit as st
+
+from dashboards import data, session
+
+who = session.require()
+st.title("Data health")
+session.snapshot_caption()
+session.viewed(who, "data_health")
+files, quarantine = data.data_health(session.serving(), who)
+st.subheader("Files loaded, per source")
+st.dataframe(files, hide_index=True, use_container_width=True)
+st.subheader("Quarantined records, by reason")
+if quarantine.is_empty():
+    st.success("No record has been quarantined.")
+else:
+    st.dataframe(quarantine, hide_index=True, use_container_width=True)

@@ -1,0 +1,47 @@
+import polars as pl
+import streamlit as st
+
+from dashboards import session
+from dashboards.export import safe_csv
+
+who = session.require()
+st.title("Learners")
+session.snapshot_caption()
+learners = session.load("learners", who)
+search = st.text_input("Filter by name or learner id", "")
+at_risk_only = st.toggle("At risk only", False)
+shown = learners
+if search:
+    needle = search.lower()
+    shown = shown.filter(
+        pl.col("display_name").str.to_lowercase().str.contains(needle, literal=True)
+        | pl.col("learner_id").str.to_lowercase().str.contains(needle, literal=True)
+    )
+if at_risk_only:
+    shown = shown.filter(pl.col("at_risk"))
+session.viewed(who, "learners", f"rows={shown.height}")
+st.dataframe(
+    shown.select("learner_id", "display_name", "cohort_id", "readiness_score", "readiness_band",
+                 "current_streak_days", "at_risk", "at_risk_reasons", "p_mastery_by_target",
+                 "weeks_to_mastery_p50"),
+    hide_index=True, use_container_width=True,
+    column_config={"p_mastery_by_target": st.column_config.ProgressColumn(
+        "P(mastery by target)", min_value=0.0, max_value=1.0, format="%.2f")},
+)  # fmt: skip
+if st.download_button("Export CSV", safe_csv(shown), "learners.csv", "text/csv"):
+    session.viewed(who, "export", f"rows={shown.height}")
+choice = st.selectbox("Drill down", shown["learner_id"].to_list(), index=None,
+                      placeholder="Choose a learner")  # fmt: skip
+if choice:
+    row = shown.filter(pl.col("learner_id") == choice).row(0, named=True)
+    session.viewed(who, "learner", choice)
+    st.subheader(f"{row['display_name']} ({choice})")
+    cols = st.columns(3)
+    cols[0].metric("Readiness", f"{row['readiness_score']:.1f}", row["readiness_band"])
+    cols[1].metric(
+        "Streak (longest)", f"{row['current_streak_days']} ({row['longest_streak_days']})"
+    )
+    p = row["p_mastery_by_target"]
+    cols[2].metric("P(mastery by target)", "n/a" if p is None else f"{p:.0%}")
+    for reason in row["at_risk_reasons"] or []:
+        st.warning(reason)

@@ -1,0 +1,45 @@
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, data, session
+
+who = session.require()
+st.title("My progress")
+session.snapshot_caption()
+session.viewed(who, "my_progress")
+me = session.load("learners", who)
+if me.is_empty():
+    st.info("Nothing recorded for you yet.")
+    st.stop()
+row = me.row(0, named=True)
+tier = row["subscription_tier"]
+cols = st.columns(3)
+cols[0].metric(
+    "Readiness", f"{row['readiness_score']:.1f}", row["readiness_band"].replace("_", " ")
+)
+cols[1].metric("Current streak", f"{row['current_streak_days']} days")
+cols[2].metric("Longest streak", f"{row['longest_streak_days']} days")
+competency = session.load("competency", who)
+if not competency.is_empty():
+    st.plotly_chart(charts.competency_radar(competency.row(0, named=True)),
+                    use_container_width=True)  # fmt: skip
+st.subheader("Forecast")
+if data.entitled(tier, "forecast"):
+    p = row["p_mastery_by_target"]
+    if p is None:
+        st.info("No forecast for you yet.")
+    else:
+        low, mid, high = (row[f"weeks_to_mastery_p{q}"] for q in (10, 50, 90))
+        st.metric("Chance of mastery by your cohort's target date", f"{p:.0%}")
+        if mid is not None:
+            st.write(f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
+                     f"{'more than 52' if high is None else f'{high:.0f}'})")  # fmt: skip
+else:
+    st.info(f"The forecast is not part of your plan ({tier}).")
+st.subheader("Cohort leaderboard")
+if data.entitled(tier, "leaderboard"):
+    board = session.load("leaderboard", who)
+    st.dataframe(board.with_columns(pl.col("display_name").fill_null("—")),
+                 hide_index=True, use_container_width=True)  # fmt: skip
+else:
+    st.info(f"The leaderboard is not part of your plan ({tier}).")

@@ -1,0 +1,205 @@
+"""Local dashboard accounts, sign-in with a slow KDF, throttling, and the audit trail.
+
+Accounts and audit events live in ``COHORTLENS_HOME/accounts.sqlite`` (SQLite: several
+Streamlit sessions and the CLI write it concurrently; the warehouse is rebuilt without
+touching it). Passwords are hashed with Argon2id (argon2-cffi's defaults: 64 MiB, 3 passes).
+Repeated failed sign-ins for a username are slowed down: each failure after the third within
+15 minutes doubles a wait, up to 30 s, and ten lock the account for those 15 minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ROLES = ("admin", "supervisor", "student")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+FREE_FAILURES = 3
+LOCK_AFTER = 10
+MAX_WAIT_S = 30.0
+SESSION_HOURS = 8.0  # a signed-in session lasts this long
+
+_hasher = PasswordHasher()
+# Verifying against a dummy hash when the user does not exist keeps timing from telling
+# which usernames exist.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+SCHEMA = """
+create table if not exists users (
+    username text primary key,
+    role text not null check (role in ('admin', 'supervisor', 'student')),
+    org_id text,
+    learner_id text,
+    password_hash text not null,
+    created_at text not null,
+    check (role != 'supervisor' or org_id is not null),
+    check (role != 'student' or learner_id is not null)
+);
+create table if not exists audit_events (
+    at text not null,
+    username text,
+    event text not null,   -- sign_in, sign_in_failed, sign_out, view, export
+    detail text
+);
+create index if not exists audit_by_user on audit_events (username, event, at);
+"""
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be honoured, in words for the person asking."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is signed in, and so what they may see."""
+
+    username: str
+    role: str
+    org_id: str | None = None
+    learner_id: str | None = None
+
+    @property
+    def cache_key(self) -> tuple:
+        return (self.username, self.role, self.org_id, self.learner_id)
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    principal: Principal | None
+    message: str = ""
+    wait_s: float = 0.0
+
+
+def accounts_path(home: Path) -> Path:
+    return home / "accounts.sqlite"
+
+
+@contextlib.contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        con.executescript(SCHEMA)
+        with con:  # one transaction
+            yield con
+    finally:
+        con.close()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def add_user(path: Path, username: str, role: str, password: str, org_id: str | None = None,
+             learner_id: str | None = None, replace: bool = False) -> Principal:  # fmt: skip
+    """Create (or with replace, reset) a local account."""
+    if not USERNAME.match(username):
+        raise AccountError(
+            f"username {username!r}: use 2-64 lowercase letters, digits, '.', '_' or '-'"
+        )
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: choose one of {', '.join(ROLES)}")
+    if role == "supervisor" and not org_id:
+        raise AccountError("a supervisor needs --org (the organization they supervise)")
+    if role == "student" and not learner_id:
+        raise AccountError("a student needs --learner (their learner id)")
+    if len(password) < 8:
+        raise AccountError("the password needs at least 8 characters")
+    principal = Principal(username, role, org_id if role == "supervisor" else None,
+                          learner_id if role == "student" else None)  # fmt: skip
+    verb = "insert or replace" if replace else "insert"
+    with connect(path) as con:
+        try:
+            con.execute(
+                f"{verb} into users values (?, ?, ?, ?, ?, ?)",
+                (username, role, principal.org_id, principal.learner_id, _hasher.hash(password),
+                 _now()),
+            )  # fmt: skip
+        except sqlite3.IntegrityError:
+            raise AccountError(f"user {username!r} exists already") from None
+    return principal
+
+
+def remove_user(path: Path, username: str) -> bool:
+    with connect(path) as con:
+        return con.execute("delete from users where username = ?", (username,)).rowcount > 0
+
+
+def list_users(path: Path) -> list[Principal]:
+    with connect(path) as con:
+        rows = con.execute(
+            "select username, role, org_id, learner_id from users order by username"
+        ).fetchall()
+    return [Principal(*row) for row in rows]
+
+
+def find_user(path: Path, username: str) -> Principal | None:
+    with connect(path) as con:
+        row = con.execute(
+            "select username, role, org_id, learner_id from users where username = ?",
+            (username,),
+        ).fetchone()
+    return Principal(*row) if row else None
+
+
+def audit(path: Path, username: str | None, event: str, detail: str = "") -> None:
+    with connect(path) as con:
+        con.execute("insert into audit_events values (?, ?, ?, ?)",
+                    (_now(), username, event, detail[:1000]))  # fmt: skip
+
+
+def recent_failures(path: Path, username: str) -> int:
+    since = (dt.datetime.now(dt.UTC).replace(tzinfo=None) - FAILURE_WINDOW).isoformat()
+    with connect(path) as con:
+        (n,) = con.execute(
+            "select count(*) from audit_events where username = ? and event = 'sign_in_failed'"
+            " and at >= ? and at > coalesce((select max(at) from audit_events where"
+            " username = ? and event = 'sign_in'), '')",
+            (username, since, username),
+        ).fetchone()
+    return n
+
+
+def throttle_wait(failures: int) -> float:
+    """Seconds to wait before checking a password after this many recent failures."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return min(MAX_WAIT_S, 2.0 ** (failures - FREE_FAILURES))
+
+
+def sign_in(path: Path, username: str, password: str, sleep=time.sleep) -> SignInResult:
+    """Check a username and password; record the attempt. Never says which part was wrong."""
+    username = username.strip().lower()
+    failures = recent_failures(path, username)
+    if failures >= LOCK_AFTER:
+        audit(path, username, "sign_in_failed", "locked")
+        return SignInResult(None, "Too many failed sign-ins: try again in 15 minutes.")
+    wait = throttle_wait(failures)
+    if wait:
+        sleep(wait)
+    with connect(path) as con:
+        row = con.execute(
+            "select username, role, org_id, learner_id, password_hash from users"
+            " where username = ?",
+            (username,),
+        ).fetchone()
+    stored = row[4] if row else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password) and row is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        audit(path, username, "sign_in_failed")
+        return SignInResult(None, "Unknown username or wrong password.", wait)
+    audit(path, username, "sign_in")
+    return SignInResult(Principal(*row[:4]), "", wait)

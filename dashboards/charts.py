@@ -1,0 +1,72 @@
+"""Every chart of the dashboards (plotly), built from the data module's frames."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+BAND_COLORS = {"not_ready": "#d62728", "developing": "#ff7f0e", "ready": "#2ca02c"}
+DOMAIN_ORDER = ["knowledge", "skills", "application", "ethics"]
+
+
+def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
+    fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      template="plotly_white", **kwargs)  # fmt: skip
+    return fig
+
+
+def readiness_histogram(learners: pl.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for band, color in BAND_COLORS.items():
+        scores = learners.filter(pl.col("readiness_band") == band)["readiness_score"]
+        fig.add_histogram(x=scores.to_list(), name=band.replace("_", " "), marker_color=color,
+                          xbins={"start": 0, "end": 100, "size": 5})  # fmt: skip
+    return _layout(fig, "Readiness of your learners", barmode="stack",
+                   xaxis_title="readiness score", yaxis_title="learners")  # fmt: skip
+
+
+def difficulty_bars(perf: pl.DataFrame) -> go.Figure:
+    """Pass rate by labelled difficulty per tier, with Wilson 95 % intervals as error bars."""
+    fig = go.Figure()
+    for tier in perf["tier"].unique(maintain_order=True).to_list():
+        rows = perf.filter(pl.col("tier") == tier).sort("difficulty")
+        fig.add_bar(
+            x=rows["difficulty"].to_list(), y=rows["pass_rate"].to_list(), name=tier,
+            error_y={"type": "data", "symmetric": False,
+                     "array": (rows["ci_high"] - rows["pass_rate"]).to_list(),
+                     "arrayminus": (rows["pass_rate"] - rows["ci_low"]).to_list()},
+        )  # fmt: skip
+    return _layout(fig, "Pass rate by labelled difficulty (95 % interval)", barmode="group",
+                   xaxis_title="labelled difficulty (1-5)", yaxis_title="pass rate",
+                   yaxis_range=[0, 1])  # fmt: skip
+
+
+def fan_chart(fan: pl.DataFrame, series: str) -> go.Figure:
+    """A cohort's forecast competency: 10-90 % and 25-75 % bands and the median, by week."""
+    rows = fan.filter(pl.col("series") == series).sort("week_start")
+    x = rows["week_start"].to_list()
+    fig = go.Figure()
+    for low, high, alpha in (("p10", "p90", 0.15), ("p25", "p75", 0.3)):
+        fig.add_scatter(x=x, y=rows[high].to_list(), line={"width": 0}, showlegend=False,
+                        hoverinfo="skip")  # fmt: skip
+        fig.add_scatter(x=x, y=rows[low].to_list(), fill="tonexty", line={"width": 0},
+                        fillcolor=f"rgba(31, 119, 180, {alpha})", name=f"{low}-{high}")  # fmt: skip
+    fig.add_scatter(x=x, y=rows["p50"].to_list(), name="median", line={"color": "#1f77b4"})
+    fig.add_hline(y=0.8, line_dash="dot", annotation_text="mastery mean 0.80")
+    return _layout(fig, f"Forecast competency: {series}", yaxis_range=[0, 1],
+                   yaxis_title="competency")  # fmt: skip
+
+
+def probability_histogram(learners: pl.DataFrame) -> go.Figure:
+    values = learners["p_mastery_by_target"].drop_nulls().to_list()
+    fig = go.Figure(go.Histogram(x=values, xbins={"start": 0, "end": 1.0001, "size": 0.05}))
+    return _layout(fig, "Probability of mastery by the target date",
+                   xaxis_title="probability", yaxis_title="learners")  # fmt: skip
+
+
+def competency_radar(row: dict) -> go.Figure:
+    values = [row[d] for d in DOMAIN_ORDER]
+    fig = go.Figure(go.Scatterpolar(r=[*values, values[0]], theta=[*DOMAIN_ORDER, DOMAIN_ORDER[0]],
+                                    fill="toself", name="now"))  # fmt: skip
+    fig.update_polars(radialaxis_range=[0, 1])
+    return _layout(fig, "Your competency by domain")

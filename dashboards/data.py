@@ -1,0 +1,201 @@
+"""All the dashboards' queries: scoped to the signed-in principal inside the SQL.
+
+Every query reads the serving snapshot (pipelines/serving.py) through a short-lived read-only
+connection, so a pipeline run that publishes meanwhile never causes an error or a half-built
+view. Every query names its scope as parameters — role, organization, learner — in a
+``scoped`` common table expression that every learner-level row must join; nothing a user
+types is ever spliced into SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.serving import Snapshot, current
+
+from .auth import Principal
+
+# The learners a principal may see: every one (admin), their organization's (supervisor), or
+# themselves (student). Anything else sees no one.
+SCOPED = """
+scoped as (
+    select learner_id, org_id, cohort_id
+    from marts.learner_readiness
+    where $role = 'admin'
+        or ($role = 'supervisor' and org_id = $org_id)
+        or ($role = 'student' and learner_id = $learner_id)
+)
+"""
+ENTITLEMENTS = {
+    "free": {"progress"},
+    "starter3": {"progress", "forecast", "leaderboard"},
+    "professional7": {"progress", "forecast", "leaderboard", "mentor_feedback"},
+}
+
+
+class NoSnapshot(RuntimeError):
+    """Nothing has been published yet: the pipeline has not run."""
+
+
+def snapshot(serving: Path) -> Snapshot:
+    found = current(serving)
+    if found is None:
+        raise NoSnapshot(
+            f"no data published in {serving} yet: run `cohortlens run` (or `make demo`) first"
+        )
+    return found
+
+
+@contextlib.contextmanager
+def _read(serving: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(snapshot(serving).path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _params(principal: Principal) -> dict:
+    return {"role": principal.role, "org_id": principal.org_id or "",
+            "learner_id": principal.learner_id or ""}  # fmt: skip
+
+
+def query(serving: Path, principal: Principal, sql: str, **params) -> pl.DataFrame:
+    """Run ``sql`` (which may use ``scoped``) with the principal's scope as parameters."""
+    with _read(serving) as con:
+        return con.sql(f"with {SCOPED} {sql}", params={**_params(principal), **params}).pl()
+
+
+def cohorts(serving: Path, principal: Principal) -> pl.DataFrame:
+    return query(
+        serving, principal,
+        """
+        select c.* from marts.cohort_summary as c
+        where c.cohort_id in (select cohort_id from scoped)
+        order by c.org_id, c.cohort_id
+        """,
+    )  # fmt: skip
+
+
+def learners(serving: Path, principal: Principal) -> pl.DataFrame:
+    """One row per learner in scope: readiness, risk, and the latest forecast."""
+    return query(
+        serving, principal,
+        """
+        , latest as (select max(as_of_date) as as_of_date from forecasts.mastery_forecast)
+        select r.learner_id, r.display_name, r.org_id, r.cohort_id, r.subscription_tier,
+            r.readiness_score, r.readiness_band, r.current_streak_days, r.longest_streak_days,
+            r.tier4_complete, r.tier5_complete, r.at_risk, r.at_risk_reasons,
+            r.last_active_date, f.p_mastery_by_target, f.weeks_to_mastery_p10,
+            f.weeks_to_mastery_p50, f.weeks_to_mastery_p90, f.target_date
+        from marts.learner_readiness as r
+        join scoped using (learner_id)
+        left join forecasts.mastery_forecast as f
+            on f.learner_id = r.learner_id
+            and f.as_of_date = (select as_of_date from latest)
+        order by r.readiness_score desc, r.learner_id
+        """.replace("\n        , latest", ", latest", 1),
+    )  # fmt: skip
+
+
+def learner(serving: Path, principal: Principal, learner_id: str) -> pl.DataFrame:
+    """One learner's row, only if in scope (else empty)."""
+    frame = learners(serving, principal)
+    return frame.filter(pl.col("learner_id") == learner_id)
+
+
+def difficulty_performance(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Pass rate by track, tier and labelled difficulty over the attempts in scope, with a
+    Wilson 95 % interval (the same definition as the mart)."""
+    return query(
+        serving, principal,
+        """
+        , counts as (
+            select a.track, a.tier, a.difficulty,
+                count(*) filter (where a.is_decided) as n_decided,
+                count(*) filter (where a.is_passed) as n_passed
+            from marts.fct_mission_attempts as a
+            join scoped using (learner_id)
+            group by all
+        )
+        select *, n_passed / nullif(n_decided, 0) as pass_rate,
+            (n_passed + 1.92 - 1.96 * sqrt(n_passed * (n_decided - n_passed) / n_decided + 0.9604))
+                / (n_decided + 3.8416) as ci_low,
+            (n_passed + 1.92 + 1.96 * sqrt(n_passed * (n_decided - n_passed) / n_decided + 0.9604))
+                / (n_decided + 3.8416) as ci_high
+        from counts where n_decided > 0
+        order by track, tier, difficulty
+        """.replace("\n        , counts", ", counts", 1),
+    )  # fmt: skip
+
+
+def cohort_fan(serving: Path, principal: Principal) -> pl.DataFrame:
+    return query(
+        serving, principal,
+        """
+        select t.* from forecasts.cohort_trajectory as t
+        where t.cohort_id in (select cohort_id from scoped)
+            and t.as_of_date = (select max(as_of_date) from forecasts.cohort_trajectory)
+        order by t.cohort_id, t.series, t.week_offset
+        """,
+    )  # fmt: skip
+
+
+def competency(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Competency now per domain, per learner in scope (latest calibration)."""
+    return query(
+        serving, principal,
+        """
+        select c.learner_id, c.competency_knowledge as knowledge, c.competency_skills as skills,
+            c.competency_application as application, c.competency_ethics as ethics
+        from forecasts.learner_calibration as c
+        join scoped using (learner_id)
+        where c.as_of_date = (select max(as_of_date) from forecasts.learner_calibration)
+        """,
+    )  # fmt: skip
+
+
+def leaderboard(serving: Path, principal: Principal) -> pl.DataFrame:
+    """The principal's cohort(s) ranked by points (names are shown within the cohort)."""
+    return query(
+        serving, principal,
+        """
+        select p.cohort_id, p.cohort_rank,
+            -- a learner sees their own name; the others are ranks and points only
+            case when $role != 'student' or p.learner_id = $learner_id
+                then p.display_name end as display_name,
+            p.total_points, p.level, p.learner_id = $learner_id as is_me
+        from marts.learner_points as p
+        where p.cohort_id in (select cohort_id from scoped)
+        order by p.cohort_id, p.cohort_rank
+        """,
+    )  # fmt: skip
+
+
+def entitled(tier: str | None, feature: str) -> bool:
+    return feature in ENTITLEMENTS.get(tier or "free", ENTITLEMENTS["free"])
+
+
+def data_health(serving: Path, principal: Principal) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Files and quarantine counts per source (program-wide: operators' and supervisors'
+    concern, holding no learner's data)."""
+    if principal.role == "student":
+        return pl.DataFrame(), pl.DataFrame()
+    with _read(serving) as con:
+        files = con.sql(
+            """
+            select source, count(*) as files, sum(rows_read) as rows_read,
+                sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined,
+                max(ingested_at) as last_ingested
+            from audit.ingested_files group by source order by source
+            """
+        ).pl()
+        quarantine = con.sql(
+            "select * from audit.quarantine_by_reason order by n_records desc"
+        ).pl()
+    return files, quarantine

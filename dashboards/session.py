@@ -1,0 +1,91 @@
+"""The signed-in session: who it is (re-checked against the accounts on every run), when it
+expires, where the data is, and the audit of what was viewed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import streamlit as st
+
+from pipelines.paths import resolve_paths
+
+from . import auth, data
+from .auth import Principal
+
+
+def home() -> Path:
+    return resolve_paths().home
+
+
+def serving() -> Path:
+    return resolve_paths().serving
+
+
+def accounts() -> Path:
+    return auth.accounts_path(home())
+
+
+def principal() -> Principal | None:
+    """The signed-in principal, or None. The session keeps only the username and the sign-in
+    time; role and scope are read again from the accounts, so a removed or changed account
+    takes effect at once and nothing a browser sends can widen them."""
+    username = st.session_state.get("username")
+    signed_in_at = st.session_state.get("signed_in_at")
+    if not username or not signed_in_at:
+        return None
+    if dt.datetime.now(dt.UTC) - signed_in_at > dt.timedelta(hours=auth.SESSION_HOURS):
+        sign_out("expired")
+        st.session_state["notice"] = "Your session expired: please sign in again."
+        return None
+    return auth.find_user(accounts(), username)
+
+
+def sign_in(found: Principal) -> None:
+    st.session_state["username"] = found.username
+    st.session_state["signed_in_at"] = dt.datetime.now(dt.UTC)
+
+
+def sign_out(reason: str = "") -> None:
+    username = st.session_state.get("username")
+    if username:
+        auth.audit(accounts(), username, "sign_out", reason)
+    for key in ("username", "signed_in_at"):
+        st.session_state.pop(key, None)
+
+
+def require() -> Principal:
+    """The principal of a page that needs one; stops the page otherwise."""
+    found = principal()
+    if found is None:
+        st.warning("Please sign in.")
+        st.stop()
+    return found
+
+
+def viewed(who: Principal, page: str, detail: str = "") -> None:
+    auth.audit(accounts(), who.username, "view", f"{page} {detail}".strip())
+
+
+def snapshot_caption() -> None:
+    """Which published data the page shows; a clear message before any exists."""
+    try:
+        snap = data.snapshot(serving())
+    except data.NoSnapshot as exc:
+        st.info(str(exc))
+        st.stop()
+    st.caption(f"Data as published {snap.published_at:%Y-%m-%d %H:%M} UTC")
+
+
+# Cached reads: the key holds the principal's scope and the snapshot file, so one principal's
+# result is never served to another and a new snapshot is read at once.
+@st.cache_data(ttl=300, show_spinner=False)
+def _cached(name: str, scope: tuple, snapshot_file: str, serving_dir: str):
+    who = Principal(*scope)
+    return getattr(data, name)(Path(serving_dir), who)
+
+
+def load(name: str, who: Principal):
+    folder = serving()
+    snap = data.snapshot(folder)
+    return _cached(name, who.cache_key, str(snap.path), str(folder))

@@ -1,0 +1,38 @@
+"""cohortlens dashboards: `streamlit run dashboards/streamlit_app.py`.
+
+The navigation follows the signed-in role: supervisors (and admins) get the organization
+pages, learners their own page; before signing in there is only the sign-in form.
+"""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
+
+from dashboards import session
+
+st.set_page_config(page_title="cohortlens", page_icon=":material/school:", layout="wide")
+
+PAGES = Path(__file__).parent / "app_pages"
+who = session.principal()
+if who is None:
+    pages = [st.Page(PAGES / "sign_in.py", title="Sign in", icon=":material/login:")]
+elif who.role == "student":
+    pages = [
+        st.Page(PAGES / "my_progress.py", title="My progress", icon=":material/person:"),
+        st.Page(PAGES / "sign_out.py", title="Sign out", icon=":material/logout:"),
+    ]
+else:
+    pages = [
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:"),
+        st.Page(PAGES / "learners.py", title="Learners", icon=":material/group:"),
+        st.Page(PAGES / "missions.py", title="Missions", icon=":material/flag:"),
+        st.Page(PAGES / "forecasts.py", title="Forecasts", icon=":material/trending_up:"),
+        st.Page(PAGES / "data_health.py", title="Data health", icon=":material/monitor_heart:"),
+        st.Page(PAGES / "sign_out.py", title="Sign out", icon=":material/logout:"),
+    ]
+if who is not None:
+    st.sidebar.caption(f"Signed in as **{who.username}** ({who.role})")
+st.navigation(pages).run()

@@ -1,0 +1,76 @@
+"""Every way to reach rows outside one's scope, through the data-access module."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from dashboards import data
+from dashboards.auth import Principal
+from dashboards.export import safe_csv
+
+SCOPED_READS = ["learners", "cohorts", "difficulty_performance", "cohort_fan", "competency"]
+
+
+def org_of(served, learner_ids):
+    everyone = data.learners(served.serving, Principal("a", "admin"))
+    return set(everyone.filter(pl.col("learner_id").is_in(list(learner_ids)))["org_id"])
+
+
+@pytest.mark.parametrize("read", SCOPED_READS)
+def test_a_supervisor_sees_their_organization_only(served, read):
+    sup = Principal("sup", "supervisor", org_id=served.org)
+    frame = getattr(data, read)(served.serving, sup)
+    assert not frame.is_empty()
+    if "learner_id" in frame.columns:
+        assert org_of(served, frame["learner_id"]) == {served.org}
+    if "org_id" in frame.columns:
+        assert set(frame["org_id"]) == {served.org}
+
+
+def test_a_student_sees_only_themselves(served):
+    me = Principal("stu", "student", learner_id=served.student)
+    assert data.learners(served.serving, me)["learner_id"].to_list() == [served.student]
+    assert data.competency(served.serving, me)["learner_id"].to_list() == [served.student]
+    assert data.learner(served.serving, me, served.other_learner).is_empty()
+    board = data.leaderboard(served.serving, me)
+    named = board.filter(pl.col("display_name").is_not_null())
+    assert named["is_me"].all() and named.height == 1, "only their own name on the leaderboard"
+    files, quarantine = data.data_health(served.serving, me)
+    assert files.is_empty() and quarantine.is_empty()
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        Principal("x", "supervisor", org_id="' or '1'='1"),
+        Principal("x", "supervisor", org_id=None),
+        Principal("x", "student", learner_id="' or 1=1 --"),
+        Principal("x", "student", learner_id=None),
+        Principal("x", "superuser", org_id="ORG01"),
+        Principal(
+            "x", "supervisor", learner_id="L0000001"
+        ),  # a learner id gives a supervisor nothing
+    ],
+)
+def test_forged_or_malformed_scopes_see_nothing(served, principal):
+    for read in SCOPED_READS:
+        assert getattr(data, read)(served.serving, principal).is_empty(), read
+
+
+def test_a_supervisor_cannot_drill_into_another_organization(served):
+    sup = Principal("sup", "supervisor", org_id=served.org)
+    assert data.learner(served.serving, sup, served.other_learner).is_empty()
+
+
+def test_the_csv_export_neutralizes_formulas():
+    frame = pl.DataFrame(
+        {
+            "name": ['=HYPERLINK("x")', "+1", "-2", "@cmd", "plain"],
+            "reasons": [["=1+1"], [], ["ok"], [], []],
+            "n": [1, 2, 3, 4, 5],
+        }
+    )
+    text = safe_csv(frame).decode()
+    assert "'=HYPERLINK" in text and "'+1" in text and "'-2" in text and "'@cmd" in text
+    assert "'=1+1" in text and ",plain," in text
