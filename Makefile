@@ -9,6 +9,7 @@ export COHORTLENS_HOME ?= $(CURDIR)/data
 DEMO_LEARNERS ?= 2000
 DEMO_SEED ?= 7
 DEMO_WEEKS ?= 26
+DEMO_PORT ?= 8501
 # The demo cohort ends yesterday (UTC), so streaks and inactivity mean something today.
 DEMO_UNTIL := $(shell date -u -d yesterday +%F)
 DEMO_FIRST := $(shell date -u -d "$(DEMO_UNTIL) - $$(( $(DEMO_WEEKS) * 7 - 1 )) days" +%F)
@@ -18,7 +19,7 @@ DEMO_START := $(shell date -u -d "$(DEMO_FIRST) - $$(( $$(date -u -d $(DEMO_FIRS
 .PHONY: help setup test demo bench lint format lock clean
 
 help:
-	@echo "make demo   - set up, generate the sample cohort, load it through Dagster"
+	@echo "make demo   - set up, generate the sample cohort, load it through Dagster, serve"
 	@echo "make test   - set up and run the test suite"
 	@echo "make bench  - run the benchmarks (ratios against in-run baselines)"
 	@echo "make lint   - ruff and sqlfluff"
@@ -49,6 +50,10 @@ demo: $(STAMP)
 	$(BIN)/cohortlens generate --learners $(DEMO_LEARNERS) --seed $(DEMO_SEED) \
 		--start-date $(DEMO_START) --until $(DEMO_UNTIL)
 	$(BIN)/cohortlens run
+	$(BIN)/cohortlens users demo
+	@echo "Dashboards: http://localhost:$(DEMO_PORT)  (Ctrl-C stops them)"
+	$(BIN)/streamlit run dashboards/streamlit_app.py --server.headless true \
+		--server.port $(DEMO_PORT) --browser.gatherUsageStats false
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

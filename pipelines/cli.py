@@ -384,6 +384,49 @@ def users_add(
     console.print(f"account {principal.username} ({principal.role}, sees {scope}) saved")
 
 
+DEMO_PASSWORD = "cohortlens-demo"
+
+
+@users_app.command("demo")
+def users_demo() -> None:
+    """(Re)create the demo accounts from the published data and print how to sign in."""
+    import duckdb
+
+    from dashboards import auth, data
+
+    paths = resolve_paths()
+    try:
+        snap = data.snapshot(paths.serving)
+    except data.NoSnapshot as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with duckdb.connect(str(snap.path), read_only=True) as con:
+        orgs = con.sql("select distinct org_id from marts.learner_readiness order by 1")
+        orgs = [row[0] for row in orgs.fetchall()]
+        students = con.sql(
+            """
+            select subscription_tier, min(learner_id) from marts.learner_readiness
+            where org_id = (select min(org_id) from marts.learner_readiness)
+            group by 1 order by 1
+            """
+        ).fetchall()
+    accounts = auth.accounts_path(paths.home)
+    made = [auth.add_user(accounts, "admin", "admin", DEMO_PASSWORD, replace=True)]
+    for org in orgs:
+        name = f"supervisor-{org.lower()}"
+        made.append(auth.add_user(accounts, name, "supervisor", DEMO_PASSWORD, org_id=org,
+                                  replace=True))  # fmt: skip
+    for tier, learner in students:
+        made.append(auth.add_user(accounts, f"learner-{tier}", "student", DEMO_PASSWORD,
+                                  learner_id=learner, replace=True))  # fmt: skip
+    table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
+    for column in ("username", "role", "sees"):
+        table.add_column(column)
+    for p in made:
+        table.add_row(p.username, p.role, p.org_id or p.learner_id or "every organization")
+    Console(width=max(console.width, 100)).print(table)
+
+
 @users_app.command("list")
 def users_list() -> None:
     """Every account, with its role and scope (never the password hash)."""
