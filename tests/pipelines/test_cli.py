@@ -124,3 +124,21 @@ def test_forecast_without_a_warehouse_says_so_in_one_line(tmp_path):
     result = runner.invoke(app, ["forecast", "--warehouse", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2
     assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_users_are_added_listed_and_removed_with_the_password_on_stdin(tmp_path, monkeypatch):
+    monkeypatch.setenv("COHORTLENS_HOME", str(tmp_path))
+    added = runner.invoke(
+        app, ["users", "add", "sup", "--role", "supervisor", "--org", "ORG01", "--password-stdin"],
+        input="a good password\n",
+    )  # fmt: skip
+    assert added.exit_code == 0 and "sees ORG01" in added.output
+    listed = runner.invoke(app, ["users", "list"])
+    assert "sup" in listed.output and "$argon2" not in listed.output
+    again = runner.invoke(app, ["users", "add", "sup", "--role", "admin", "--password-stdin"],
+                          input="another password\n")  # fmt: skip
+    assert again.exit_code == 2 and "exists already" in again.output
+    no_stdin = runner.invoke(app, ["users", "add", "x1", "--role", "admin"])
+    assert no_stdin.exit_code == 2 and "--password-stdin" in no_stdin.output
+    assert runner.invoke(app, ["users", "remove", "sup"]).exit_code == 0
+    assert runner.invoke(app, ["users", "remove", "sup"]).exit_code == 2
