@@ -70,3 +70,13 @@ def competency_radar(row: dict) -> go.Figure:
                                     fill="toself", name="now"))  # fmt: skip
     fig.update_polars(radialaxis_range=[0, 1])
     return _layout(fig, "Your competency by domain")
+
+
+def what_if_histogram(base, changed, effort: float) -> go.Figure:
+    """Chance of mastery by the target, today's effort against the slider's."""
+    fig = go.Figure()
+    bins = {"start": 0, "end": 1.0001, "size": 0.05}
+    fig.add_histogram(x=list(base), name="recent effort", xbins=bins, opacity=0.6)
+    fig.add_histogram(x=list(changed), name=f"effort x{effort:.2f}", xbins=bins, opacity=0.6)
+    return _layout(fig, "Chance of mastery by the target date", barmode="overlay",
+                   xaxis_title="probability", yaxis_title="learners")  # fmt: skip

@@ -199,3 +199,56 @@ def data_health(serving: Path, principal: Principal) -> tuple[pl.DataFrame, pl.D
             "select * from audit.quarantine_by_reason order by n_records desc"
         ).pl()
     return files, quarantine
+
+
+def what_if_inputs(serving: Path, principal: Principal, cohort_id: str):
+    """What the engine needs to re-simulate one cohort in scope: its observations and stored
+    calibration (from the snapshot), and the weeks to its target date. None when the cohort
+    is not in scope or has no forecast."""
+    import numpy as np
+
+    from engine.calibration import from_parameters
+    from engine.observations import from_weekly_rows
+
+    with _read(serving) as con:
+        params = {**_params(principal), "cohort_id": cohort_id}
+        rows = con.sql(
+            f"""
+            with {SCOPED}, latest as (
+                select max(as_of_date) as as_of_date from forecasts.learner_calibration
+            )
+            select w.learner_id, w.week_start, w.domain, w.n_answers, w.n_correct,
+                w.study_minutes
+            from marts.learner_domain_weekly as w
+            join scoped using (learner_id)
+            where scoped.cohort_id = $cohort_id
+                and w.week_start < (select as_of_date from latest)
+            """,
+            params=params,
+        ).fetchnumpy()
+        stored = con.sql(
+            f"""
+            with {SCOPED}
+            select c.learner_id, c.theta, c.covariance, c.as_of_date, f.target_week
+            from forecasts.learner_calibration as c
+            join scoped using (learner_id)
+            join forecasts.mastery_forecast as f using (learner_id, as_of_date)
+            where scoped.cohort_id = $cohort_id
+                and c.as_of_date = (select max(as_of_date) from forecasts.learner_calibration)
+            order by c.learner_id
+            """,
+            params=params,
+        ).pl()
+    if stored.is_empty() or len(rows["learner_id"]) == 0:
+        return None
+    as_of = np.datetime64(stored["as_of_date"][0], "D")
+    obs = from_weekly_rows(rows["learner_id"], rows["week_start"], rows["domain"],
+                           rows["n_answers"], rows["n_correct"], rows["study_minutes"],
+                           last_week=as_of - np.timedelta64(7, "D"))  # fmt: skip
+    stored = stored.filter(pl.col("learner_id").is_in(list(obs.learner_ids)))
+    keep = np.isin(obs.learner_ids, stored["learner_id"].to_numpy())
+    obs = obs.subset(keep)
+    theta = np.stack(stored["theta"].to_numpy()).astype(float)
+    cov = np.stack(stored["covariance"].to_numpy()).astype(float).reshape(len(theta), 6, 6)
+    cal = from_parameters(obs, theta, cov)
+    return obs, cal, stored["target_week"].to_numpy()

@@ -89,3 +89,28 @@ def load(name: str, who: Principal):
     folder = serving()
     snap = data.snapshot(folder)
     return _cached(name, who.cache_key, str(snap.path), str(folder))
+
+
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=32)
+def _what_if_starts(scope: tuple, snapshot_file: str, serving_dir: str, cohort_id: str):
+    """A cohort's drawn starting points, kept for the slider (read-only once made)."""
+    from engine.forecast import draw_starts
+
+    inputs = data.what_if_inputs(Path(serving_dir), Principal(*scope), cohort_id)
+    if inputs is None:
+        return None
+    obs, cal, target = inputs
+    return obs, cal, target, draw_starts(cal, obs, draws=200, horizon_weeks=52, seed=2026)
+
+
+def what_if(who: Principal, cohort_id: str, effort: float):
+    """The cohort's forecast with every future week's study hours times ``effort``."""
+    from engine.forecast import forecast
+
+    folder = serving()
+    snap = data.snapshot(folder)
+    kept = _what_if_starts(who.cache_key, str(snap.path), str(folder), cohort_id)
+    if kept is None:
+        return None
+    obs, cal, target, starts = kept
+    return forecast(cal, obs, target, starts=starts, horizon_weeks=52, effort_multiplier=effort)

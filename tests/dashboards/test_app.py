@@ -102,3 +102,14 @@ def test_signing_out_returns_to_the_form(app):
     app.switch_page("app_pages/sign_out.py").run()
     assert [t.label for t in app.text_input] == ["Username", "Password"]
     assert "You are signed out." in texts(app)
+
+
+def test_the_what_if_slider_re_simulates_the_cohort(app):
+    sign_in(app, "sup")
+    app.switch_page("app_pages/forecasts.py").run()
+    assert not app.exception, app.exception
+    expected = next(m for m in app.metric if m.label.startswith("Expected learners"))
+    assert expected.delta in ("+0", "-0")
+    app.slider[0].set_value(2.0).run()
+    expected = next(m for m in app.metric if m.label.startswith("Expected learners"))
+    assert expected.delta.startswith("+") and expected.delta != "+0"
