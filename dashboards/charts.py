@@ -80,3 +80,27 @@ def what_if_histogram(base, changed, effort: float) -> go.Figure:
     fig.add_histogram(x=list(changed), name=f"effort x{effort:.2f}", xbins=bins, opacity=0.6)
     return _layout(fig, "Chance of mastery by the target date", barmode="overlay",
                    xaxis_title="probability", yaxis_title="learners")  # fmt: skip
+
+
+def status_bars(statuses: pl.DataFrame) -> go.Figure:
+    """Mission attempts by tier and final status, stacked."""
+    fig = go.Figure()
+    for status in statuses["final_status"].unique(maintain_order=True).to_list():
+        rows = statuses.filter(pl.col("final_status") == status)
+        by_tier = rows.group_by("tier", maintain_order=True).agg(pl.col("n_attempts").sum())
+        fig.add_bar(x=by_tier["tier"].to_list(), y=by_tier["n_attempts"].to_list(), name=status)
+    return _layout(fig, "Mission attempts by tier and outcome", barmode="stack",
+                   yaxis_title="attempts")  # fmt: skip
+
+
+def drop_off_bars(drops: pl.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Bar(x=drops["n_attempts"].to_list(), y=drops["drop_off_stage"].to_list(),
+                           orientation="h"))  # fmt: skip
+    return _layout(fig, "Where unfinished attempts stopped", xaxis_title="attempts")
+
+
+def activity_chart(weekly: pl.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(x=weekly["week_start"].to_list(), y=weekly["study_hours"].to_list(),
+                name="study hours")  # fmt: skip
+    return _layout(fig, "Study time by week", yaxis_title="hours")

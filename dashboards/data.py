@@ -90,7 +90,8 @@ def learners(serving: Path, principal: Principal) -> pl.DataFrame:
         , latest as (select max(as_of_date) as as_of_date from forecasts.mastery_forecast)
         select r.learner_id, r.display_name, r.org_id, r.cohort_id, r.subscription_tier,
             r.readiness_score, r.readiness_band, r.current_streak_days, r.longest_streak_days,
-            r.tier4_complete, r.tier5_complete, r.at_risk, r.at_risk_reasons,
+            r.tier4_complete, r.tier4_missing, r.tier5_unlocked, r.tier5_complete,
+            r.tier5_missing, r.at_risk, r.at_risk_reasons,
             r.last_active_date, f.p_mastery_by_target, f.weeks_to_mastery_p10,
             f.weeks_to_mastery_p50, f.weeks_to_mastery_p90, f.target_date
         from marts.learner_readiness as r
@@ -173,6 +174,84 @@ def leaderboard(serving: Path, principal: Principal) -> pl.DataFrame:
         from marts.learner_points as p
         where p.cohort_id in (select cohort_id from scoped)
         order by p.cohort_id, p.cohort_rank
+        """,
+    )  # fmt: skip
+
+
+def mission_statuses(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Mission attempts in scope by track, tier and final status (the funnel's end points)."""
+    return query(
+        serving, principal,
+        """
+        select a.track, a.tier, a.final_status, count(*) as n_attempts
+        from marts.fct_mission_attempts as a join scoped using (learner_id)
+        group by all order by track, tier, n_attempts desc
+        """,
+    )  # fmt: skip
+
+
+def drop_off(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Where failed or abandoned attempts in scope stopped."""
+    return query(
+        serving, principal,
+        """
+        select a.drop_off_stage, count(*) as n_attempts
+        from marts.fct_mission_attempts as a join scoped using (learner_id)
+        where a.drop_off_stage is not null
+        group by all order by n_attempts desc
+        """,
+    )  # fmt: skip
+
+
+def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Mentors' score distribution and review times, for the organization in scope (a
+    supervisor's or admin's view: learners do not see their mentors' statistics)."""
+    if principal.role == "student":
+        return pl.DataFrame()
+    return query(
+        serving, principal,
+        """
+        select m.* from marts.mentor_review_analytics as m
+        where m.org_id in (select org_id from scoped)
+        order by m.n_reviews desc
+        """,
+    )  # fmt: skip
+
+
+def disputed_labels(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Missions whose pass rates disagree with their labelled difficulty (catalog quality:
+    counts over the whole program, no learner's rows)."""
+    if principal.role == "student":
+        return pl.DataFrame()
+    with _read(serving) as con:
+        return con.sql(
+            """
+            select mission_id, track, tier, difficulty, n_decided, pass_rate,
+                easier_label_pass_rate, harder_label_pass_rate
+            from marts.mission_performance where is_label_disputed order by track, tier
+            """
+        ).pl()
+
+
+def points(serving: Path, principal: Principal) -> pl.DataFrame:
+    return query(
+        serving, principal,
+        """
+        select p.learner_id, p.total_points, p.level, p.points_to_next_level, p.cohort_rank
+        from marts.learner_points as p join scoped using (learner_id)
+        """,
+    )  # fmt: skip
+
+
+def weekly_activity(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Study hours and answers per week for the learners in scope (summed)."""
+    return query(
+        serving, principal,
+        """
+        select w.week_start, sum(w.study_minutes) / 60 / 4 as study_hours,
+            sum(w.n_answers) as answers, sum(w.n_correct) as correct
+        from marts.learner_domain_weekly as w join scoped using (learner_id)
+        group by all order by week_start
         """,
     )  # fmt: skip
 

@@ -23,6 +23,27 @@ competency = session.load("competency", who)
 if not competency.is_empty():
     st.plotly_chart(charts.competency_radar(competency.row(0, named=True)),
                     use_container_width=True)  # fmt: skip
+st.subheader("Tier 4 and tier 5")
+checklist = st.columns(2)
+for col, tier_no in zip(checklist, (4, 5), strict=True):
+    done = row[f"tier{tier_no}_complete"]
+    missing = row[f"tier{tier_no}_missing"] or []
+    col.markdown(f"**Tier {tier_no}: {'complete' if done else 'not complete yet'}**")
+    for item in missing:
+        col.markdown(f"- still missing: {item}")
+mine = session.load("points", who)
+if not mine.is_empty():
+    p = mine.row(0, named=True)
+    cols = st.columns(3)
+    cols[0].metric("Points", f"{p['total_points']:,}")
+    cols[1].metric("Level", p["level"], f"{p['points_to_next_level']} points to the next")
+    cols[2].metric("Rank in cohort", p["cohort_rank"])
+statuses = session.load("mission_statuses", who)
+if not statuses.is_empty():
+    st.plotly_chart(charts.status_bars(statuses), use_container_width=True)
+weekly = session.load("weekly_activity", who)
+if not weekly.is_empty():
+    st.plotly_chart(charts.activity_chart(weekly.tail(12)), use_container_width=True)
 st.subheader("Forecast")
 if data.entitled(tier, "forecast"):
     p = row["p_mastery_by_target"]

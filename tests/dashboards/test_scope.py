@@ -9,7 +9,9 @@ from dashboards import data
 from dashboards.auth import Principal
 from dashboards.export import safe_csv
 
-SCOPED_READS = ["learners", "cohorts", "difficulty_performance", "cohort_fan", "competency"]
+SCOPED_READS = ["learners", "cohorts", "difficulty_performance", "cohort_fan", "competency",
+                "mission_statuses", "drop_off", "mentor_reviews", "points", "weekly_activity",
+                "leaderboard"]  # fmt: skip
 
 
 def org_of(served, learner_ids):
@@ -38,6 +40,9 @@ def test_a_student_sees_only_themselves(served):
     assert named["is_me"].all() and named.height == 1, "only their own name on the leaderboard"
     files, quarantine = data.data_health(served.serving, me)
     assert files.is_empty() and quarantine.is_empty()
+    assert data.mentor_reviews(served.serving, me).is_empty()
+    assert data.disputed_labels(served.serving, me).is_empty()
+    assert data.points(served.serving, me)["learner_id"].to_list() == [served.student]
 
 
 @pytest.mark.parametrize(
@@ -73,4 +78,4 @@ def test_the_csv_export_neutralizes_formulas():
     )
     text = safe_csv(frame).decode()
     assert "'=HYPERLINK" in text and "'+1" in text and "'-2" in text and "'@cmd" in text
-    assert "'=1+1" in text and ",plain," in text
+    assert "'=1+1" in text and "\nplain," in text
