@@ -31,7 +31,8 @@ def _dbt_build(warehouse: Path, workdir: Path) -> float:
     return time.perf_counter() - started
 
 
-def run(learners: int, weeks: int, workdir: Path) -> None:
+def run(learners: int, weeks: int, workdir: Path) -> tuple[Path, Path]:
+    """Returns the warehouse and landing folder it built, for the dashboards benchmark."""
     landing, warehouse = workdir / "dbt-landing", workdir / "dbt-warehouse.duckdb"
     last_day = START + dt.timedelta(weeks=weeks, days=-1)
     options = dict(out=landing, learners=learners, seed=2, start_date=START)
@@ -47,3 +48,4 @@ def run(learners: int, weeks: int, workdir: Path) -> None:
     print(f"  full build                     {full:6.1f} s")
     print(f"  incremental build (one day)    {incremental:6.1f} s")
     print(f"  ratio incremental / full       {incremental / full:.2f}  (goal at most {GOAL_RATIO})")
+    return warehouse, landing
