@@ -69,7 +69,7 @@ def competency_radar(row: dict) -> go.Figure:
     fig = go.Figure(go.Scatterpolar(r=[*values, values[0]], theta=[*DOMAIN_ORDER, DOMAIN_ORDER[0]],
                                     fill="toself", name="now"))  # fmt: skip
     fig.update_polars(radialaxis_range=[0, 1])
-    return _layout(fig, "Your competency by domain")
+    return _layout(fig, "Competency by domain")
 
 
 def what_if_histogram(base, changed, effort: float) -> go.Figure:

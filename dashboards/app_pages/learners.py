@@ -1,7 +1,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import session
+from dashboards import charts, session
 from dashboards.export import safe_csv
 
 who = session.require()
@@ -45,3 +45,17 @@ if choice:
     cols[2].metric("P(mastery by target)", "n/a" if p is None else f"{p:.0%}")
     for reason in row["at_risk_reasons"] or []:
         st.warning(reason)
+    left, right = st.columns(2)
+    mine = session.load("competency", who).filter(pl.col("learner_id") == choice)
+    if not mine.is_empty():
+        left.plotly_chart(charts.competency_radar(mine.row(0, named=True)),
+                          use_container_width=True)  # fmt: skip
+    for tier_no in (4, 5):
+        done = row[f"tier{tier_no}_complete"]
+        right.markdown(f"**Tier {tier_no}: {'complete' if done else 'not complete yet'}**")
+        for item in row[f"tier{tier_no}_missing"] or []:
+            right.markdown(f"- still missing: {item}")
+    low, mid, high = (row[f"weeks_to_mastery_p{q}"] for q in (10, 50, 90))
+    if mid is not None:
+        right.write(f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
+                    f"{'more than 52' if high is None else f'{high:.0f}'})")  # fmt: skip

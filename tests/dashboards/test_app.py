@@ -113,3 +113,24 @@ def test_the_what_if_slider_re_simulates_the_cohort(app):
     app.slider[0].set_value(2.0).run()
     expected = next(m for m in app.metric if m.label.startswith("Expected learners"))
     assert expected.delta.startswith("+") and expected.delta != "+0"
+
+
+def test_the_drill_down_shows_one_learners_full_picture(app):
+    sign_in(app, "sup")
+    app.switch_page("app_pages/learners.py").run()
+    box = next(s for s in app.selectbox if s.label == "Drill down")
+    box.set_value(box.options[0]).run()
+    assert not app.exception, app.exception
+    shown = texts(app)
+    assert "Tier 4:" in shown and "Tier 5:" in shown
+    assert any(m.label == "Readiness" for m in app.metric)
+
+
+def test_an_expired_session_asks_to_sign_in_again(app):
+    import datetime as dt
+
+    sign_in(app, "sup")
+    app.session_state["signed_in_at"] = dt.datetime.now(dt.UTC) - dt.timedelta(hours=9)
+    app.run()
+    assert [t.label for t in app.text_input] == ["Username", "Password"]
+    assert "Your session expired" in texts(app)
