@@ -100,7 +100,7 @@ def learners(serving: Path, principal: Principal) -> pl.DataFrame:
             on f.learner_id = r.learner_id
             and f.as_of_date = (select as_of_date from latest)
         order by r.readiness_score desc, r.learner_id
-        """.replace("\n        , latest", ", latest", 1),
+        """,
     )  # fmt: skip
 
 
@@ -131,7 +131,7 @@ def difficulty_performance(serving: Path, principal: Principal) -> pl.DataFrame:
                 / (n_decided + 3.8416) as ci_high
         from counts where n_decided > 0
         order by track, tier, difficulty
-        """.replace("\n        , counts", ", counts", 1),
+        """,
     )  # fmt: skip
 
 

@@ -63,6 +63,15 @@ def require() -> Principal:
     return found
 
 
+def page(title: str, view: str) -> Principal:
+    """The start of a signed-in page: its principal, title and snapshot time, audited."""
+    who = require()
+    st.title(title)
+    snapshot_caption()
+    viewed(who, view)
+    return who
+
+
 def viewed(who: Principal, page: str, detail: str = "") -> None:
     auth.audit(accounts(), who.username, "view", f"{page} {detail}".strip())
 

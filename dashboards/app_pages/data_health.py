@@ -2,10 +2,7 @@ import streamlit as st
 
 from dashboards import data, session
 
-who = session.require()
-st.title("Data health")
-session.snapshot_caption()
-session.viewed(who, "data_health")
+who = session.page("Data health", "data_health")
 files, quarantine = data.data_health(session.serving(), who)
 st.subheader("Files loaded, per source")
 st.dataframe(files, hide_index=True, use_container_width=True)

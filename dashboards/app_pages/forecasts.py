@@ -2,10 +2,7 @@ import streamlit as st
 
 from dashboards import charts, session
 
-who = session.require()
-st.title("Forecasts")
-session.snapshot_caption()
-session.viewed(who, "forecasts")
+who = session.page("Forecasts", "forecasts")
 fan = session.load("cohort_fan", who)
 learners = session.load("learners", who)
 if fan.is_empty():

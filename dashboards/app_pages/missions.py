@@ -2,10 +2,7 @@ import streamlit as st
 
 from dashboards import charts, session
 
-who = session.require()
-st.title("Missions")
-session.snapshot_caption()
-session.viewed(who, "missions")
+who = session.page("Missions", "missions")
 perf = session.load("difficulty_performance", who)
 if perf.is_empty():
     st.info("No decided mission attempts in your organization yet.")

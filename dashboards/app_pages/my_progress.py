@@ -3,10 +3,7 @@ import streamlit as st
 
 from dashboards import charts, data, session
 
-who = session.require()
-st.title("My progress")
-session.snapshot_caption()
-session.viewed(who, "my_progress")
+who = session.page("My progress", "my_progress")
 me = session.load("learners", who)
 if me.is_empty():
     st.info("Nothing recorded for you yet.")

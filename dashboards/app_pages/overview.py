@@ -2,10 +2,7 @@ import streamlit as st
 
 from dashboards import charts, session
 
-who = session.require()
-st.title("Overview")
-session.snapshot_caption()
-session.viewed(who, "overview")
+who = session.page("Overview", "overview")
 cohorts = session.load("cohorts", who)
 learners = session.load("learners", who)
 if learners.is_empty():
