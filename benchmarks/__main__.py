@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -24,10 +25,15 @@ def main() -> None:
         default=100_000,
         help="learners in the dbt full-vs-incremental benchmark (default 100,000; about 40 min)",
     )
-    parser.add_argument("--only", choices=["engine", "dashboards"], help="run one benchmark only")
+    parser.add_argument(
+        "--only",
+        choices=["engine", "dbt", "dashboards"],
+        help="run one benchmark only (dbt: then the dashboards on its warehouse)",
+    )
     parser.add_argument(
         "--warehouse", type=Path, help="with --only dashboards: an existing warehouse to serve"
     )
+    parser.add_argument("--workdir", type=Path, help="keep the generated files and warehouses here")
     args = parser.parse_args()
     if args.only == "engine":
         bench_engine.run()
@@ -36,11 +42,18 @@ def main() -> None:
         warehouse = args.warehouse or Path("data/warehouse.duckdb")
         bench_dashboards.run(warehouse, warehouse.parent / "landing")
         return
-    bench_engine.run()
-    with tempfile.TemporaryDirectory(prefix="cohortlens-bench-") as tmp:
-        landing = bench_generate.run(args.learners, args.weeks, Path(tmp))
-        bench_ingest.run(landing, Path(tmp))
-        warehouse, dbt_landing = bench_dbt.run(args.dbt_learners, args.weeks, Path(tmp))
+    if args.only != "dbt":
+        bench_engine.run()
+    with contextlib.ExitStack() as stack:
+        if args.workdir:
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            workdir = args.workdir
+        else:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cohortlens-")))
+        if args.only != "dbt":
+            landing = bench_generate.run(args.learners, args.weeks, workdir)
+            bench_ingest.run(landing, workdir)
+        warehouse, dbt_landing = bench_dbt.run(args.dbt_learners, args.weeks, workdir)
         bench_dashboards.run(warehouse, dbt_landing)
 
 

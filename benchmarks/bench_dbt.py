@@ -8,6 +8,7 @@ time over the full build's is the ratio (goal: at most 0.1).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import time
@@ -18,6 +19,7 @@ from pipelines.runner import run_all
 from pipelines.synthetic.generator import GenerateOptions, generate
 
 GOAL_RATIO = 0.1
+SHOW_SLOWEST = 6
 START = dt.date(2026, 1, 5)
 
 
@@ -28,7 +30,12 @@ def _dbt_build(warehouse: Path, workdir: Path) -> float:
          "--log-path", str(workdir / "logs")],
         cwd=DBT_DIR, env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)}, check=True,
     )  # fmt: skip
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    slowest = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:SHOW_SLOWEST]
+    named = [f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s" for r in slowest]
+    print(f"  dbt build {seconds:.1f} s; slowest nodes: " + ", ".join(named))
+    return seconds
 
 
 def run(learners: int, weeks: int, workdir: Path) -> tuple[Path, Path]:

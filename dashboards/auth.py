@@ -5,6 +5,11 @@ Streamlit sessions and the CLI write it concurrently; the warehouse is rebuilt w
 touching it). Passwords are hashed with Argon2id (argon2-cffi's defaults: 64 MiB, 3 passes).
 Repeated failed sign-ins for a username are slowed down: each failure after the third within
 15 minutes doubles a wait, up to 30 s, and ten lock the account for those 15 minutes.
+
+An account may also carry a single sign-on identity: the e-mail an OpenID Connect provider
+vouches for (st.login, when [auth] is configured in Streamlit's secrets). That identity signs
+in as the account, with the account's role and scope; an identity no account carries gets
+nothing. An account with an identity may have no password (single sign-on only).
 """
 
 from __future__ import annotations
@@ -40,8 +45,9 @@ create table if not exists users (
     role text not null check (role in ('admin', 'supervisor', 'student')),
     org_id text,
     learner_id text,
-    password_hash text not null,
+    password_hash text not null,   -- '!' when the account signs in by single sign-on only
     created_at text not null,
+    identity text,                 -- the OIDC e-mail that signs in as this account
     check (role != 'supervisor' or org_id is not null),
     check (role != 'student' or learner_id is not null)
 );
@@ -53,6 +59,13 @@ create table if not exists audit_events (
 );
 create index if not exists audit_by_user on audit_events (username, event, at);
 """
+# Accounts files made before single sign-on lack the identity column.
+MIGRATIONS = {"identity": "alter table users add column identity text"}
+IDENTITY_INDEX = (
+    "create unique index if not exists users_by_identity on users (identity)"
+    " where identity is not null"
+)
+NO_PASSWORD = "!"  # never a valid Argon2 hash, so no password matches it
 
 
 class AccountError(ValueError):
@@ -90,6 +103,12 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     con = sqlite3.connect(path, timeout=30)
     try:
         con.executescript(SCHEMA)
+        columns = {row[1] for row in con.execute("pragma table_info(users)")}
+        for column, statement in MIGRATIONS.items():
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process did it
+                    con.execute(statement)
+        con.execute(IDENTITY_INDEX)
         with con:  # one transaction
             yield con
     finally:
@@ -100,9 +119,15 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
-def add_user(path: Path, username: str, role: str, password: str, org_id: str | None = None,
-             learner_id: str | None = None, replace: bool = False) -> Principal:  # fmt: skip
-    """Create (or with replace, reset) a local account."""
+def normalize_identity(identity: str) -> str:
+    return identity.strip().lower()
+
+
+def add_user(path: Path, username: str, role: str, password: str | None,
+             org_id: str | None = None, learner_id: str | None = None, replace: bool = False,
+             identity: str | None = None) -> Principal:  # fmt: skip
+    """Create (or with replace, reset) a local account, optionally with a single sign-on
+    identity; without a password it signs in by single sign-on only."""
     if not USERNAME.match(username):
         raise AccountError(
             f"username {username!r}: use 2-64 lowercase letters, digits, '.', '_' or '-'"
@@ -113,7 +138,11 @@ def add_user(path: Path, username: str, role: str, password: str, org_id: str | 
         raise AccountError("a supervisor needs --org (the organization they supervise)")
     if role == "student" and not learner_id:
         raise AccountError("a student needs --learner (their learner id)")
-    if len(password) < 8:
+    if identity is not None and "@" not in identity:
+        raise AccountError(f"identity {identity!r}: the e-mail the sign-on provider vouches for")
+    if password is None and identity is None:
+        raise AccountError("an account needs a password, a single sign-on identity, or both")
+    if password is not None and len(password) < 8:
         raise AccountError("the password needs at least 8 characters")
     principal = Principal(username, role, org_id if role == "supervisor" else None,
                           learner_id if role == "student" else None)  # fmt: skip
@@ -121,11 +150,15 @@ def add_user(path: Path, username: str, role: str, password: str, org_id: str | 
     with connect(path) as con:
         try:
             con.execute(
-                f"{verb} into users values (?, ?, ?, ?, ?, ?)",
-                (username, role, principal.org_id, principal.learner_id, _hasher.hash(password),
-                 _now()),
+                f"{verb} into users (username, role, org_id, learner_id, password_hash,"
+                " created_at, identity) values (?, ?, ?, ?, ?, ?, ?)",
+                (username, role, principal.org_id, principal.learner_id,
+                 NO_PASSWORD if password is None else _hasher.hash(password), _now(),
+                 None if identity is None else normalize_identity(identity)),
             )  # fmt: skip
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as exc:
+            if "identity" in str(exc):
+                raise AccountError(f"identity {identity!r} belongs to another account") from None
             raise AccountError(f"user {username!r} exists already") from None
     return principal
 
@@ -135,12 +168,13 @@ def remove_user(path: Path, username: str) -> bool:
         return con.execute("delete from users where username = ?", (username,)).rowcount > 0
 
 
-def list_users(path: Path) -> list[Principal]:
+def list_users(path: Path) -> list[tuple[Principal, str | None]]:
+    """Every account with its single sign-on identity (None when it has none)."""
     with connect(path) as con:
         rows = con.execute(
-            "select username, role, org_id, learner_id from users order by username"
+            "select username, role, org_id, learner_id, identity from users order by username"
         ).fetchall()
-    return [Principal(*row) for row in rows]
+    return [(Principal(*row[:4]), row[4]) for row in rows]
 
 
 def find_user(path: Path, username: str) -> Principal | None:
@@ -148,6 +182,16 @@ def find_user(path: Path, username: str) -> Principal | None:
         row = con.execute(
             "select username, role, org_id, learner_id from users where username = ?",
             (username,),
+        ).fetchone()
+    return Principal(*row) if row else None
+
+
+def find_by_identity(path: Path, identity: str) -> Principal | None:
+    """The account a single sign-on identity signs in as, if any."""
+    with connect(path) as con:
+        row = con.execute(
+            "select username, role, org_id, learner_id from users where identity = ?",
+            (normalize_identity(identity),),
         ).fetchone()
     return Principal(*row) if row else None
 

@@ -104,3 +104,25 @@ def activity_chart(weekly: pl.DataFrame) -> go.Figure:
     fig.add_bar(x=weekly["week_start"].to_list(), y=weekly["study_hours"].to_list(),
                 name="study hours")  # fmt: skip
     return _layout(fig, "Study time by week", yaxis_title="hours")
+
+
+def rubric_heatmap(rubric: pl.DataFrame) -> go.Figure:
+    """Mean rubric score (0-1) by track and rubric category."""
+    pivot = rubric.pivot("rubric_category", index="track", values="mean_score").sort("track")
+    categories = [c for c in pivot.columns if c != "track"]
+    fig = go.Figure(go.Heatmap(
+        z=pivot.select(categories).to_numpy(), x=[c.replace("_", " ") for c in categories],
+        y=pivot["track"].to_list(), zmin=0, zmax=1, colorscale="RdYlGn", texttemplate="%{z:.2f}",
+    ))  # fmt: skip
+    return _layout(fig, "Mean mentor rubric score by track and category")
+
+
+def rubric_feedback_bars(feedback: pl.DataFrame) -> go.Figure:
+    """One learner's mean rubric score per category beside their cohort's."""
+    labels = [c.replace("_", " ") for c in feedback["rubric_category"].to_list()]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=feedback["mean_score"].to_list(), name="learner")
+    fig.add_bar(x=labels, y=feedback["cohort_mean_score"].to_list(), name="cohort mean",
+                marker_color="#aaaaaa")  # fmt: skip
+    return _layout(fig, "Mentor rubric scores by category", barmode="group",
+                   yaxis_range=[0, 1], yaxis_title="mean score (0-1)")  # fmt: skip

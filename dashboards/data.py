@@ -218,6 +218,65 @@ def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def rubric_categories(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Mean mentor rubric score per track and rubric category over the organizations in scope
+    (weighted by scores given; a supervisor's or admin's view)."""
+    if principal.role == "student":
+        return pl.DataFrame()
+    return query(
+        serving, principal,
+        """
+        select r.track, r.rubric_category, sum(r.n_scores) as n_scores,
+            sum(r.mean_score * r.n_scores) / sum(r.n_scores) as mean_score
+        from marts.rubric_category_performance as r
+        where r.org_id in (select org_id from scoped)
+        group by all order by track, rubric_category
+        """,
+    )  # fmt: skip
+
+
+def rubric_feedback(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Each learner in scope's mean rubric score per category, beside their cohort's mean (an
+    aggregate: no other learner's row is returned)."""
+    return query(
+        serving, principal,
+        """
+        , cohort_means as (
+            select l.cohort_id, s.rubric_category,
+                sum(s.mean_score * s.n_scores) / sum(s.n_scores) as cohort_mean_score
+            from marts.learner_rubric_scores as s
+            join marts.learner_readiness as l using (learner_id)
+            where l.cohort_id in (select cohort_id from scoped)
+            group by all
+        )
+        select s.learner_id, s.rubric_category, s.n_scores, s.mean_score, c.cohort_mean_score
+        from marts.learner_rubric_scores as s
+        join scoped using (learner_id)
+        join cohort_means as c
+            on c.cohort_id = scoped.cohort_id and c.rubric_category = s.rubric_category
+        order by s.learner_id, s.rubric_category
+        """,
+    )  # fmt: skip
+
+
+def mentor_feedback(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Reviewed mission attempts of the learners in scope: mentor score, rubric mean and how
+    long the review took."""
+    return query(
+        serving, principal,
+        """
+        select a.learner_id, a.mission_id, a.track, a.tier, a.attempt_number, a.final_status,
+            a.mentor_score, round(a.rubric_mean, 2) as rubric_mean,
+            round(date_diff('minute', a.submitted_at, a.mentor_reviewed_at) / 60, 1)
+                as review_hours,
+            a.mentor_reviewed_at
+        from marts.fct_mission_attempts as a join scoped using (learner_id)
+        where a.mentor_reviewed_at is not null
+        order by a.mentor_reviewed_at desc
+        """,
+    )  # fmt: skip
+
+
 def disputed_labels(serving: Path, principal: Principal) -> pl.DataFrame:
     """Missions whose pass rates disagree with their labelled difficulty (catalog quality:
     counts over the whole program, no learner's rows)."""

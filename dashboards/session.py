@@ -33,7 +33,7 @@ def principal() -> Principal | None:
     username = st.session_state.get("username")
     signed_in_at = st.session_state.get("signed_in_at")
     if not username or not signed_in_at:
-        return None
+        return _single_sign_on()
     if dt.datetime.now(dt.UTC) - signed_in_at > dt.timedelta(hours=auth.SESSION_HOURS):
         sign_out("expired")
         st.session_state["notice"] = "Your session expired: please sign in again."
@@ -41,17 +41,53 @@ def principal() -> Principal | None:
     return auth.find_user(accounts(), username)
 
 
-def sign_in(found: Principal) -> None:
+def sign_in(found: Principal, via: str = "password") -> None:
     st.session_state["username"] = found.username
     st.session_state["signed_in_at"] = dt.datetime.now(dt.UTC)
+    st.session_state["signed_in_via"] = via
 
 
 def sign_out(reason: str = "") -> None:
     username = st.session_state.get("username")
     if username:
         auth.audit(accounts(), username, "sign_out", reason)
-    for key in ("username", "signed_in_at"):
+    if st.session_state.get("signed_in_via") == "single sign-on":
+        st.logout()  # else the provider's cookie would sign the browser in again at once
+    for key in ("username", "signed_in_at", "signed_in_via"):
         st.session_state.pop(key, None)
+
+
+def sso_providers() -> list[str | None] | None:
+    """The single sign-on (OIDC) providers of Streamlit's [auth] secrets: named ones
+    ([auth.NAME] sections), else [None] for the unnamed one; None when not configured."""
+    if not st.secrets.load_if_toml_exists() or "auth" not in st.secrets:
+        return None
+    named = [name for name, value in st.secrets["auth"].items() if hasattr(value, "items")]
+    return named or [None]
+
+
+def _single_sign_on() -> Principal | None:
+    """The account a provider's identity (st.login) maps to, now signed in for this session.
+    None when single sign-on is off, no one signed on, or no account carries the identity."""
+    if sso_providers() is None or not st.user.get("is_logged_in"):
+        return None
+    email = st.user.get("email")
+    found = None
+    if email and st.user.get("email_verified") is not False:
+        found = auth.find_by_identity(accounts(), str(email))
+    if found is None:
+        shown = email or "the identity your provider gave"
+        if st.session_state.get("sso_refused") != shown:  # audit once per session
+            auth.audit(accounts(), None, "sign_in_failed", f"single sign-on {shown}: no account")
+            st.session_state["sso_refused"] = shown
+        st.session_state["notice"] = (
+            f"{shown} has no cohortlens account: ask an administrator to add it "
+            "(`cohortlens users add ... --identity`), or sign in with a password."
+        )
+        return None
+    auth.audit(accounts(), found.username, "sign_in", f"single sign-on {email}")
+    sign_in(found, via="single sign-on")
+    return found
 
 
 def require() -> Principal:

@@ -365,18 +365,25 @@ def users_add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    identity: Annotated[
+        str | None,
+        typer.Option(help="Single sign-on e-mail (OIDC) that signs in as this account."),
+    ] = None,
     replace: Annotated[bool, typer.Option(help="Reset an existing account.")] = False,
 ) -> None:
-    """Create a dashboard account; the password is read from stdin, never from the command."""
+    """Create a dashboard account; the password is read from stdin, never from the command.
+    With --identity and no --password-stdin, the account signs in by single sign-on only."""
     from dashboards import auth
 
-    if not password_stdin:
-        err.print("[red]error:[/red] pass the password on standard input with --password-stdin")
+    if not password_stdin and identity is None:
+        err.print("[red]error:[/red] pass the password on standard input with --password-stdin"
+                  " (or give a single sign-on --identity)")  # fmt: skip
         raise typer.Exit(2)
-    password = sys.stdin.readline().rstrip("\n")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
         principal = auth.add_user(auth.accounts_path(resolve_paths().home), username, role,
-                                  password, org, learner, replace=replace)  # fmt: skip
+                                  password, org, learner, replace=replace,
+                                  identity=identity)  # fmt: skip
     except auth.AccountError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -433,10 +440,10 @@ def users_list() -> None:
     from dashboards import auth
 
     table = Table(title="Dashboard accounts")
-    for column in ("username", "role", "organization", "learner"):
+    for column in ("username", "role", "organization", "learner", "single sign-on"):
         table.add_column(column)
-    for p in auth.list_users(auth.accounts_path(resolve_paths().home)):
-        table.add_row(p.username, p.role, p.org_id or "", p.learner_id or "")
+    for p, identity in auth.list_users(auth.accounts_path(resolve_paths().home)):
+        table.add_row(p.username, p.role, p.org_id or "", p.learner_id or "", identity or "")
     console.print(table)
 
 

@@ -59,3 +59,6 @@ if choice:
     if mid is not None:
         right.write(f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
                     f"{'more than 52' if high is None else f'{high:.0f}'})")  # fmt: skip
+    feedback = session.load("rubric_feedback", who).filter(pl.col("learner_id") == choice)
+    if not feedback.is_empty():
+        st.plotly_chart(charts.rubric_feedback_bars(feedback), use_container_width=True)

@@ -26,5 +26,11 @@ if disputed.is_empty():
     st.success("Every mission's pass rate fits its labelled difficulty.")
 else:
     st.dataframe(disputed, hide_index=True, use_container_width=True)
+st.subheader("Rubric categories")
+rubric = session.load("rubric_categories", who)
+if rubric.is_empty():
+    st.info("No mentor rubric scores in your organization yet.")
+else:
+    st.plotly_chart(charts.rubric_heatmap(rubric), use_container_width=True)
 st.subheader("Mentor reviews")
 st.dataframe(session.load("mentor_reviews", who), hide_index=True, use_container_width=True)

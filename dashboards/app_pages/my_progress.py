@@ -61,3 +61,16 @@ if data.entitled(tier, "leaderboard"):
                  hide_index=True, use_container_width=True)  # fmt: skip
 else:
     st.info(f"The leaderboard is not part of your plan ({tier}).")
+st.subheader("Mentor and rubric feedback")
+if data.entitled(tier, "mentor_feedback"):
+    feedback = session.load("rubric_feedback", who)
+    reviews = session.load("mentor_feedback", who)
+    if feedback.is_empty() and reviews.is_empty():
+        st.info("No mentor has reviewed a mission of yours yet.")
+    if not feedback.is_empty():
+        st.plotly_chart(charts.rubric_feedback_bars(feedback), use_container_width=True)
+    if not reviews.is_empty():
+        st.dataframe(reviews.drop("learner_id").head(20), hide_index=True,
+                     use_container_width=True)  # fmt: skip
+else:
+    st.info(f"Mentor and rubric feedback are not part of your plan ({tier}).")

@@ -6,6 +6,17 @@ st.title("cohortlens")
 notice = st.session_state.pop("notice", None)
 if notice:
     st.info(notice)
+providers = session.sso_providers()
+if providers is not None:
+    if st.user.get("is_logged_in"):  # signed on, but the identity has no account
+        if st.button("Sign out of single sign-on"):
+            st.logout()
+    else:
+        for provider in providers:
+            label = "Sign in with single sign-on" + (f" ({provider})" if provider else "")
+            if st.button(label, key=f"sso-{provider}"):
+                st.login(provider)
+    st.caption("or with a cohortlens account:")
 with st.form("sign_in"):
     username = st.text_input("Username")
     password = st.text_input("Password", type="password")

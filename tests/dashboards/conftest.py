@@ -13,6 +13,7 @@ from dashboards import auth
 from pipelines.serving import publish
 
 PASSWORD = "correct horse battery"
+SSO_EMAIL = "supervisor@example.org"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Served:
     other_org: str
     student: str  # the student's learner id (starter3: forecast and leaderboard)
     free_student: str  # a learner on the free plan
+    pro_student: str  # a professional7 learner with mentor reviews (mentor and rubric feedback)
     other_learner: str  # a learner of the other organization
 
 
@@ -40,6 +42,11 @@ def served(built_program, tmp_path_factory) -> Served:
         pick = "select learner_id from marts.learner_readiness where org_id = ? and subscription_tier = ? order by learner_id limit 1"  # noqa: E501
         student = con.execute(pick, [orgs[0], "starter3"]).fetchall()[0][0]
         free = con.execute(pick, [orgs[0], "free"]).fetchall()[0][0]
+        pro = con.execute(
+            "select min(learner_id) from marts.learner_readiness join marts.learner_rubric_scores"
+            " using (learner_id) where org_id = ? and subscription_tier = 'professional7'",
+            [orgs[0]],
+        ).fetchall()[0][0]
         other = con.execute("select min(learner_id) from marts.learner_readiness where org_id = ?",
                             [orgs[1]]).fetchall()[0][0]  # fmt: skip
     accounts = auth.accounts_path(home)
@@ -47,4 +54,7 @@ def served(built_program, tmp_path_factory) -> Served:
     auth.add_user(accounts, "sup", "supervisor", PASSWORD, org_id=orgs[0])
     auth.add_user(accounts, "stu", "student", PASSWORD, learner_id=student)
     auth.add_user(accounts, "free", "student", PASSWORD, learner_id=free)
-    return Served(home, home / "serving", accounts, orgs[0], orgs[1], student, free, other)
+    auth.add_user(accounts, "pro", "student", PASSWORD, learner_id=pro)
+    # Single sign-on only: the identity an OIDC provider vouches for, no password.
+    auth.add_user(accounts, "sso-sup", "supervisor", None, org_id=orgs[0], identity=SSO_EMAIL)
+    return Served(home, home / "serving", accounts, orgs[0], orgs[1], student, free, pro, other)

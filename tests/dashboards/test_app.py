@@ -74,14 +74,20 @@ def test_the_supervisor_overview_counts_their_organization(app, served):
     assert learners.value == f"{mine.height:,}"
 
 
-@pytest.mark.parametrize(("user", "masked"), [("stu", False), ("free", True)])
+@pytest.mark.parametrize(
+    ("user", "masked"),
+    [("free", {"forecast", "leaderboard", "mentor"}), ("stu", {"mentor"}), ("pro", set())],
+)
 def test_a_student_sees_their_page_and_what_their_plan_masks(app, user, masked):
     sign_in(app, user)
     assert not app.exception, app.exception
     assert app.title[0].value == "My progress"
     shown = texts(app)
-    assert ("The forecast is not part of your plan" in shown) is masked
-    assert ("The leaderboard is not part of your plan" in shown) is masked
+    assert ("The forecast is not part of your plan" in shown) is ("forecast" in masked)
+    assert ("The leaderboard is not part of your plan" in shown) is ("leaderboard" in masked)
+    assert ("Mentor and rubric feedback are not part of your plan" in shown) is ("mentor" in masked)
+    titles = [c.proto.spec for c in app.get("plotly_chart")]
+    assert any("Mentor rubric scores by category" in t for t in titles) is ("mentor" not in masked)
 
 
 def test_editing_the_session_or_the_url_does_not_widen_a_students_scope(app, served):
@@ -134,3 +140,83 @@ def test_an_expired_session_asks_to_sign_in_again(app):
     app.run()
     assert [t.label for t in app.text_input] == ["Username", "Password"]
     assert "Your session expired" in texts(app)
+
+
+def test_the_missions_page_shows_rubric_categories_for_the_organization(app):
+    sign_in(app, "sup")
+    app.switch_page("app_pages/missions.py").run()
+    assert not app.exception, app.exception
+    titles = [c.proto.spec for c in app.get("plotly_chart")]
+    assert any("Mean mentor rubric score by track and category" in t for t in titles)
+
+
+SSO_SECRETS = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret",
+    "client_id": "cohortlens",
+    "client_secret": "test-client-secret",
+    "server_metadata_url": "https://id.example.org/.well-known/openid-configuration",
+}
+
+
+def audit_events(served) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(served.accounts) as con:
+        return con.execute("select username, event, detail from audit_events").fetchall()
+
+
+def test_single_sign_on_is_offered_only_when_configured(served, monkeypatch):
+    monkeypatch.setenv("COHORTLENS_HOME", str(served.home))
+    plain = AppTest.from_file(APP, default_timeout=60)
+    plain.run()
+    assert not [b for b in plain.button if "single sign-on" in b.label]
+    configured = AppTest.from_file(APP, default_timeout=60)
+    configured.secrets["auth"] = SSO_SECRETS
+    configured.user = {"is_logged_in": False}
+    configured.run()
+    assert [b.label for b in configured.button if "single sign-on" in b.label] == [
+        "Sign in with single sign-on"
+    ]
+    assert [t.label for t in configured.text_input] == ["Username", "Password"]
+
+
+def test_a_single_sign_on_identity_signs_in_as_its_account_and_out_again(served, monkeypatch):
+    from tests.dashboards.conftest import SSO_EMAIL
+
+    monkeypatch.setenv("COHORTLENS_HOME", str(served.home))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = SSO_SECRETS
+    at.user = {"is_logged_in": True, "email": SSO_EMAIL.upper(), "email_verified": True}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Overview"
+    assert "sso-sup" in " ".join(c.value for c in at.sidebar.caption)
+    assert ("sso-sup", "sign_in", f"single sign-on {SSO_EMAIL.upper()}") in audit_events(served)
+    at.switch_page("app_pages/sign_out.py").run()
+    assert at.user == {"is_logged_in": False}, "signing out also signs out of the provider"
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"email": "stranger@example.org"},
+        {"email": "supervisor@example.org", "email_verified": False},
+        {"sub": "no-email-claim"},
+    ],
+)
+def test_an_identity_without_an_account_gets_nothing(served, monkeypatch, claims):
+    monkeypatch.setenv("COHORTLENS_HOME", str(served.home))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = SSO_SECRETS
+    at.user = {"is_logged_in": True, **claims}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "cohortlens"
+    assert "has no cohortlens account" in texts(at)
+    assert [b.label for b in at.button if "single sign-on" in b.label] == [
+        "Sign out of single sign-on"
+    ]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/overview.py")

@@ -53,3 +53,32 @@ def test_unknown_users_fail_like_wrong_passwords(tmp_path):
     path = tmp_path / "accounts.sqlite"
     auth.add_user(path, "sup", "admin", "right-password")
     assert auth.sign_in(path, "nobody", "x").message == auth.sign_in(path, "sup", "x").message
+
+
+def test_a_single_sign_on_identity_maps_to_one_account(tmp_path):
+    path = tmp_path / "accounts.sqlite"
+    auth.add_user(path, "sup", "supervisor", None, org_id="ORG01", identity="Ada@Example.org ")
+    found = auth.find_by_identity(path, "ada@example.ORG")
+    assert found is not None and (found.username, found.org_id) == ("sup", "ORG01")
+    assert auth.find_by_identity(path, "eve@example.org") is None
+    with pytest.raises(auth.AccountError, match="belongs to another account"):
+        auth.add_user(path, "other", "admin", "long-enough", identity="ada@example.org")
+    with pytest.raises(auth.AccountError, match="password, a single sign-on identity"):
+        auth.add_user(path, "nopass", "admin", None)
+    # Without a password the account signs in by single sign-on only.
+    assert auth.sign_in(path, "sup", "!").principal is None
+    assert auth.sign_in(path, "sup", "").principal is None
+
+
+def test_an_accounts_file_from_before_single_sign_on_is_migrated(tmp_path):
+    path = tmp_path / "accounts.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "create table users (username text primary key, role text not null, org_id text,"
+        " learner_id text, password_hash text not null, created_at text not null)"
+    )
+    old.commit()
+    old.close()
+    auth.add_user(path, "adm", "admin", "long-enough", identity="adm@example.org")
+    assert auth.find_by_identity(path, "adm@example.org").username == "adm"
+    assert auth.sign_in(path, "adm", "long-enough").principal is not None

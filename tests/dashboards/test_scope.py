@@ -11,7 +11,8 @@ from dashboards.export import safe_csv
 
 SCOPED_READS = ["learners", "cohorts", "difficulty_performance", "cohort_fan", "competency",
                 "mission_statuses", "drop_off", "mentor_reviews", "points", "weekly_activity",
-                "leaderboard"]  # fmt: skip
+                "leaderboard", "rubric_categories", "rubric_feedback",
+                "mentor_feedback"]  # fmt: skip
 
 
 def org_of(served, learner_ids):
@@ -43,6 +44,28 @@ def test_a_student_sees_only_themselves(served):
     assert data.mentor_reviews(served.serving, me).is_empty()
     assert data.disputed_labels(served.serving, me).is_empty()
     assert data.points(served.serving, me)["learner_id"].to_list() == [served.student]
+    assert data.rubric_categories(served.serving, me).is_empty()
+    for read in (data.rubric_feedback, data.mentor_feedback):
+        assert set(read(served.serving, me)["learner_id"]) <= {served.student}
+
+
+def test_rubric_categories_count_the_organizations_own_scores(served):
+    """The supervisor's rubric view sums their learners' scores only: it equals the per-learner
+    mart summed over the organization's learners, and differs from the whole program."""
+    import duckdb
+
+    sup = Principal("sup", "supervisor", org_id=served.org)
+    theirs = data.rubric_categories(served.serving, sup)
+    everyone = data.rubric_categories(served.serving, Principal("a", "admin"))
+    with duckdb.connect(str(data.snapshot(served.serving).path), read_only=True) as con:
+        expected = dict(con.execute(
+            "select rubric_category, sum(n_scores) from marts.learner_rubric_scores"
+            " join marts.learner_readiness using (learner_id) where org_id = ? group by 1",
+            [served.org],
+        ).fetchall())  # fmt: skip
+    got = theirs.group_by("rubric_category").agg(pl.col("n_scores").sum())
+    assert dict(got.iter_rows()) == expected
+    assert theirs["n_scores"].sum() < everyone["n_scores"].sum()
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
--- Mentor rubric scores (0-1) per track, tier and rubric category, over reviewed attempts.
+-- Mentor rubric scores (0-1) per organization, track, tier and rubric category, over reviewed
+-- attempts. Per organization so a supervisor sees their own learners' scores only.
 with
 
 scores as (
     select
+        learners.org_id,
         attempts.track,
         attempts.tier,
         unnest(map_keys(resolved.rubric_scores)) as rubric_category,
@@ -10,9 +12,12 @@ scores as (
     from {{ ref('fct_mission_attempts') }} as attempts
     inner join {{ ref('int_mission_attempts_resolved') }} as resolved
         on attempts.progress_id = resolved.progress_id
+    inner join {{ ref('stg_reference__learners') }} as learners
+        on attempts.learner_id = learners.learner_id
 )
 
 select
+    org_id,
     track,
     tier,
     rubric_category,
@@ -21,4 +26,4 @@ select
     quantile_cont(score, 0.1) as score_p10,
     quantile_cont(score, 0.9) as score_p90
 from scores
-group by track, tier, rubric_category
+group by org_id, track, tier, rubric_category
