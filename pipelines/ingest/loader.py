@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,9 +224,20 @@ class Loader:
         totals = Counter(source.name if source else UNRECOGNIZED for _, source in todo)
         done: Counter[str] = Counter()
         outcomes: list[FileOutcome] = []
-        for batch in _batches(todo):
-            reads = [_read(seq, file, source) for seq, (file, source) in enumerate(batch)]
-            outcomes += self._load_batch(batch[0][1], reads, totals, done)
+        # Reading (hash, gunzip, decode, split) releases the GIL: threads read the next batch
+        # while DuckDB checks and commits this one.
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+
+            def read_all(batch):
+                return [pool.submit(_read, seq, file, source)
+                        for seq, (file, source) in enumerate(batch)]  # fmt: skip
+
+            batches = list(_batches(todo))
+            ahead = read_all(batches[0]) if batches else []
+            for i, batch in enumerate(batches):
+                reads = [future.result() for future in ahead]
+                ahead = read_all(batches[i + 1]) if i + 1 < len(batches) else []
+                outcomes += self._load_batch(batch[0][1], reads, totals, done)
         return outcomes
 
     def _report(self, outcome: FileOutcome, totals: Counter, done: Counter) -> None:
@@ -437,6 +450,7 @@ class _Read:
 # A batch holds at most this much landed data (gzip counted at a typical 8x ratio).
 BATCH_BYTES = 64 * 1024 * 1024
 BATCH_FILES = 256
+READ_THREADS = min(4, os.cpu_count() or 1)
 
 
 def _batches(todo: list[tuple[LandedFile, Source | None]]):
