@@ -14,7 +14,9 @@ ranked as (
             partition by progress_id
             order by updated_at desc, status_rank desc, record_hash desc
         ) as version_rank,
-        count(*) over (partition by progress_id) as n_versions
+        count(*) over (partition by progress_id) as n_versions,
+        count(*) filter (where status = 'revision_requested') over (partition by progress_id)
+            as n_revision_requests
     from versions
 )
 

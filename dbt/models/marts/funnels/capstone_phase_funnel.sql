@@ -5,10 +5,8 @@ with
 capstones as (
     select
         attempts.track,
-        resolved.capstone_phases
+        attempts.capstone_phases
     from {{ ref('fct_mission_attempts') }} as attempts
-    inner join {{ ref('int_mission_attempts_resolved') }} as resolved
-        on attempts.progress_id = resolved.progress_id
     where attempts.mission_type = 'capstone'
 ),
 

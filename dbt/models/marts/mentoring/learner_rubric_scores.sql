@@ -5,11 +5,9 @@ with
 scores as (
     select
         attempts.learner_id,
-        unnest(map_keys(resolved.rubric_scores)) as rubric_category,
-        unnest(map_values(resolved.rubric_scores)) as score
+        unnest(map_keys(attempts.rubric_scores)) as rubric_category,
+        unnest(map_values(attempts.rubric_scores)) as score
     from {{ ref('fct_mission_attempts') }} as attempts
-    inner join {{ ref('int_mission_attempts_resolved') }} as resolved
-        on attempts.progress_id = resolved.progress_id
 )
 
 select

@@ -2,14 +2,6 @@
 -- mentor review, in hours) and revision cycles (revision requests per reviewed attempt).
 with
 
-versions as (
-    select
-        progress_id,
-        count(*) filter (where status = 'revision_requested') as revision_requests
-    from {{ ref('stg_mission_progress__versions') }}
-    group by progress_id
-),
-
 reviewed as (
     select
         learners.org_id,
@@ -17,11 +9,10 @@ reviewed as (
         attempts.mentor_score,
         date_diff('minute', attempts.submitted_at, attempts.mentor_reviewed_at) / 60.0
             as review_hours,
-        versions.revision_requests
+        attempts.n_revision_requests as revision_requests
     from {{ ref('fct_mission_attempts') }} as attempts
     inner join {{ ref('stg_reference__learners') }} as learners
         on attempts.learner_id = learners.learner_id
-    inner join versions on attempts.progress_id = versions.progress_id
     where attempts.mentor_reviewed_at is not null and learners.mentor_id is not null
 )
 

@@ -7,11 +7,9 @@ scores as (
         learners.org_id,
         attempts.track,
         attempts.tier,
-        unnest(map_keys(resolved.rubric_scores)) as rubric_category,
-        unnest(map_values(resolved.rubric_scores)) as score
+        unnest(map_keys(attempts.rubric_scores)) as rubric_category,
+        unnest(map_values(attempts.rubric_scores)) as score
     from {{ ref('fct_mission_attempts') }} as attempts
-    inner join {{ ref('int_mission_attempts_resolved') }} as resolved
-        on attempts.progress_id = resolved.progress_id
     inner join {{ ref('stg_reference__learners') }} as learners
         on attempts.learner_id = learners.learner_id
 )

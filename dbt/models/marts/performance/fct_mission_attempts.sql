@@ -52,7 +52,10 @@ final as (
         attempts.drop_off_stage,
         list_sum(map_values(attempts.minutes_per_stage)) as minutes_spent,
         attempts.is_reflection_submitted,
+        attempts.rubric_scores,
         list_avg(map_values(attempts.rubric_scores)) as rubric_mean,
+        attempts.capstone_phases,
+        attempts.n_revision_requests,
         cast(coalesce(json_array_length(json_keys(attempts.capstone_phases)), 0) as integer)
             as capstone_phases_completed,
         attempts.started_at,
