@@ -142,3 +142,17 @@ def test_users_are_added_listed_and_removed_with_the_password_on_stdin(tmp_path,
     assert no_stdin.exit_code == 2 and "--password-stdin" in no_stdin.output
     assert runner.invoke(app, ["users", "remove", "sup"]).exit_code == 0
     assert runner.invoke(app, ["users", "remove", "sup"]).exit_code == 2
+
+
+def test_a_single_sign_on_account_needs_no_password(tmp_path, monkeypatch):
+    monkeypatch.setenv("COHORTLENS_HOME", str(tmp_path))
+    added = runner.invoke(
+        app, ["users", "add", "ada", "--role", "admin", "--identity", "Ada@Example.org"]
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["users", "list"], env={"COLUMNS": "160"})
+    assert "ada@example.org" in listed.output
+    taken = runner.invoke(
+        app, ["users", "add", "eve", "--role", "admin", "--identity", "ada@example.org"]
+    )
+    assert taken.exit_code == 2 and "belongs to another account" in taken.output
