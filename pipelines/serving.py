@@ -21,6 +21,7 @@ from .warehouse import open_writer
 
 SERVED_SCHEMAS = ("marts", "forecasts")
 POINTER = "current.json"
+SCOPE_COLUMNS = ("learner_id", "org_id", "cohort_id")  # the first one a table has orders it
 GRACE_SECONDS = 600.0  # an older snapshot lives this long after being replaced
 
 # The audit trail as served: files and quarantine counts by reason, never the payloads.
@@ -62,8 +63,9 @@ def publish(warehouse: Path, serving: Path | None = None) -> Snapshot:
             for schema in {*SERVED_SCHEMAS, "audit", "meta"}:
                 con.execute(f"create schema snap.{schema}")
             for schema, table in tables:
+                order = _serving_order(con, schema, table)
                 con.execute(f'create table snap.{schema}."{table}" as'
-                            f' select * from {schema}."{table}"')  # fmt: skip
+                            f' select * from {schema}."{table}" {order}')  # fmt: skip
             for table, query in AUDIT_TABLES.items():
                 con.execute(f"create table snap.audit.{table} as {query}")
             con.execute(
@@ -78,6 +80,22 @@ def publish(warehouse: Path, serving: Path | None = None) -> Snapshot:
     _write_pointer(serving, name, published_at)
     _prune(serving, keep=final)
     return Snapshot(final, published_at)
+
+
+def _serving_order(con, schema: str, table: str) -> str:
+    """Sort a served table by the column the dashboards scope it by, so each row group holds a
+    narrow range of it: a learner's query then skips the rest of the file (DuckDB prunes row
+    groups by min/max, also from a join's keys), instead of scanning every learner's rows."""
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+    keys = [c for c in SCOPE_COLUMNS if c in columns][:1]
+    return f'order by "{keys[0]}"' if keys else ""
 
 
 def current(serving: Path) -> Snapshot | None:

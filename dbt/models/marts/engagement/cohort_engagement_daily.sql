@@ -23,19 +23,45 @@ daily as (
     group by all
 ),
 
-weekly as (
-    -- Learners active on any of the 7 days ending on each day.
+spans as (
+    -- A learner counts as weekly active from each active day until six days later, or until
+    -- their next active day if sooner: disjoint spans, [span_start, span_end).
     select
-        daily.org_id,
-        daily.cohort_id,
-        daily.activity_date,
-        count(distinct days.learner_id) as weekly_active_learners
-    from daily
-    inner join days
-        on
-            daily.cohort_id = days.cohort_id
-            and days.activity_date between daily.activity_date - 6 and daily.activity_date
-    group by all
+        cohort_id,
+        activity_date as span_start,
+        least(
+            activity_date + 7,
+            coalesce(
+                lead(activity_date) over (partition by learner_id order by activity_date),
+                activity_date + 7
+            )
+        ) as span_end
+    from days
+),
+
+changes as (
+    select
+        cohort_id,
+        span_start as change_date,
+        1 as delta
+    from spans
+    union all
+    select
+        cohort_id,
+        span_end as change_date,
+        -1 as delta
+    from spans
+),
+
+weekly as (
+    -- Learners active in the 7 days ending each day: the running sum of span starts and ends.
+    select
+        cohort_id,
+        change_date as activity_date,
+        cast(sum(sum(delta)) over (partition by cohort_id order by change_date) as bigint)
+            as weekly_active_learners
+    from changes
+    group by cohort_id, change_date
 )
 
 select

@@ -3,6 +3,7 @@
 -- every pass-rate denominator. Incremental: a run rebuilds only the attempts with a version
 -- at or after the latest one already built (a changed mission catalog needs --full-refresh).
 -- depends_on: {{ ref('stg_mission_progress__versions') }}
+-- depends_on: {{ ref('int_mission_attempts_resolved') }}
 {{
     config(
         materialized='incremental',
@@ -15,13 +16,17 @@
 with
 
 attempts as (
-    select * from {{ ref('int_mission_attempts_resolved') }}
     {% if is_incremental() %}
-        where progress_id in (
-            select versions.progress_id
-            from {{ ref('stg_mission_progress__versions') }} as versions
-            where versions.updated_at >= (select max(built.updated_at) from {{ this }} as built)
-        )
+        -- Only the attempts with a version at or after the latest built, every version of
+        -- each, filtered before the ranking window (a filter after it would rank them all).
+        {% set versions = ref('stg_mission_progress__versions') %}
+        {{ resolve_mission_attempts(
+            "(select * from " ~ versions ~ " where progress_id in (select changed.progress_id"
+            ~ " from " ~ versions ~ " as changed where changed.updated_at >="
+            ~ " (select max(built.updated_at) from " ~ this ~ " as built))) as versions"
+        ) }}
+    {% else %}
+        select * from {{ ref('int_mission_attempts_resolved') }}
     {% endif %}
 ),
 
