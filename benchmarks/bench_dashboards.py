@@ -24,9 +24,12 @@ from pipelines.serving import publish
 
 GOAL_P95_MS = 200.0
 REPEATS = 30
-READS = ["cohorts", "learners", "difficulty_performance", "cohort_fan", "competency",
-         "leaderboard", "mission_statuses", "drop_off", "mentor_reviews", "points",
+READS = ["cohorts", "organizations", "readiness_overview", "learners", "learner",
+         "difficulty_performance",
+         "cohort_fan", "competency", "leaderboard", "mission_statuses", "drop_off",
+         "mentor_reviews", "rubric_categories", "rubric_feedback", "mentor_feedback", "points",
          "weekly_activity"]  # fmt: skip
+ONE_LEARNER = {"learner", "competency", "rubric_feedback", "mentor_feedback"}  # a drill-down
 PAGES = {"supervisor": ["overview", "learners", "missions", "forecasts", "data_health"],
          "student": ["my_progress"]}  # fmt: skip
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "streamlit_app.py"
@@ -52,12 +55,13 @@ def run(warehouse: Path, landing: Path) -> None:
             "select sum(count(*)) over (), org_id from marts.learner_readiness"
             " group by org_id order by count(*) desc limit 1"
         ).fetchall()[0]
-        learner = con.sql(
-            "select min(learner_id) from marts.learner_readiness where subscription_tier ="
-            " 'professional7'"
+        learner = con.execute(  # one with mentor reviews, in the supervisor's organization
+            "select min(learner_id) from marts.learner_readiness join marts.learner_rubric_scores"
+            " using (learner_id) where subscription_tier = 'professional7' and org_id = ?",
+            [org],
         ).fetchall()[0][0]
     principals = {
-        "admin": Principal("admin", "admin"),
+        "admin": Principal("admin", "admin"),  # the learners page shows one organization
         f"supervisor {org}": Principal("sup", "supervisor", org_id=org),
         "learner": Principal("stu", "student", learner_id=learner),
     }
@@ -71,7 +75,9 @@ def run(warehouse: Path, landing: Path) -> None:
             samples = []
             for _ in range(REPEATS):
                 started = time.perf_counter()
-                getattr(data, read)(serving, who)
+                options = {"org_id": org} if read == "learners" and who.role == "admin" else {}
+                options = {"learner_id": learner} if read in ONE_LEARNER else options
+                getattr(data, read)(serving, who, **options)
                 samples.append((time.perf_counter() - started) * 1000)
             p95 = _p95(samples)
             worst = max(worst, p95)

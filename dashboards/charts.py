@@ -15,14 +15,29 @@ def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
     return fig
 
 
-def readiness_histogram(learners: pl.DataFrame) -> go.Figure:
+def readiness_histogram(bins: pl.DataFrame) -> go.Figure:
+    """Learners per 5-point readiness bin, stacked by band (from data.readiness_overview)."""
     fig = go.Figure()
     for band, color in BAND_COLORS.items():
-        scores = learners.filter(pl.col("readiness_band") == band)["readiness_score"]
-        fig.add_histogram(x=scores.to_list(), name=band.replace("_", " "), marker_color=color,
-                          xbins={"start": 0, "end": 100, "size": 5})  # fmt: skip
-    return _layout(fig, "Readiness of your learners", barmode="stack",
+        rows = bins.filter(pl.col("readiness_band") == band)
+        fig.add_bar(x=(rows["score_bin"] + 2.5).to_list(), y=rows["n_learners"].to_list(),
+                    width=5, name=band.replace("_", " "), marker_color=color)  # fmt: skip
+    return _layout(fig, "Readiness of your learners", barmode="stack", xaxis_range=[0, 100],
                    xaxis_title="readiness score", yaxis_title="learners")  # fmt: skip
+
+
+def weekly_trend(weekly: pl.DataFrame) -> go.Figure:
+    """Study hours per week (bars) and learners active that week (line, right axis)."""
+    fig = go.Figure()
+    x = weekly["week_start"].to_list()
+    fig.add_bar(x=x, y=weekly["study_hours"].to_list(), name="study hours",
+                marker_color="#9ecae1")  # fmt: skip
+    fig.add_scatter(x=x, y=weekly["active_learners"].to_list(), name="active learners",
+                    yaxis="y2", line={"color": "#08519c"})  # fmt: skip
+    return _layout(fig, "Week by week", yaxis_title="study hours",
+                   yaxis2={"title": "active learners", "overlaying": "y", "side": "right",
+                           "rangemode": "tozero"},
+                   legend={"orientation": "h", "y": -0.15})  # fmt: skip
 
 
 def difficulty_bars(perf: pl.DataFrame) -> go.Figure:

@@ -82,32 +82,79 @@ def cohorts(serving: Path, principal: Principal) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def learners(serving: Path, principal: Principal) -> pl.DataFrame:
-    """One row per learner in scope: readiness, risk, and the latest forecast."""
+_LEARNER_COLUMNS = {
+    # The learners table: what it shows and filters on (41,000 rows for a large organization).
+    "table": """r.learner_id, r.display_name, r.org_id, r.cohort_id, r.readiness_score,
+        r.readiness_band, r.current_streak_days, r.at_risk, r.at_risk_reasons,
+        f.p_mastery_by_target, f.weeks_to_mastery_p50""",
+    # One learner's whole picture.
+    "detail": """r.learner_id, r.display_name, r.org_id, r.cohort_id, r.subscription_tier,
+        r.readiness_score, r.readiness_band, r.current_streak_days, r.longest_streak_days,
+        r.tier4_complete, r.tier4_missing, r.tier5_unlocked, r.tier5_complete,
+        r.tier5_missing, r.at_risk, r.at_risk_reasons, r.last_active_date,
+        f.p_mastery_by_target, f.weeks_to_mastery_p10, f.weeks_to_mastery_p50,
+        f.weeks_to_mastery_p90, f.target_date""",
+}
+
+
+def _learner_rows(serving: Path, principal: Principal, columns: str, only: dict) -> pl.DataFrame:
     return query(
         serving, principal,
-        """
+        f"""
         , latest as (select max(as_of_date) as as_of_date from forecasts.mastery_forecast)
-        select r.learner_id, r.display_name, r.org_id, r.cohort_id, r.subscription_tier,
-            r.readiness_score, r.readiness_band, r.current_streak_days, r.longest_streak_days,
-            r.tier4_complete, r.tier4_missing, r.tier5_unlocked, r.tier5_complete,
-            r.tier5_missing, r.at_risk, r.at_risk_reasons,
-            r.last_active_date, f.p_mastery_by_target, f.weeks_to_mastery_p10,
-            f.weeks_to_mastery_p50, f.weeks_to_mastery_p90, f.target_date
+        select {_LEARNER_COLUMNS[columns]}
         from marts.learner_readiness as r
         join scoped using (learner_id)
         left join forecasts.mastery_forecast as f
             on f.learner_id = r.learner_id
             and f.as_of_date = (select as_of_date from latest)
+        where ($only_org = '' or r.org_id = $only_org)
+            and ($only_cohort = '' or r.cohort_id = $only_cohort)
+            and ($only_learner = '' or r.learner_id = $only_learner)
         order by r.readiness_score desc, r.learner_id
+        """,
+        **{"only_org": "", "only_cohort": "", "only_learner": "", **only},
+    )  # fmt: skip
+
+
+def learners(serving: Path, principal: Principal, org_id: str | None = None,
+             cohort_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+    """One row per learner in scope: readiness, risk and the latest forecast, as the learners
+    table shows them. ``org_id`` and ``cohort_id`` narrow the scope (an admin looks at one
+    organization at a time); they never widen it."""
+    return _learner_rows(serving, principal, "table",
+                         {"only_org": org_id or "", "only_cohort": cohort_id or ""})  # fmt: skip
+
+
+def learner(serving: Path, principal: Principal, learner_id: str) -> pl.DataFrame:
+    """One learner's whole row (tier checklists, forecast interval), only if in scope (else
+    empty)."""
+    return _learner_rows(serving, principal, "detail", {"only_learner": learner_id or "-"})
+
+
+def readiness_overview(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Learners in scope per readiness band and 5-point bin, with their at-risk count (the
+    overview's distribution and KPIs, without fetching every learner)."""
+    return query(
+        serving, principal,
+        """
+        select r.readiness_band, least(floor(r.readiness_score / 5) * 5, 95) as score_bin,
+            count(*) as n_learners, count(*) filter (where r.at_risk) as n_at_risk,
+            sum(r.readiness_score) as sum_readiness
+        from marts.learner_readiness as r join scoped using (learner_id)
+        group by all order by score_bin, readiness_band
         """,
     )  # fmt: skip
 
 
-def learner(serving: Path, principal: Principal, learner_id: str) -> pl.DataFrame:
-    """One learner's row, only if in scope (else empty)."""
-    frame = learners(serving, principal)
-    return frame.filter(pl.col("learner_id") == learner_id)
+def organizations(serving: Path, principal: Principal) -> pl.DataFrame:
+    """The organizations in scope, largest first."""
+    return query(
+        serving,
+        principal,
+        "select org_id, count(*) as n_learners from scoped group by org_id"
+        " order by n_learners desc, org_id",
+    )
 
 
 def difficulty_performance(serving: Path, principal: Principal) -> pl.DataFrame:
@@ -147,8 +194,9 @@ def cohort_fan(serving: Path, principal: Principal) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def competency(serving: Path, principal: Principal) -> pl.DataFrame:
-    """Competency now per domain, per learner in scope (latest calibration)."""
+def competency(serving: Path, principal: Principal,
+               learner_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+    """Competency now per domain (latest calibration), per learner in scope or for one."""
     return query(
         serving, principal,
         """
@@ -157,7 +205,9 @@ def competency(serving: Path, principal: Principal) -> pl.DataFrame:
         from forecasts.learner_calibration as c
         join scoped using (learner_id)
         where c.as_of_date = (select max(as_of_date) from forecasts.learner_calibration)
+            and ($chosen = '' or c.learner_id = $chosen)
         """,
+        chosen=learner_id or "",
     )  # fmt: skip
 
 
@@ -235,45 +285,58 @@ def rubric_categories(serving: Path, principal: Principal) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def rubric_feedback(serving: Path, principal: Principal) -> pl.DataFrame:
-    """Each learner in scope's mean rubric score per category, beside their cohort's mean (an
-    aggregate: no other learner's row is returned)."""
+def rubric_feedback(serving: Path, principal: Principal,
+                    learner_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+    """A learner's mean rubric score per category beside their cohort's mean (an aggregate: no
+    other learner's row is returned): the principal's own, or ``learner_id``'s if in scope."""
     return query(
         serving, principal,
         """
-        , cohort_means as (
+        , chosen as (
+            select * from scoped
+            where learner_id = (case when $role = 'student' then $learner_id else $chosen end)
+        ),
+        cohort_means as (
             select l.cohort_id, s.rubric_category,
                 sum(s.mean_score * s.n_scores) / sum(s.n_scores) as cohort_mean_score
             from marts.learner_rubric_scores as s
             join marts.learner_readiness as l using (learner_id)
-            where l.cohort_id in (select cohort_id from scoped)
+            where l.cohort_id in (select cohort_id from chosen)
             group by all
         )
         select s.learner_id, s.rubric_category, s.n_scores, s.mean_score, c.cohort_mean_score
         from marts.learner_rubric_scores as s
-        join scoped using (learner_id)
+        join chosen using (learner_id)
         join cohort_means as c
-            on c.cohort_id = scoped.cohort_id and c.rubric_category = s.rubric_category
-        order by s.learner_id, s.rubric_category
+            on c.cohort_id = chosen.cohort_id and c.rubric_category = s.rubric_category
+        order by s.rubric_category
         """,
+        chosen=learner_id or "",
     )  # fmt: skip
 
 
-def mentor_feedback(serving: Path, principal: Principal) -> pl.DataFrame:
-    """Reviewed mission attempts of the learners in scope: mentor score, rubric mean and how
-    long the review took."""
+def mentor_feedback(serving: Path, principal: Principal,
+                    learner_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+    """A learner's latest reviewed mission attempts (the principal's own, or ``learner_id``'s
+    if in scope): mentor score, rubric mean and how long the review took."""
     return query(
         serving, principal,
         """
+        , chosen as (
+            select * from scoped
+            where learner_id = (case when $role = 'student' then $learner_id else $chosen end)
+        )
         select a.learner_id, a.mission_id, a.track, a.tier, a.attempt_number, a.final_status,
             a.mentor_score, round(a.rubric_mean, 2) as rubric_mean,
             round(date_diff('minute', a.submitted_at, a.mentor_reviewed_at) / 60, 1)
                 as review_hours,
             a.mentor_reviewed_at
-        from marts.fct_mission_attempts as a join scoped using (learner_id)
+        from marts.fct_mission_attempts as a join chosen using (learner_id)
         where a.mentor_reviewed_at is not null
         order by a.mentor_reviewed_at desc
+        limit 50
         """,
+        chosen=learner_id or "",
     )  # fmt: skip
 
 
@@ -303,16 +366,27 @@ def points(serving: Path, principal: Principal) -> pl.DataFrame:
 
 
 def weekly_activity(serving: Path, principal: Principal) -> pl.DataFrame:
-    """Study hours and answers per week for the learners in scope (summed)."""
-    return query(
-        serving, principal,
+    """Active learners, study hours and answers per week, summed over the learners in scope:
+    a learner's own rows, else their cohorts' weekly totals (cohort_weekly_activity)."""
+    if principal.role == "student":
+        sql = """
+            select w.week_start, count(distinct w.learner_id) filter (where w.active_days > 0)
+                    as active_learners,
+                sum(w.study_minutes) / 60 / 4 as study_hours,
+                sum(w.n_answers) as answers, sum(w.n_correct) as correct
+            from marts.learner_domain_weekly as w join scoped using (learner_id)
+            group by all order by week_start
         """
-        select w.week_start, sum(w.study_minutes) / 60 / 4 as study_hours,
-            sum(w.n_answers) as answers, sum(w.n_correct) as correct
-        from marts.learner_domain_weekly as w join scoped using (learner_id)
-        group by all order by week_start
-        """,
-    )  # fmt: skip
+    else:
+        sql = """
+            select c.week_start, sum(c.active_learners) as active_learners,
+                sum(c.study_hours) as study_hours, sum(c.n_answers) as answers,
+                sum(c.n_correct) as correct
+            from marts.cohort_weekly_activity as c
+            where c.cohort_id in (select cohort_id from scoped)
+            group by all order by week_start
+        """
+    return query(serving, principal, sql)
 
 
 def entitled(tier: str | None, feature: str) -> bool:

@@ -125,15 +125,16 @@ def snapshot_caption() -> None:
 # Cached reads: the key holds the principal's scope and the snapshot file, so one principal's
 # result is never served to another and a new snapshot is read at once.
 @st.cache_data(ttl=300, show_spinner=False)
-def _cached(name: str, scope: tuple, snapshot_file: str, serving_dir: str):
+def _cached(name: str, scope: tuple, snapshot_file: str, serving_dir: str, options: tuple):
     who = Principal(*scope)
-    return getattr(data, name)(Path(serving_dir), who)
+    return getattr(data, name)(Path(serving_dir), who, **dict(options))
 
 
-def load(name: str, who: Principal):
+def load(name: str, who: Principal, **options):
+    """A data-module read for ``who`` (options narrow it, such as one organization)."""
     folder = serving()
     snap = data.snapshot(folder)
-    return _cached(name, who.cache_key, str(snap.path), str(folder))
+    return _cached(name, who.cache_key, str(snap.path), str(folder), tuple(sorted(options.items())))
 
 
 @st.cache_resource(ttl=600, show_spinner=False, max_entries=32)

@@ -53,6 +53,7 @@ def publish(warehouse: Path, serving: Path | None = None) -> Snapshot:
     partial = serving / f".{name}.partial"
     partial.unlink(missing_ok=True)
     with open_writer(warehouse) as con:
+        con.execute("set enable_progress_bar = false")  # sorting a large table would draw one
         con.execute(f"attach '{partial}' as snap")  # a path we made: no user input
         try:
             tables = con.sql(

@@ -5,9 +5,9 @@ from dashboards import data, session
 who = session.page("Data health", "data_health")
 files, quarantine = data.data_health(session.serving(), who)
 st.subheader("Files loaded, per source")
-st.dataframe(files, hide_index=True, use_container_width=True)
+st.dataframe(files, hide_index=True, width="stretch")
 st.subheader("Quarantined records, by reason")
 if quarantine.is_empty():
     st.success("No record has been quarantined.")
 else:
-    st.dataframe(quarantine, hide_index=True, use_container_width=True)
+    st.dataframe(quarantine, hide_index=True, width="stretch")

@@ -4,7 +4,6 @@ from dashboards import charts, session
 
 who = session.page("Forecasts", "forecasts")
 fan = session.load("cohort_fan", who)
-learners = session.load("learners", who)
 if fan.is_empty():
     st.info("No forecast published yet: it runs nightly (or `cohortlens forecast`).")
     st.stop()
@@ -12,8 +11,9 @@ cohort = st.selectbox("Cohort", fan["cohort_id"].unique(maintain_order=True).to_
 series = st.radio("Domain", ["mean", "knowledge", "skills", "application", "ethics"],
                   horizontal=True)  # fmt: skip
 st.plotly_chart(charts.fan_chart(fan.filter(fan["cohort_id"] == cohort), series),
-                use_container_width=True)  # fmt: skip
-st.plotly_chart(charts.probability_histogram(learners), use_container_width=True)
+                width="stretch")  # fmt: skip
+st.plotly_chart(charts.probability_histogram(session.load("learners", who, cohort_id=cohort)),
+                width="stretch")  # fmt: skip
 
 st.subheader("What if the cohort studied more, or less?")
 effort = st.slider("Weekly study effort, relative to each learner's recent weeks", 0.25, 2.0,
@@ -32,4 +32,4 @@ else:
                    f"{after.mean() - before.mean():+.0%}")  # fmt: skip
     likely, likely_before = int((after > 0.5).sum()), int((before > 0.5).sum())
     cols[2].metric("Learners likely (over 50 %)", f"{likely}", f"{likely - likely_before:+d}")
-    st.plotly_chart(charts.what_if_histogram(before, after, effort), use_container_width=True)
+    st.plotly_chart(charts.what_if_histogram(before, after, effort), width="stretch")

@@ -7,7 +7,13 @@ from dashboards.export import safe_csv
 who = session.require()
 st.title("Learners")
 session.snapshot_caption()
-learners = session.load("learners", who)
+if who.role == "admin":  # one organization at a time: a whole program is no table to read
+    sizes = dict(session.load("organizations", who).iter_rows())
+    org = st.selectbox("Organization", list(sizes),
+                       format_func=lambda o: f"{o} ({sizes[o]:,} learners)")  # fmt: skip
+    learners = session.load("learners", who, org_id=org)
+else:
+    learners = session.load("learners", who)
 search = st.text_input("Filter by name or learner id", "")
 at_risk_only = st.toggle("At risk only", False)
 shown = learners
@@ -24,7 +30,7 @@ st.dataframe(
     shown.select("learner_id", "display_name", "cohort_id", "readiness_score", "readiness_band",
                  "current_streak_days", "at_risk", "at_risk_reasons", "p_mastery_by_target",
                  "weeks_to_mastery_p50"),
-    hide_index=True, use_container_width=True,
+    hide_index=True, width="stretch",
     column_config={"p_mastery_by_target": st.column_config.ProgressColumn(
         "P(mastery by target)", min_value=0.0, max_value=1.0, format="%.2f")},
 )  # fmt: skip
@@ -32,8 +38,9 @@ if st.download_button("Export CSV", safe_csv(shown), "learners.csv", "text/csv")
     session.viewed(who, "export", f"rows={shown.height}")
 choice = st.selectbox("Drill down", shown["learner_id"].to_list(), index=None,
                       placeholder="Choose a learner")  # fmt: skip
-if choice:
-    row = shown.filter(pl.col("learner_id") == choice).row(0, named=True)
+detail = session.load("learner", who, learner_id=choice) if choice else None
+if detail is not None and not detail.is_empty():  # the full row: tier checklists, interval
+    row = detail.row(0, named=True)
     session.viewed(who, "learner", choice)
     st.subheader(f"{row['display_name']} ({choice})")
     cols = st.columns(3)
@@ -46,10 +53,10 @@ if choice:
     for reason in row["at_risk_reasons"] or []:
         st.warning(reason)
     left, right = st.columns(2)
-    mine = session.load("competency", who).filter(pl.col("learner_id") == choice)
+    mine = session.load("competency", who, learner_id=choice)
     if not mine.is_empty():
         left.plotly_chart(charts.competency_radar(mine.row(0, named=True)),
-                          use_container_width=True)  # fmt: skip
+                          width="stretch")  # fmt: skip
     for tier_no in (4, 5):
         done = row[f"tier{tier_no}_complete"]
         right.markdown(f"**Tier {tier_no}: {'complete' if done else 'not complete yet'}**")
@@ -59,6 +66,6 @@ if choice:
     if mid is not None:
         right.write(f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
                     f"{'more than 52' if high is None else f'{high:.0f}'})")  # fmt: skip
-    feedback = session.load("rubric_feedback", who).filter(pl.col("learner_id") == choice)
+    feedback = session.load("rubric_feedback", who, learner_id=choice)
     if not feedback.is_empty():
-        st.plotly_chart(charts.rubric_feedback_bars(feedback), use_container_width=True)
+        st.plotly_chart(charts.rubric_feedback_bars(feedback), width="stretch")

@@ -4,7 +4,7 @@ import streamlit as st
 from dashboards import charts, data, session
 
 who = session.page("My progress", "my_progress")
-me = session.load("learners", who)
+me = session.load("learner", who, learner_id=who.learner_id)
 if me.is_empty():
     st.info("Nothing recorded for you yet.")
     st.stop()
@@ -19,7 +19,7 @@ cols[2].metric("Longest streak", f"{row['longest_streak_days']} days")
 competency = session.load("competency", who)
 if not competency.is_empty():
     st.plotly_chart(charts.competency_radar(competency.row(0, named=True)),
-                    use_container_width=True)  # fmt: skip
+                    width="stretch")  # fmt: skip
 st.subheader("Tier 4 and tier 5")
 checklist = st.columns(2)
 for col, tier_no in zip(checklist, (4, 5), strict=True):
@@ -37,10 +37,10 @@ if not mine.is_empty():
     cols[2].metric("Rank in cohort", p["cohort_rank"])
 statuses = session.load("mission_statuses", who)
 if not statuses.is_empty():
-    st.plotly_chart(charts.status_bars(statuses), use_container_width=True)
+    st.plotly_chart(charts.status_bars(statuses), width="stretch")
 weekly = session.load("weekly_activity", who)
 if not weekly.is_empty():
-    st.plotly_chart(charts.activity_chart(weekly.tail(12)), use_container_width=True)
+    st.plotly_chart(charts.activity_chart(weekly.tail(12)), width="stretch")
 st.subheader("Forecast")
 if data.entitled(tier, "forecast"):
     p = row["p_mastery_by_target"]
@@ -58,7 +58,7 @@ st.subheader("Cohort leaderboard")
 if data.entitled(tier, "leaderboard"):
     board = session.load("leaderboard", who)
     st.dataframe(board.with_columns(pl.col("display_name").fill_null("—")),
-                 hide_index=True, use_container_width=True)  # fmt: skip
+                 hide_index=True, width="stretch")  # fmt: skip
 else:
     st.info(f"The leaderboard is not part of your plan ({tier}).")
 st.subheader("Mentor and rubric feedback")
@@ -68,9 +68,9 @@ if data.entitled(tier, "mentor_feedback"):
     if feedback.is_empty() and reviews.is_empty():
         st.info("No mentor has reviewed a mission of yours yet.")
     if not feedback.is_empty():
-        st.plotly_chart(charts.rubric_feedback_bars(feedback), use_container_width=True)
+        st.plotly_chart(charts.rubric_feedback_bars(feedback), width="stretch")
     if not reviews.is_empty():
         st.dataframe(reviews.drop("learner_id").head(20), hide_index=True,
-                     use_container_width=True)  # fmt: skip
+                     width="stretch")  # fmt: skip
 else:
     st.info(f"Mentor and rubric feedback are not part of your plan ({tier}).")

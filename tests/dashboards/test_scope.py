@@ -9,10 +9,12 @@ from dashboards import data
 from dashboards.auth import Principal
 from dashboards.export import safe_csv
 
-SCOPED_READS = ["learners", "cohorts", "difficulty_performance", "cohort_fan", "competency",
-                "mission_statuses", "drop_off", "mentor_reviews", "points", "weekly_activity",
-                "leaderboard", "rubric_categories", "rubric_feedback",
-                "mentor_feedback"]  # fmt: skip
+SCOPED_READS = [
+    "learners", "learner", "organizations", "readiness_overview", "cohorts",
+    "difficulty_performance", "cohort_fan", "competency", "mission_statuses", "drop_off",
+    "mentor_reviews", "points", "weekly_activity", "leaderboard", "rubric_categories",
+    "rubric_feedback", "mentor_feedback",
+]  # fmt: skip
 
 
 def org_of(served, learner_ids):
@@ -20,10 +22,15 @@ def org_of(served, learner_ids):
     return set(everyone.filter(pl.col("learner_id").is_in(list(learner_ids)))["org_id"])
 
 
+# Reads about one learner: a supervisor names the learner, a student gets themselves.
+ONE_LEARNER_READS = ["learner", "rubric_feedback", "mentor_feedback", "competency"]
+
+
 @pytest.mark.parametrize("read", SCOPED_READS)
 def test_a_supervisor_sees_their_organization_only(served, read):
     sup = Principal("sup", "supervisor", org_id=served.org)
-    frame = getattr(data, read)(served.serving, sup)
+    chosen = {"learner_id": served.pro_student} if read in ONE_LEARNER_READS else {}
+    frame = getattr(data, read)(served.serving, sup, **chosen)
     assert not frame.is_empty()
     if "learner_id" in frame.columns:
         assert org_of(served, frame["learner_id"]) == {served.org}
@@ -83,12 +90,43 @@ def test_rubric_categories_count_the_organizations_own_scores(served):
 )
 def test_forged_or_malformed_scopes_see_nothing(served, principal):
     for read in SCOPED_READS:
-        assert getattr(data, read)(served.serving, principal).is_empty(), read
+        chosen = {"learner_id": served.student} if read in ONE_LEARNER_READS else {}
+        assert getattr(data, read)(served.serving, principal, **chosen).is_empty(), read
 
 
-def test_a_supervisor_cannot_drill_into_another_organization(served):
+@pytest.mark.parametrize("read", ONE_LEARNER_READS)
+def test_naming_a_learner_out_of_scope_gives_nothing(served, read):
+    """A supervisor's drill-down into another organization, and a student naming someone else:
+    the learner id narrows the scope, never widens it."""
     sup = Principal("sup", "supervisor", org_id=served.org)
-    assert data.learner(served.serving, sup, served.other_learner).is_empty()
+    assert getattr(data, read)(served.serving, sup, learner_id=served.other_learner).is_empty()
+    me = Principal("pro", "student", learner_id=served.pro_student)
+    theirs = getattr(data, read)(served.serving, me, learner_id=served.other_learner)
+    assert set(theirs["learner_id"]) <= {served.pro_student}
+
+
+def test_a_supervisor_naming_another_organization_gets_nothing(served):
+    sup = Principal("sup", "supervisor", org_id=served.org)
+    assert data.learners(served.serving, sup, org_id=served.other_org).is_empty()
+    mine = data.learners(served.serving, sup)
+    assert data.learners(served.serving, sup, org_id=served.org).equals(mine)
+
+
+def test_an_admin_looks_at_one_organization_at_a_time(served):
+    admin = Principal("a", "admin")
+    one = data.learners(served.serving, admin, org_id=served.other_org)
+    assert set(one["org_id"]) == {served.other_org}
+    sizes = dict(data.organizations(served.serving, admin).iter_rows())
+    assert sizes[served.other_org] == one.height
+    assert sum(sizes.values()) == data.learners(served.serving, admin).height
+
+
+def test_the_readiness_overview_counts_the_scope(served):
+    sup = Principal("sup", "supervisor", org_id=served.org)
+    overview = data.readiness_overview(served.serving, sup)
+    mine = data.learners(served.serving, sup)
+    assert overview["n_learners"].sum() == mine.height
+    assert overview["n_at_risk"].sum() == mine["at_risk"].sum()
 
 
 def test_the_csv_export_neutralizes_formulas():
