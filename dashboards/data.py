@@ -157,18 +157,31 @@ def organizations(serving: Path, principal: Principal) -> pl.DataFrame:
     )
 
 
+def _outcomes(principal: Principal) -> str:
+    """Mission outcome counts in scope, as a subquery: a learner's own attempts, else the rows
+    of org_mission_outcomes (pre-summed per organization) of the organizations in scope."""
+    if principal.role == "student":
+        return """(
+            select a.track, a.tier, a.difficulty, a.final_status, a.drop_off_stage,
+                1 as n_attempts, a.is_decided::int as n_decided, a.is_passed::int as n_passed
+            from marts.fct_mission_attempts as a join scoped using (learner_id)
+        )"""
+    return """(
+        select o.* from marts.org_mission_outcomes as o
+        where o.org_id in (select org_id from scoped)
+    )"""
+
+
 def difficulty_performance(serving: Path, principal: Principal) -> pl.DataFrame:
     """Pass rate by track, tier and labelled difficulty over the attempts in scope, with a
     Wilson 95 % interval (the same definition as the mart)."""
     return query(
         serving, principal,
-        """
+        f"""
         , counts as (
             select a.track, a.tier, a.difficulty,
-                count(*) filter (where a.is_decided) as n_decided,
-                count(*) filter (where a.is_passed) as n_passed
-            from marts.fct_mission_attempts as a
-            join scoped using (learner_id)
+                sum(a.n_decided)::bigint as n_decided, sum(a.n_passed)::bigint as n_passed
+            from {_outcomes(principal)} as a
             group by all
         )
         select *, n_passed / nullif(n_decided, 0) as pass_rate,
@@ -232,9 +245,9 @@ def mission_statuses(serving: Path, principal: Principal) -> pl.DataFrame:
     """Mission attempts in scope by track, tier and final status (the funnel's end points)."""
     return query(
         serving, principal,
-        """
-        select a.track, a.tier, a.final_status, count(*) as n_attempts
-        from marts.fct_mission_attempts as a join scoped using (learner_id)
+        f"""
+        select a.track, a.tier, a.final_status, sum(a.n_attempts)::bigint as n_attempts
+        from {_outcomes(principal)} as a
         group by all order by track, tier, n_attempts desc
         """,
     )  # fmt: skip
@@ -244,9 +257,9 @@ def drop_off(serving: Path, principal: Principal) -> pl.DataFrame:
     """Where failed or abandoned attempts in scope stopped."""
     return query(
         serving, principal,
-        """
-        select a.drop_off_stage, count(*) as n_attempts
-        from marts.fct_mission_attempts as a join scoped using (learner_id)
+        f"""
+        select a.drop_off_stage, sum(a.n_attempts)::bigint as n_attempts
+        from {_outcomes(principal)} as a
         where a.drop_off_stage is not null
         group by all order by n_attempts desc
         """,

@@ -75,6 +75,40 @@ def test_rubric_categories_count_the_organizations_own_scores(served):
     assert theirs["n_scores"].sum() < everyone["n_scores"].sum()
 
 
+def test_mission_outcomes_count_the_organizations_own_attempts(served):
+    """The outcome charts read per-organization sums: they equal the supervisor's learners'
+    attempts counted straight from the fact, and a learner's equal their own attempts."""
+    import duckdb
+
+    sup = Principal("sup", "supervisor", org_id=served.org)
+    me = Principal("stu", "student", learner_id=served.student)
+    with duckdb.connect(str(data.snapshot(served.serving).path), read_only=True) as con:
+
+        def counted(where: str, value: str) -> dict:
+            rows = con.execute(
+                "select track, tier, difficulty, count(*) filter (where is_decided),"
+                " count(*) filter (where is_passed) from marts.fct_mission_attempts"
+                " join marts.learner_readiness using (learner_id)"
+                f" where {where} = ? group by all having count(*) filter (where is_decided) > 0",
+                [value],
+            ).fetchall()
+            return {(t, tier, d): (n, p) for t, tier, d, n, p in rows}
+
+        expected_sup = counted("org_id", served.org)
+        expected_me = counted("learner_id", served.student)
+        n_sup_attempts = con.execute(
+            "select count(*) from marts.fct_mission_attempts join marts.learner_readiness"
+            " using (learner_id) where org_id = ?", [served.org]).fetchall()[0][0]  # fmt: skip
+
+    def shown(frame):
+        return {(r["track"], r["tier"], r["difficulty"]): (r["n_decided"], r["n_passed"])
+                for r in frame.iter_rows(named=True)}  # fmt: skip
+
+    assert shown(data.difficulty_performance(served.serving, sup)) == expected_sup
+    assert shown(data.difficulty_performance(served.serving, me)) == expected_me
+    assert data.mission_statuses(served.serving, sup)["n_attempts"].sum() == n_sup_attempts
+
+
 @pytest.mark.parametrize(
     "principal",
     [
