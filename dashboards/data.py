@@ -97,7 +97,14 @@ _LEARNER_COLUMNS = {
 }
 
 
+_NARROWING = {"only_org": "r.org_id", "only_cohort": "r.cohort_id", "only_learner": "r.learner_id"}
+
+
 def _learner_rows(serving: Path, principal: Principal, columns: str, only: dict) -> pl.DataFrame:
+    # Only the narrowings asked for appear in the SQL (values stay parameters): a plain
+    # equality lets DuckDB skip the row groups of other learners in the sorted snapshot.
+    only = {name: value for name, value in only.items() if value}
+    narrowed = "".join(f" and {_NARROWING[name]} = ${name}" for name in only)
     return query(
         serving, principal,
         f"""
@@ -108,12 +115,10 @@ def _learner_rows(serving: Path, principal: Principal, columns: str, only: dict)
         left join forecasts.mastery_forecast as f
             on f.learner_id = r.learner_id
             and f.as_of_date = (select as_of_date from latest)
-        where ($only_org = '' or r.org_id = $only_org)
-            and ($only_cohort = '' or r.cohort_id = $only_cohort)
-            and ($only_learner = '' or r.learner_id = $only_learner)
+        where true{narrowed}
         order by r.readiness_score desc, r.learner_id
         """,
-        **{"only_org": "", "only_cohort": "", "only_learner": "", **only},
+        **only,
     )  # fmt: skip
 
 
@@ -123,12 +128,12 @@ def learners(serving: Path, principal: Principal, org_id: str | None = None,
     table shows them. ``org_id`` and ``cohort_id`` narrow the scope (an admin looks at one
     organization at a time); they never widen it."""
     return _learner_rows(serving, principal, "table",
-                         {"only_org": org_id or "", "only_cohort": cohort_id or ""})  # fmt: skip
+                         {"only_org": org_id, "only_cohort": cohort_id})  # fmt: skip
 
 
 def learner(serving: Path, principal: Principal, learner_id: str) -> pl.DataFrame:
     """One learner's whole row (tier checklists, forecast interval), only if in scope (else
-    empty)."""
+    empty; no learner id matches no one)."""
     return _learner_rows(serving, principal, "detail", {"only_learner": learner_id or "-"})
 
 
@@ -210,17 +215,17 @@ def cohort_fan(serving: Path, principal: Principal) -> pl.DataFrame:
 def competency(serving: Path, principal: Principal,
                learner_id: str | None = None) -> pl.DataFrame:  # fmt: skip
     """Competency now per domain (latest calibration), per learner in scope or for one."""
+    one = " and c.learner_id = $chosen" if learner_id else ""
     return query(
         serving, principal,
-        """
+        f"""
         select c.learner_id, c.competency_knowledge as knowledge, c.competency_skills as skills,
             c.competency_application as application, c.competency_ethics as ethics
         from forecasts.learner_calibration as c
         join scoped using (learner_id)
-        where c.as_of_date = (select max(as_of_date) from forecasts.learner_calibration)
-            and ($chosen = '' or c.learner_id = $chosen)
+        where c.as_of_date = (select max(as_of_date) from forecasts.learner_calibration){one}
         """,
-        chosen=learner_id or "",
+        **({"chosen": learner_id} if learner_id else {}),
     )  # fmt: skip
 
 
