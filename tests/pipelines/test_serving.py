@@ -49,16 +49,22 @@ def test_readers_see_no_error_while_a_run_publishes(built_program, tmp_path):
         finally:
             done.set()
 
-    thread = threading.Thread(target=pipeline)
-    thread.start()
-    while not done.is_set() or reads < 20:
-        try:
-            seen.add(data.snapshot(serving).path.name)
-            assert not data.learners(serving, admin).is_empty()
-            assert not data.cohorts(serving, admin).is_empty()
-        except Exception as exc:  # every kind counts
-            errors.append(repr(exc))
-        reads += 1
-    thread.join()
+    def reader():
+        nonlocal reads
+        # Two readers at once, like two dashboard sessions sharing the open snapshot.
+        while not done.is_set() or reads < 20:
+            try:
+                seen.add(data.snapshot(serving).path.name)
+                assert not data.learners(serving, admin).is_empty()
+                assert not data.cohorts(serving, admin).is_empty()
+            except Exception as exc:  # every kind counts
+                errors.append(repr(exc))
+            reads += 1
+
+    threads = [threading.Thread(target=f) for f in (pipeline, reader, reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     assert errors == [] and reads >= 20
     assert len(seen) >= 3, "the readers went through several published snapshots"
