@@ -2,9 +2,9 @@
 
 Every query reads the serving snapshot (pipelines/serving.py) through a short-lived cursor on
 that snapshot's read-only database, so a pipeline run that publishes meanwhile never causes an
-error or a half-built view. Every query names its scope as parameters — role, organization, learner — in a
-``scoped`` common table expression that every learner-level row must join; nothing a user
-types is ever spliced into SQL.
+error or a half-built view. Every query names its scope as parameters — role, organization,
+learner — in a ``scoped`` common table expression that every learner-level row must join;
+nothing a user types is ever spliced into SQL.
 """
 
 from __future__ import annotations

@@ -1,6 +1,19 @@
 -- The weekly per-learner, per-domain observations the competency engine calibrates on: how
 -- many questions of each domain were answered and how many correctly, and the week's study
--- effort (the length of its study sessions). Weeks start on Monday.
+-- effort (the length of its study sessions). Weeks start on Monday. Incremental: a run
+-- rebuilds the weeks from the latest one already built onwards, so a new day of telemetry
+-- costs a week's work, not history.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['learner_id', 'week_start'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{% set since = "(select max(built.week_start) from " ~ this ~ " as built)" %}
+
 with
 
 answers as (
@@ -14,6 +27,11 @@ answers as (
         on answers.attempt_id = attempts.attempt_id
     inner join {{ ref('stg_reference__questions') }} as questions
         on answers.question_id = questions.question_id
+    {% if is_incremental() %}
+        where
+            date_trunc('week', coalesce(attempts.graded_at, attempts.started_at))
+            >= {{ since }}
+    {% endif %}
 ),
 
 by_domain as (
@@ -31,10 +49,14 @@ effort as (
     select
         learner_id,
         cast(date_trunc('week', activity_date) as date) as week_start,
-        sum(session_minutes) as session_minutes,
+        -- rounded: a float sum depends on the order rows arrive in, incremental or full
+        round(sum(session_minutes), 6) as session_minutes,
         sum(n_statements) as n_statements,
         count(*) as active_days
     from {{ ref('int_learner_days_aggregated') }}
+    {% if is_incremental() %}
+        where date_trunc('week', activity_date) >= {{ since }}
+    {% endif %}
     group by all
 ),
 
