@@ -32,6 +32,13 @@ scoped as (
         or ($role = 'student' and learner_id = $learner_id)
 )
 """
+# The one learner a per-learner read is about: a student's own self, else ``$chosen`` if in scope.
+CHOSEN = """
+, chosen as (
+    select * from scoped
+    where learner_id = (case when $role = 'student' then $learner_id else $chosen end)
+)
+"""
 ENTITLEMENTS = {
     "free": {"progress"},
     "starter3": {"progress", "forecast", "leaderboard"},
@@ -333,12 +340,8 @@ def rubric_feedback(serving: Path, principal: Principal,
     other learner's row is returned): the principal's own, or ``learner_id``'s if in scope."""
     return query(
         serving, principal,
-        """
-        , chosen as (
-            select * from scoped
-            where learner_id = (case when $role = 'student' then $learner_id else $chosen end)
-        ),
-        cohort_means as (
+        f"""
+        {CHOSEN}, cohort_means as (
             select l.cohort_id, s.rubric_category,
                 sum(s.mean_score * s.n_scores) / sum(s.n_scores) as cohort_mean_score
             from marts.learner_rubric_scores as s
@@ -363,11 +366,8 @@ def mentor_feedback(serving: Path, principal: Principal,
     if in scope): mentor score, rubric mean and how long the review took."""
     return query(
         serving, principal,
-        """
-        , chosen as (
-            select * from scoped
-            where learner_id = (case when $role = 'student' then $learner_id else $chosen end)
-        )
+        f"""
+        {CHOSEN}
         select a.learner_id, a.mission_id, a.track, a.tier, a.attempt_number, a.final_status,
             a.mentor_score, round(a.rubric_mean, 2) as rubric_mean,
             round(date_diff('minute', a.submitted_at, a.mentor_reviewed_at) / 60, 1)
