@@ -8,6 +8,7 @@ these constants only; values from files never become SQL text.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -75,14 +76,74 @@ class Field:
         return _SQL_TYPES[self.kind]
 
 
-def json_paths(fields: tuple[Field, ...]) -> str:
-    """The list literal of JSON paths to extract in one parse, in field order."""
-    return "[" + ", ".join(sql_string(f.path or f"$.{f.name}") for f in fields) + "]"
+def raw_column(field: Field) -> str:
+    """The staging column holding a field's text as it came: JSON text, or a table's cell."""
+    return f'"j_{field.name}"'
 
 
-def table_values(fields: tuple[Field, ...]) -> str:
-    """The list of a table file's trimmed cells (empty is absent), in field order."""
-    return "[" + ", ".join(f"nullif(trim(\"{f.path or f.name}\"), '')" for f in fields) + "]"
+def table_values(fields: tuple[Field, ...]) -> list[str]:
+    """Each field's trimmed cell of a table file (empty is absent), as its raw column."""
+    return [f"nullif(trim(\"{f.path or f.name}\"), '') as {raw_column(f)}" for f in fields]
+
+
+def _path_keys(path: str) -> tuple[str, ...]:
+    """`$.a.b."c.d"` -> ("a", "b", "c.d")."""
+    keys, rest = [], path.removeprefix("$.")
+    while rest:
+        if rest.startswith('"'):
+            end = rest.index('"', 1)
+            keys.append(rest[1:end])
+            rest = rest[end + 1 :].removeprefix(".")
+        else:
+            key, _, rest = rest.partition(".")
+            keys.append(key)
+    return tuple(keys)
+
+
+def json_document(fields: tuple[Field, ...]) -> tuple[str, list[str]]:
+    """(the structure `json_transform` reads each record into, each field's raw column).
+
+    One parse per record gives every leaf field as JSON text (so "73" is not taken for 73), the
+    same machinery read_json uses. An object field with fields below it is not serialized: a
+    leaf found below it proves it is an object; otherwise it is extracted for the rare record
+    that has it at all (the key's quoted name is in the text, or an escape could hide it).
+    """
+    keyed = [(f, _path_keys(f.path or f"$.{f.name}")) for f in fields]
+    structure: dict = {}
+    leaves = [keys for f, keys in keyed if not any(k[: len(keys)] == keys and k != keys
+                                                   for _, k in keyed)]  # fmt: skip
+    for keys in leaves:
+        node = structure
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = "JSON"
+
+    def access(keys: tuple[str, ...]) -> str:
+        expression = "doc"
+        for key in keys:
+            expression = f"struct_extract({expression}, {sql_string(key)})"
+        return expression
+
+    columns = []
+    for field, keys in keyed:
+        below = [k for k in leaves if k[: len(keys)] == keys and k != keys]
+        if not below:
+            expression = f"{access(keys)}::varchar"
+        else:
+            path = sql_string(field.path or f"$.{field.name}")
+            quoted_key = sql_string(f'"{keys[-1]}"')
+            expression = (
+                f"case when doc is null then null"
+                f" when coalesce({', '.join(access(k) for k in below)}) is not null then '{{}}'"
+                f" when not contains(payload, {quoted_key}) and not contains(payload, '\\')"
+                f" then null else json_extract(payload, {path})::varchar end"
+            )
+        columns.append(f"{expression} as {raw_column(field)}")
+    return _structure_literal(structure), columns
+
+
+def _structure_literal(structure: dict) -> str:
+    return sql_string(json.dumps(structure, separators=(",", ":")))
 
 
 class _Compiled:
@@ -92,14 +153,13 @@ class _Compiled:
     (`self.value`), so a timestamp or UUID is parsed once per record, not once per rule.
     """
 
-    def __init__(self, field: Field, index: int, dialect: Dialect):
+    def __init__(self, field: Field, dialect: Dialect):
         self.field = field
         column = f'"{field.name}"'
         if dialect == "json":
-            # `vals`: each field's JSON text, from one parse of the record. Its first character
-            # gives its JSON type (so "73" is not taken for the number 73); a string is
-            # unquoted by slicing unless it holds an escape.
-            fragment = f"vals[{index + 1}]"
+            # The field's JSON text: its first character gives its JSON type (so "73" is not
+            # taken for the number 73); a string is unquoted by slicing unless it holds an escape.
+            fragment = raw_column(field)
             first = f"left({fragment}, 1)"
             self.missing = f"({fragment} is null or {fragment} = 'null')"
             stringy = f"{first} = '\"'"
@@ -123,7 +183,7 @@ class _Compiled:
             }
             structured = fragment  # already JSON text; the raw table's JSON column checks it once
         else:
-            raw = f"vals[{index + 1}]"  # the trimmed cell; empty is absent
+            raw = raw_column(field)  # the trimmed cell; empty is absent
             self.missing = f"({raw} is null)"
             self.shown = "'''' || left(" + raw + ", 80) || ''''"
             kind_ok = {
@@ -210,12 +270,12 @@ class _Compiled:
 def compile_fields(fields: tuple[Field, ...], dialect: Dialect) -> tuple[list[str], list[str]]:
     """(typed column expressions `expr as name`, reason expressions) for the fields.
 
-    The expressions read the lists `vals` (and `jtypes` for JSON); the reasons read the typed
-    columns, so they belong to a later step of the query than the columns.
+    The expressions read the raw columns (`raw_column`); the reasons read the typed columns, so
+    they belong to a later step of the query than the columns.
     """
     columns, reasons = [], []
-    for index, field in enumerate(fields):
-        compiled = _Compiled(field, index, dialect)
+    for field in fields:
+        compiled = _Compiled(field, dialect)
         columns.append(f'{compiled.expression} as "{field.name}"')
         reasons.append(compiled.reason())
     return columns, reasons

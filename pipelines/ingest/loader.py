@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from .fields import compile_fields, json_paths, table_values
+from .fields import compile_fields, json_document, raw_column, table_values
 from .landing import (
     LandedFile,
     UnreadableFile,
@@ -93,21 +93,22 @@ def staging_sql(source: Source) -> str:
     """One query that types every field of `incoming` and gives each record its reasons."""
     dialect = "table" if source.kind == "reference" else "json"
     columns, reasons = compile_fields(source.fields, dialect)
+    raw_columns = ", ".join(raw_column(f) for f in source.fields)
     if dialect == "json":
-        paths = json_paths(source.fields)
+        structure, leaves = json_document(source.fields)
         is_record = "json_valid(line) and left(line, 1) = '{'"
         parsed = (
-            "select file_seq, record_number, line as payload, json_valid(line) as is_json,"
-            f" case when {is_record} then json_extract(line, {paths})::varchar[] end as vals"
-            " from incoming"
+            "with doc as (select file_seq, record_number, line as payload,"
+            f" json_valid(line) as is_json, case when {is_record}"
+            f" then json_transform(line, {structure}) end as doc from incoming)"
+            f" select file_seq, record_number, payload, is_json, doc is not null as is_object,"
+            f" {', '.join(leaves)} from doc"
         )
-        is_object = "vals is not null"
     else:
         parsed = (
-            "select file_seq, record_number, payload, true as is_json,"
-            f" {table_values(source.fields)} as vals from incoming"
+            "select file_seq, record_number, payload, true as is_json, true as is_object,"
+            f" {', '.join(table_values(source.fields))} from incoming"
         )
-        is_object = "true"
     computed = [f'{expr} as "{name}"' for name, _, expr in source.computed]
     rules = list(source.rules)
     for key in source.key:
@@ -120,7 +121,7 @@ def staging_sql(source: Source) -> str:
     return f"""
 with parsed as ({parsed}),
 typed as (
-    select file_seq, record_number, payload, is_json, {is_object} as is_object, vals,
+    select file_seq, record_number, payload, is_json, is_object, {raw_columns},
         {", ".join(columns)}
     from parsed
 ),
@@ -137,7 +138,7 @@ reasoned as (
         end as reason
     from checked
 )
-select * exclude (vals, field_reasons) {_novelty(source)} from reasoned
+select * exclude ({raw_columns}, field_reasons) {_novelty(source)} from reasoned
 """
 
 
@@ -166,12 +167,15 @@ class Loader:
         ).fetchall()
         return {(name, size, mtime) for name, size, mtime in rows}
 
-    def _loaded_by_sha(self, digest: str) -> tuple[int, str] | None:
-        return self.con.execute(
-            "select file_id, file_name from audit.ingested_files"
-            " where sha256 = ? and status = 'loaded' order by file_id limit 1",
-            [digest],
-        ).fetchone()
+    def _loaded_by_sha(self, digests: list[str]) -> dict[str, tuple[int, str]]:
+        """The first loaded file of each of these contents, if any: (file_id, file_name)."""
+        rows = self.con.execute(
+            "select sha256, arg_min(file_id, file_id), arg_min(file_name, file_id)"
+            " from audit.ingested_files where status = 'loaded' and list_contains(?, sha256)"
+            " group by sha256",
+            [digests],
+        ).fetchall()
+        return {digest: (file_id, name) for digest, file_id, name in rows}
 
     def _record(
         self,
@@ -254,13 +258,16 @@ class Loader:
     def _load_batch(
         self, source: Source | None, reads: list[_Read], totals: Counter, done: Counter
     ) -> list[FileOutcome]:
-        """Check a batch of files of one source together, then commit file by file.
+        """Check a batch of files of one source together, then commit them together.
 
         Checking is one query for the whole batch (planning it costs more than running it on a
-        day of records); the loads stay one transaction per file.
+        day of records), and so is each insert: a large insert is written straight to the
+        database file, where a transaction per small file would go through the write-ahead log
+        and be written again by the checkpoint. A file lies whole inside one transaction, so a
+        kill leaves every file of the batch or none.
         """
         readable = [r for r in reads if r.table is not None]
-        counts: dict[int, tuple[int, int, int]] = {}
+        counts: dict[int, tuple[int, int, int, int]] = {}
         if readable:
             assert source is not None
             self.con.register("incoming", pa.concat_tables([r.table for r in readable]))
@@ -270,90 +277,125 @@ class Loader:
                 r.table = None  # the staged table holds the records now
             if source.identity:
                 _settle_novelty(self.con, source)
+            fresh = "reason = '' and is_new" if source.identity else "reason = ''"
             counts = {
-                seq: (n, bad, not_json)
-                for seq, n, bad, not_json in self.con.execute(
+                seq: (n, bad, not_json, new)
+                for seq, n, bad, not_json, new in self.con.execute(
                     "select file_seq, count(*), count(*) filter (reason <> ''),"
-                    " count(*) filter (not is_json) from staged group by file_seq"
+                    f" count(*) filter (not is_json), count(*) filter ({fresh})"
+                    " from staged group by file_seq"
                 ).fetchall()
             }
         outcomes = []
         for r in reads:
-            outcomes.append(self._commit(r, source, counts.get(r.seq, (0, 0, 0))))
-            self._report(outcomes[-1], totals, done)
-        if readable:
-            self.con.execute("drop table staged")
+            if r.retry:
+                log.warning(
+                    "%s could not be read (%s); it will be tried again",
+                    r.file.name, r.outcome.reason,
+                )  # fmt: skip
+        self.con.execute("begin transaction")
+        try:
+            outcomes = self._commit(source, [r for r in reads if not r.retry], counts)
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        finally:
+            if readable:
+                self.con.execute("drop table if exists staged")
+        outcomes += [r.outcome for r in reads if r.retry]
+        for outcome in outcomes:
+            self._report(outcome, totals, done)
         return outcomes
 
     def _commit(
-        self, read: _Read, source: Source | None, counts: tuple[int, int, int]
-    ) -> FileOutcome:
-        """One file's transaction: its records, its quarantine and its audit row, or nothing."""
-        con, file = self.con, read.file
-        if read.retry:
-            log.warning(
-                "%s could not be read (%s); it will be tried again", file.name, read.outcome.reason
-            )
-            return read.outcome
-        con.execute("begin transaction")
-        try:
-            file_id = con.execute(
-                "select coalesce(max(file_id), 0) + 1 from audit.ingested_files"
-            ).fetchone()[0]
-            duplicate_of = None
-            rows_read, rows_bad, not_json = counts
-            if read.outcome is not None:
-                outcome = read.outcome
-            elif (earlier := self._loaded_by_sha(read.digest)) is not None:
+        self, source: Source | None, reads: list[_Read], counts: dict[int, tuple[int, ...]]
+    ) -> list[FileOutcome]:
+        """Inside the batch's transaction: each file's records, quarantine and audit row."""
+        con = self.con
+        first_id = con.execute(
+            "select coalesce(max(file_id), 0) + 1 from audit.ingested_files"
+        ).fetchone()[0]
+        loaded_before = self._loaded_by_sha([r.digest for r in reads if r.outcome is None])
+        decided: list[tuple[_Read, int, FileOutcome | None, int | None]] = []
+        for r in reads:
+            file_id, duplicate_of = first_id + r.seq, None
+            rows_read, _, not_json, _ = counts.get(r.seq, (0, 0, 0, 0))
+            outcome = r.outcome
+            if outcome is not None:
+                pass
+            elif (earlier := loaded_before.get(r.digest)) is not None:
                 duplicate_of = earlier[0]
                 outcome = FileOutcome(
-                    file.name, source.name, "duplicate",
+                    r.file.name, source.name, "duplicate",
                     f"same content as {earlier[1]} (file {earlier[0]}), loaded before",
                 )  # fmt: skip
             elif rows_read and not_json == rows_read:
                 outcome = FileOutcome(
-                    file.name, source.name, "failed",
+                    r.file.name, source.name, "failed",
                     f"not JSON Lines: none of its {rows_read} lines is JSON",
                 )  # fmt: skip
             else:
-                con.execute(
-                    "insert into audit.quarantine select ?, ?, ?, record_number, reason, payload,"
-                    " get_current_timestamp() at time zone 'UTC' from staged"
-                    " where file_seq = ? and reason <> ''",
-                    [source.name, file_id, file.name, read.seq],
-                )
-                if source.kind == "reference":
-                    loaded, conflicts = self._replace_snapshot(source, file_id, read.seq), 0
-                elif source is ASSESSMENT_ATTEMPTS:
-                    loaded, conflicts = self._upsert_attempts(file_id, file.name, read.seq)
-                else:
-                    loaded, conflicts = self._append_new(source, file_id, read.seq), 0
+                loaded_before[r.digest] = (file_id, r.file.name)  # a later copy repeats it
+            decided.append((r, file_id, outcome, duplicate_of))
+
+        loading = [(r, file_id) for r, file_id, outcome, _ in decided if outcome is None]
+        results = self._load_records(source, loading, counts) if loading else {}
+        outcomes = []
+        for r, file_id, outcome, duplicate_of in decided:
+            if outcome is None:
+                rows_read, rows_bad, _, _ = counts[r.seq]
+                loaded, conflicts = results[r.seq]
                 bad = rows_bad + conflicts
                 outcome = FileOutcome(
-                    file.name, source.name, "loaded", None, rows_read, loaded, bad,
+                    r.file.name, source.name, "loaded", None, rows_read, loaded, bad,
                     rows_read - bad - loaded,
                 )  # fmt: skip
-            self._record(file, file_id, read.digest, outcome, read.started, duplicate_of)
-            con.execute("commit")
-            return outcome
-        except BaseException:
-            con.execute("rollback")
-            raise
+            self._record(r.file, file_id, r.digest, outcome, r.started, duplicate_of)
+            outcomes.append(outcome)
+        return outcomes
+
+    def _load_records(
+        self, source: Source, loading: list[tuple[_Read, int]], counts: dict[int, tuple[int, ...]]
+    ) -> dict[int, tuple[int, int]]:
+        """Quarantine and load the staged records of the files being loaded.
+
+        Returns (loaded, conflicts quarantined) per file_seq.
+        """
+        con = self.con
+        con.execute(
+            "create or replace temp table loading as select unnest(?::integer[]) as file_seq,"
+            " unnest(?::bigint[]) as file_id, unnest(?::varchar[]) as file_name",
+            [[r.seq for r, _ in loading], [i for _, i in loading],
+             [r.file.name for r, _ in loading]],
+        )  # fmt: skip
+        con.execute(
+            "insert into audit.quarantine select ?, l.file_id, l.file_name, s.record_number,"
+            " s.reason, s.payload, get_current_timestamp() at time zone 'UTC'"
+            " from staged s join loading l using (file_seq) where s.reason <> ''",
+            [source.name],
+        )
+        if source.kind == "reference":
+            return {r.seq: (self._replace_snapshot(source, i, r.seq), 0) for r, i in loading}
+        if source is ASSESSMENT_ATTEMPTS:  # in file order: a later version may replace one
+            return {r.seq: self._upsert_attempts(i, r.file.name, r.seq) for r, i in loading}
+        columns = ", ".join(f'"{name}"' for name, _ in source.stored_columns())
+        values = ", ".join(source.insert_expressions())
+        con.execute(
+            f"insert into {source.qualified_table} ({columns}, file_id, record_number)"
+            f" select {values}, l.file_id, s.record_number from staged s"
+            " join loading l using (file_seq) where s.reason = '' and s.is_new"
+        )
+        return {r.seq: (counts[r.seq][3], 0) for r, _ in loading}
 
     def _replace_snapshot(self, source: Source, file_id: int, seq: int) -> int:
         self.con.execute(f"delete from {source.qualified_table}")
-        return self._insert(source, file_id, seq, "insert into", "")
-
-    def _append_new(self, source: Source, file_id: int, seq: int) -> int:
-        return self._insert(source, file_id, seq, "insert into", "and is_new")
-
-    def _insert(self, source: Source, file_id: int, seq: int, verb: str, condition: str) -> int:
         columns = ", ".join(f'"{name}"' for name, _ in source.stored_columns())
         values = ", ".join(source.insert_expressions())
         return self.con.execute(
-            f"{verb} {source.qualified_table} ({columns}, file_id, record_number)"
+            f"insert into {source.qualified_table} ({columns}, file_id, record_number)"
             f" select {values}, ?, record_number from staged"
-            f" where file_seq = ? and reason = '' {condition}",
+            " where file_seq = ? and reason = ''",
             [file_id, seq],
         ).fetchone()[0]
 
@@ -448,7 +490,7 @@ class _Read:
 
 
 # A batch holds at most this much landed data (gzip counted at a typical 8x ratio).
-BATCH_BYTES = 64 * 1024 * 1024
+BATCH_BYTES = 256 * 1024 * 1024
 BATCH_FILES = 256
 READ_THREADS = min(4, os.cpu_count() or 1)
 
