@@ -34,6 +34,8 @@ def run(landing: Path, workdir: Path) -> None:
     bare_db.unlink()
 
     warehouse = workdir / "warehouse.duckdb"
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        stale.unlink(missing_ok=True)  # a kept --workdir would otherwise find nothing new
     with open_writer(warehouse) as con:
         loader = Loader(con, landing)
         loader.load(list(REFERENCE_SOURCES))  # not timed: the ids statements are checked against

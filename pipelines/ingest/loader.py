@@ -27,7 +27,7 @@ from .fields import compile_fields, json_document, raw_column, table_values
 from .landing import (
     LandedFile,
     UnreadableFile,
-    decode_text,
+    decode_bytes,
     discover,
     json_lines,
     sha256,
@@ -96,12 +96,15 @@ def staging_sql(source: Source) -> str:
     raw_columns = ", ".join(raw_column(f) for f in source.fields)
     if dialect == "json":
         structure, leaves = json_document(source.fields)
-        is_record = "json_valid(line) and left(line, 1) = '{'"
+        # try(): a line that is not JSON gives no document; only such lines (rare) are then
+        # looked at again by json_valid, instead of validating every line before parsing it.
         parsed = (
-            "with doc as (select file_seq, record_number, line as payload,"
-            f" json_valid(line) as is_json, case when {is_record}"
-            f" then json_transform(line, {structure}) end as doc from incoming)"
-            f" select file_seq, record_number, payload, is_json, doc is not null as is_object,"
+            "with doc as (select file_seq, record_number, line as payload, case when"
+            f" left(line, 1) = '{{' then try(json_transform(line, {structure})) end as doc"
+            " from incoming)"
+            " select file_seq, record_number, payload,"
+            " case when doc is not null then true else json_valid(payload) end as is_json,"
+            " doc is not null as is_object,"
             f" {', '.join(leaves)} from doc"
         )
     else:
@@ -118,6 +121,10 @@ def staging_sql(source: Source) -> str:
             f"case when {key} is not null and record_number > {first} then '{key} ' || {key}"
             f" || ' repeats record ' || {first} || ' of this file' end"
         )
+    # What only the checks read stays out of the staged table, which every load step scans.
+    scratch = [raw_columns, "field_reasons", "is_object"]
+    scratch += [f'"{f.name}"' for f in source.fields if not f.stored]
+    scratch += [name for d in source.derived if (name := d.rsplit(" as ", 1)[1]).startswith("_")]
     return f"""
 with parsed as ({parsed}),
 typed as (
@@ -138,7 +145,7 @@ reasoned as (
         end as reason
     from checked
 )
-select * exclude ({raw_columns}, field_reasons) {_novelty(source)} from reasoned
+select * exclude ({", ".join(scratch)}) {_novelty(source)} from reasoned
 """
 
 
@@ -185,20 +192,13 @@ class Loader:
         outcome: FileOutcome,
         started: float,
         duplicate_of: int | None = None,
-    ) -> None:
-        self.con.execute(
-            "insert into audit.ingested_files (file_id, file_name, source, sha256, size_bytes,"
-            " modified_at, mtime_ns, status, reason, duplicate_of, rows_read, rows_loaded,"
-            " rows_quarantined, rows_duplicate, ingested_at, duration_ms)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " get_current_timestamp() at time zone 'UTC', ?)",
-            [
-                file_id, file.name, outcome.source, digest, file.size, file.modified_at,
-                file.mtime_ns,
-                outcome.status, outcome.reason, duplicate_of, outcome.rows_read,
-                outcome.rows_loaded, outcome.rows_quarantined, outcome.rows_duplicate,
-                (time.perf_counter() - started) * 1000,
-            ],
+    ) -> tuple:
+        """A file's row of audit.ingested_files (written with the batch's, in its transaction)."""
+        return (
+            file_id, file.name, outcome.source, digest, file.size, file.modified_at,
+            file.mtime_ns, outcome.status, outcome.reason, duplicate_of, outcome.rows_read,
+            outcome.rows_loaded, outcome.rows_quarantined, outcome.rows_duplicate,
+            (time.perf_counter() - started) * 1000,
         )  # fmt: skip
 
     # -- loading -----------------------------------------------------------------------------
@@ -341,7 +341,7 @@ class Loader:
 
         loading = [(r, file_id) for r, file_id, outcome, _ in decided if outcome is None]
         results = self._load_records(source, loading, counts) if loading else {}
-        outcomes = []
+        outcomes, audit_rows = [], []
         for r, file_id, outcome, duplicate_of in decided:
             if outcome is None:
                 rows_read, rows_bad, _, _ = counts[r.seq]
@@ -351,8 +351,19 @@ class Loader:
                     r.file.name, source.name, "loaded", None, rows_read, loaded, bad,
                     rows_read - bad - loaded,
                 )  # fmt: skip
-            self._record(r.file, file_id, r.digest, outcome, r.started, duplicate_of)
+            audit_rows.append(
+                self._record(r.file, file_id, r.digest, outcome, r.started, duplicate_of)
+            )
             outcomes.append(outcome)
+        if audit_rows:
+            con.executemany(
+                "insert into audit.ingested_files (file_id, file_name, source, sha256,"
+                " size_bytes, modified_at, mtime_ns, status, reason, duplicate_of, rows_read,"
+                " rows_loaded, rows_quarantined, rows_duplicate, duration_ms, ingested_at)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " get_current_timestamp() at time zone 'UTC')",
+                audit_rows,
+            )
         return outcomes
 
     def _load_records(
@@ -533,7 +544,7 @@ def _read(seq: int, file: LandedFile, source: Source | None) -> _Read:
         if source.kind == "reference":
             table = _reference_incoming(source, data, file.name)
         else:
-            table = json_lines(decode_text(data, classified.compressed))
+            table = json_lines(decode_bytes(data, classified.compressed))
     except UnreadableFile as exc:
         read.outcome = FileOutcome(file.name, source.name, "failed", str(exc))
         return read

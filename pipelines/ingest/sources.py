@@ -41,7 +41,7 @@ class Source:
     fields: tuple[Field, ...]
     key: tuple[str, ...] = ()  # unique within a reference snapshot
     # Columns computed from the typed fields, and rules spanning fields (SQL: a reason or NULL).
-    derived: tuple[str, ...] = ()
+    derived: tuple[str, ...] = ()  # `expr as name`; a name starting with _ is not staged
     rules: tuple[str, ...] = ()
     joins: str = ""  # extra FROM clause for rules that look things up (alias of the record: t)
     # Stored columns computed from the record: (name, SQL type, expression).
@@ -128,12 +128,15 @@ _DURATION = (
     r"^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
-_ACTIVITY = "/activities/(mission|module|assessment)/([^/?#]+)"
+_ACTIVITY_KINDS = ("mission", "module", "assessment")
+_ACTIVITY = f"/activities/({'|'.join(_ACTIVITY_KINDS)})/([^/?#]+)"
+# Extracted once per record as a derived column; the seconds read its parts.
 _DURATION_PARTS = f"regexp_extract(result_duration, '{_DURATION}', ['w', 'd', 'h', 'm', 's'])"
 _DURATION_SECONDS = (
     "case when result_duration is not null then "
     + " + ".join(
-        f"coalesce(try_cast(nullif({_DURATION_PARTS}.{part}, '') as double), 0) * {seconds}"
+        f"coalesce(try_cast(nullif(struct_extract(_duration_parts, '{part}'), '') as double), 0)"
+        f" * {seconds}"
         for part, seconds in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
     )
     + " end"
@@ -297,7 +300,7 @@ MISSION_PROGRESS = Source(
     ),
     derived=(
         "(mission_id in (select mission_id from raw.missions where mission_type = 'capstone'))"
-        " as is_capstone",
+        " as _is_capstone",
     ),
     rules=(
         _map_rule(
@@ -331,7 +334,7 @@ MISSION_PROGRESS = Source(
         _string_list_rule("tools_used", "tools_used"),
         _string_list_rule("hints_used", "hints_used"),
         "case when capstone_phases is not null and json_array_length(json_keys(capstone_phases))"
-        " > 0 and not is_capstone then 'capstone_phases given for ' || mission_id"
+        " > 0 and not _is_capstone then 'capstone_phases given for ' || mission_id"
         " || ', which is not a capstone' end",
     ),
     identity=("progress_id", "updated_at", "record_hash"),
@@ -435,11 +438,17 @@ XAPI = Source(
         Field("timestamp", "timestamp", not_future=True),
         Field("version", required=False),
     ),
-    derived=(f"regexp_extract(object_id, '{_ACTIVITY}', ['kind', 'ref']) as activity",),
+    derived=(
+        # The regex runs only where one of its literal parts occurs: same result, less work.
+        "case when "
+        + " or ".join(f"contains(object_id, '/activities/{kind}/')" for kind in _ACTIVITY_KINDS)
+        + f" then regexp_extract(object_id, '{_ACTIVITY}', ['kind', 'ref']) end as _activity",
+        f"case when result_duration is not null then {_DURATION_PARTS} end as _duration_parts",
+    ),
     computed=(
         ("verb_name", "varchar", "string_split(verb_id, '/')[-1]"),
-        ("activity_kind", "varchar", "nullif(struct_extract(activity, 'kind'), '')"),
-        ("activity_ref", "varchar", "nullif(struct_extract(activity, 'ref'), '')"),
+        ("activity_kind", "varchar", "nullif(struct_extract(_activity, 'kind'), '')"),
+        ("activity_ref", "varchar", "nullif(struct_extract(_activity, 'ref'), '')"),
         (
             "result_duration_seconds",
             "double",

@@ -1,5 +1,5 @@
 """A run killed with SIGKILL at any point, then run again, leaves exactly what one clean run
-leaves: each file's load is one transaction."""
+leaves: each file's load lies whole inside one transaction (a batch of files commits together)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 from pipelines.paths import REPO_ROOT
 from pipelines.runner import run_all
 
-# Loads the landing folder and kills itself (SIGKILL) inside the transaction of the N-th file,
-# after its records were inserted and before its commit.
+# Loads the landing folder and kills itself (SIGKILL) inside the transaction holding the N-th
+# file, after its records were inserted and before the commit.
 KILL_INSIDE_TRANSACTION = """
 import os, signal, sys
 from pathlib import Path
@@ -28,10 +28,11 @@ record = Loader._record
 
 def record_then_die(self, *args, **kwargs):
     global calls
-    record(self, *args, **kwargs)
+    row = record(self, *args, **kwargs)
     calls += 1
     if calls == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
+    return row
 
 Loader._record = record_then_die
 with open_writer(warehouse) as con:

@@ -31,6 +31,27 @@ def test_a_re_sent_file_under_another_name_loads_nothing(few_days, snapshot):
     assert after["audit.quarantine"] == before["audit.quarantine"]
 
 
+def test_the_same_content_twice_in_one_batch_loads_once(reference_only):
+    statements = reference_only.sample("xapi", 4)
+    first = reference_only.write_lines("xapi/xapi_2026-01-10.jsonl", statements)
+    (reference_only.root / "xapi" / "xapi_2026-01-10_again.jsonl").write_bytes(first.read_bytes())
+
+    outcomes = {o.file_name: o for o in reference_only.load()}
+
+    original, again = (
+        outcomes["xapi/xapi_2026-01-10.jsonl"],
+        outcomes["xapi/xapi_2026-01-10_again.jsonl"],
+    )
+    assert (original.status, original.rows_loaded) == ("loaded", 4)
+    assert again.status == "duplicate" and "xapi/xapi_2026-01-10.jsonl" in again.reason
+    assert reference_only.scalar("select count(*) from raw.xapi_statements") == 4
+    audited = reference_only.query(
+        "select status, duplicate_of is not null from audit.ingested_files"
+        " where source = 'xapi' order by file_id"
+    )
+    assert audited == [("loaded", False), ("duplicate", True)]
+
+
 def test_a_repeated_statement_id_loads_once(reference_only):
     a, b, c = reference_only.sample("xapi", 3)
     reference_only.write_lines("xapi/xapi_2026-01-10.jsonl", [a, b, a])
