@@ -204,7 +204,9 @@ class _Compiled:
         self.expression = {
             "string": raw,
             "uuid": f"try_cast({raw} as uuid)",
-            "timestamp": f"(try_cast({raw} as timestamptz) at time zone 'UTC')",
+            # The instant in UTC, without a time zone: the same as `at time zone 'UTC'` at half
+            # the cost (and "infinity" is no timestamp).
+            "timestamp": f"make_timestamp(epoch_us(try_cast({raw} as timestamptz)))",
             "date": f"try_cast({raw} as date)",
             "number": f"try_cast({raw} as double)",
             "integer": f"try_cast(try_cast({raw} as double) as bigint)",

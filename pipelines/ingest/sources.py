@@ -463,7 +463,7 @@ XAPI = Source(
         f"case when result_duration is not null then {_DURATION_PARTS} end as _duration_parts",
     ),
     computed=(
-        ("verb_name", "varchar", "string_split(verb_id, '/')[-1]"),
+        ("verb_name", "varchar", "split_part(verb_id, '/', -1)"),
         ("activity_kind", "varchar", "nullif(struct_extract(_activity, 'kind'), '')"),
         ("activity_ref", "varchar", "nullif(struct_extract(_activity, 'ref'), '')"),
         (
@@ -476,11 +476,18 @@ XAPI = Source(
     rules=(
         _iri_rule("verb_id", "verb.id"),
         _iri_rule("object_id", "object.id"),
-        "case when version is not null and not regexp_full_match(version, '1\\.0(\\.\\d+)?')"
+        # The usual versions are compared as text; the regex sees only the rest.
+        "case when version is not null and version not in ("
+        + ", ".join(f"'1.0.{patch}'" for patch in range(4))
+        + ") and not regexp_full_match(version, '1\\.0(\\.\\d+)?')"
         " then 'version ' || version || ' is not 1.0.x' end",
+        # The anchored pattern's parts are all empty where it does not match (and for "P" and
+        # "PT", which fail the first two tests anyway): no second regex per duration.
         "case when result_duration is not null and (result_duration = 'P'"
         " or ends_with(result_duration, 'T')"
-        f" or not regexp_full_match(result_duration, '{_DURATION}'))"
+        " or concat_ws('', "
+        + ", ".join(f"struct_extract(_duration_parts, '{part}')" for part in "wdhms")
+        + ") = '')"
         " then 'result.duration ' || result_duration"
         " || ' is not an ISO 8601 duration (PnWnDTnHnMnS)' end",
         "case when activity_kind = 'mission' and activity_ref not in"
