@@ -2,7 +2,7 @@
 
 Baseline, same run: `create table bare as select * from read_json(...)` into a fresh database
 file (parse, infer, store; no checks, no original JSON, no audit). Ours: the loader, every rule
-checked, the original JSON kept, one transaction per file.
+checked, the original JSON kept, each file whole inside one transaction (a batch's).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Load landed files into the raw layer, each file in one transaction, exactly once.
+"""Load landed files into the raw layer exactly once, each file whole inside one transaction.
 
 For each new file: read it, hash it, and either record it as a duplicate of a file already
 loaded, as failed (cannot be read) or rejected (no source), or stage its records, check every
 rule, insert the good ones (skipping records already present) and the bad ones into
-audit.quarantine, and record the file in audit.ingested_files — all committed together. A run
-killed at any point leaves whole files or nothing; the next run picks up where it stopped.
+audit.quarantine, and record the file in audit.ingested_files — all committed together with
+the other files of its batch. A run killed at any point leaves whole files or nothing; the next
+run picks up where it stopped.
 """
 
 from __future__ import annotations
