@@ -110,8 +110,7 @@ def json_document(fields: tuple[Field, ...]) -> tuple[str, list[str]]:
     """
     keyed = [(f, _path_keys(f.path or f"$.{f.name}")) for f in fields]
     structure: dict = {}
-    leaves = [keys for f, keys in keyed if not any(k[: len(keys)] == keys and k != keys
-                                                   for _, k in keyed)]  # fmt: skip
+    leaves = [keys for _, keys in keyed if not any(_below(k, keys) for _, k in keyed)]
     for keys in leaves:
         node = structure
         for key in keys[:-1]:
@@ -126,7 +125,7 @@ def json_document(fields: tuple[Field, ...]) -> tuple[str, list[str]]:
 
     columns = []
     for field, keys in keyed:
-        below = [k for k in leaves if k[: len(keys)] == keys and k != keys]
+        below = [k for k in leaves if _below(k, keys)]
         if not below:
             expression = f"{access(keys)}::varchar"
         else:
@@ -140,6 +139,10 @@ def json_document(fields: tuple[Field, ...]) -> tuple[str, list[str]]:
             )
         columns.append(f"{expression} as {raw_column(field)}")
     return _structure_literal(structure), columns
+
+
+def _below(keys: tuple[str, ...], parent: tuple[str, ...]) -> bool:
+    return len(keys) > len(parent) and keys[: len(parent)] == parent
 
 
 def _structure_literal(structure: dict) -> str:

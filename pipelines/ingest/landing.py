@@ -130,8 +130,8 @@ def json_lines(data: bytes) -> pa.Table:
 
     views = np.zeros((len(starts), 4), dtype=np.int32)  # length, prefix, buffer, offset
     views[:, 0] = lengths
-    head = buf[np.minimum(starts[:, None] + np.arange(4), max(len(buf) - 1, 0))]
-    views[:, 1] = head.copy().view(np.int32)[:, 0] if len(starts) else 0
+    head = buf[np.minimum(starts[:, None] + np.arange(4), len(buf) - 1)]  # 4 bytes a line
+    views[:, 1] = np.ascontiguousarray(head).view(np.int32)[:, 0]
     views[:, 3] = starts
     raw = views.view(np.uint8).reshape(-1, 16)
     for i in np.flatnonzero(lengths <= _INLINE):  # short lines live inside their view

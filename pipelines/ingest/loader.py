@@ -185,7 +185,7 @@ class Loader:
         ).fetchall()
         return {digest: (file_id, name) for digest, file_id, name in rows}
 
-    def _record(
+    def _audit_row(
         self,
         file: LandedFile,
         file_id: int,
@@ -287,7 +287,6 @@ class Loader:
                     " from staged group by file_seq"
                 ).fetchall()
             }
-        outcomes = []
         for r in reads:
             if r.retry:
                 log.warning(
@@ -323,20 +322,18 @@ class Loader:
             file_id, duplicate_of = first_id + r.seq, None
             rows_read, _, not_json, _ = counts.get(r.seq, (0, 0, 0, 0))
             outcome = r.outcome
-            if outcome is not None:
-                pass
-            elif (earlier := loaded_before.get(r.digest)) is not None:
+            if outcome is None and (earlier := loaded_before.get(r.digest)) is not None:
                 duplicate_of = earlier[0]
                 outcome = FileOutcome(
                     r.file.name, source.name, "duplicate",
                     f"same content as {earlier[1]} (file {earlier[0]}), loaded before",
                 )  # fmt: skip
-            elif rows_read and not_json == rows_read:
+            elif outcome is None and rows_read and not_json == rows_read:
                 outcome = FileOutcome(
                     r.file.name, source.name, "failed",
                     f"not JSON Lines: none of its {rows_read} lines is JSON",
                 )  # fmt: skip
-            else:
+            elif outcome is None:
                 loaded_before[r.digest] = (file_id, r.file.name)  # a later copy repeats it
             decided.append((r, file_id, outcome, duplicate_of))
 
@@ -353,7 +350,7 @@ class Loader:
                     rows_read - bad - loaded,
                 )  # fmt: skip
             audit_rows.append(
-                self._record(r.file, file_id, r.digest, outcome, r.started, duplicate_of)
+                self._audit_row(r.file, file_id, r.digest, outcome, r.started, duplicate_of)
             )
             outcomes.append(outcome)
         if audit_rows:
@@ -391,22 +388,18 @@ class Loader:
             return {r.seq: (self._replace_snapshot(source, i, r.seq), 0) for r, i in loading}
         if source is ASSESSMENT_ATTEMPTS:  # in file order: a later version may replace one
             return {r.seq: self._upsert_attempts(i, r.file.name, r.seq) for r, i in loading}
-        columns = ", ".join(f'"{name}"' for name, _ in source.stored_columns())
-        values = ", ".join(source.insert_expressions())
+        target, values = _insert_into(source)
         con.execute(
-            f"insert into {source.qualified_table} ({columns}, file_id, record_number)"
-            f" select {values}, l.file_id, s.record_number from staged s"
+            f"{target} select {values}, l.file_id, s.record_number from staged s"
             " join loading l using (file_seq) where s.reason = '' and s.is_new"
         )
         return {r.seq: (counts[r.seq][3], 0) for r, _ in loading}
 
     def _replace_snapshot(self, source: Source, file_id: int, seq: int) -> int:
         self.con.execute(f"delete from {source.qualified_table}")
-        columns = ", ".join(f'"{name}"' for name, _ in source.stored_columns())
-        values = ", ".join(source.insert_expressions())
+        target, values = _insert_into(source)
         return self.con.execute(
-            f"insert into {source.qualified_table} ({columns}, file_id, record_number)"
-            f" select {values}, ?, record_number from staged"
+            f"{target} select {values}, ?, record_number from staged"
             " where file_seq = ? and reason = ''",
             [file_id, seq],
         ).fetchone()[0]
@@ -468,6 +461,15 @@ class Loader:
         loaded = con.execute("select count(*) from winners").fetchone()[0]
         con.execute("drop table winners")
         return loaded, conflicts
+
+
+def _insert_into(source: Source) -> tuple[str, str]:
+    """(`insert into` the raw table with its columns, the staged values to insert)."""
+    columns = ", ".join(f'"{name}"' for name, _ in source.stored_columns())
+    return (
+        f"insert into {source.qualified_table} ({columns}, file_id, record_number)",
+        ", ".join(source.insert_expressions()),
+    )
 
 
 def _settle_novelty(con: duckdb.DuckDBPyConnection, source: Source) -> None:

@@ -24,17 +24,17 @@ from pipelines.warehouse import open_writer
 
 landing, warehouse, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 calls = 0
-record = Loader._record
+audit_row = Loader._audit_row
 
-def record_then_die(self, *args, **kwargs):
+def audit_row_then_die(self, *args, **kwargs):
     global calls
-    row = record(self, *args, **kwargs)
+    row = audit_row(self, *args, **kwargs)
     calls += 1
     if calls == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
     return row
 
-Loader._record = record_then_die
+Loader._audit_row = audit_row_then_die
 with open_writer(warehouse) as con:
     Loader(con, landing).load([*SOURCES.values(), None])
 """
