@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from .fields import compile_fields, json_document, raw_column, table_values
+from .fields import ESCAPED, compile_fields, json_document, raw_column, table_values
 from .landing import (
     LandedFile,
     UnreadableFile,
@@ -100,17 +100,19 @@ def staging_sql(source: Source) -> str:
         # try(): a line that is not JSON gives no document; only such lines (rare) are then
         # looked at again by json_valid, instead of validating every line before parsing it.
         parsed = (
-            "with doc as (select file_seq, record_number, line as payload, case when"
+            "with doc as (select file_seq, record_number, line as payload,"
+            f" contains(line, '\\') as {ESCAPED}, case when"
             f" left(line, 1) = '{{' then try(json_transform(line, {structure})) end as doc"
             " from incoming)"
-            " select file_seq, record_number, payload,"
+            f" select file_seq, record_number, payload, {ESCAPED},"
             " case when doc is not null then true else json_valid(payload) end as is_json,"
             " doc is not null as is_object,"
             f" {', '.join(leaves)} from doc"
         )
     else:
         parsed = (
-            "select file_seq, record_number, payload, true as is_json, true as is_object,"
+            f"select file_seq, record_number, payload, false as {ESCAPED}, true as is_json,"
+            " true as is_object,"
             f" {', '.join(table_values(source.fields))} from incoming"
         )
     computed = [f'{expr} as "{name}"' for name, _, expr in source.computed]
@@ -123,13 +125,13 @@ def staging_sql(source: Source) -> str:
             f" || ' repeats record ' || {first} || ' of this file' end"
         )
     # What only the checks read stays out of the staged table, which every load step scans.
-    scratch = [raw_columns, "field_reasons", "is_object"]
+    scratch = [raw_columns, "field_reasons", "is_object", ESCAPED]
     scratch += [f'"{f.name}"' for f in source.fields if not f.stored]
     scratch += [name for d in source.derived if (name := d.rsplit(" as ", 1)[1]).startswith("_")]
     return f"""
 with parsed as ({parsed}),
 typed as (
-    select file_seq, record_number, payload, is_json, is_object, {raw_columns},
+    select file_seq, record_number, payload, {ESCAPED}, is_json, is_object, {raw_columns},
         {", ".join(columns)}
     from parsed
 ),

@@ -126,6 +126,33 @@ def test_a_record_breaking_several_rules_lists_every_one(reference_only):
     assert "timestamp" in reason and "version 0.9 is not 1.0.x" in reason and "; " in reason
 
 
+def _escaped(text: str) -> str:
+    """Every character of a JSON string's content spelled as a \\u escape (the same value)."""
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+def test_values_spelled_with_escapes_are_read_as_their_values(reference_only):
+    spelled, quoting, wrong = reference_only.sample("xapi", 3)
+    line = json.dumps(spelled)
+    for value in (spelled["actor"]["account"]["name"], spelled["verb"]["id"], "Agent", "Activity"):
+        line = line.replace(json.dumps(value), f'"{_escaped(value)}"')
+    odd_type = 'https://cohortlens.example/types/"quoted"\\back'
+    quoting["object"]["definition"] = {"type": odd_type}
+    wrong["actor"]["objectType"] = 'Agent"'
+    reference_only.write_lines("xapi/xapi_2026-01-10.jsonl", [line, quoting, wrong])
+
+    (outcome,) = [o for o in reference_only.load() if o.source == "xapi"]
+
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (2, 1)
+    rows = reference_only.query(
+        "select learner_id, verb_id, activity_type from raw.xapi_statements order by record_number"
+    )
+    assert rows[0][:2] == (spelled["actor"]["account"]["name"], spelled["verb"]["id"])
+    assert rows[1][2] == odd_type
+    (reason,) = _quarantine(reference_only, "xapi").values()
+    assert reason == 'actor.objectType "Agent\\"" is not one of Agent'
+
+
 PROGRESS_CASES = [
     ("mentor", lambda r: r | {"mentor_score": 140}, "mentor_score 140 is not between 0 and 100"),
     ("unknown status", lambda r: r | {"status": "done"}, 'status "done" is not one of not_started'),
