@@ -234,6 +234,19 @@ class _Compiled:
 
     def reason(self) -> str:
         """A CASE giving the first rule this field breaks, in words, or NULL."""
+        body = " ".join(f"when {test} then {words}" for test, words in self._whens())
+        return f"case {body} end"
+
+    def passes(self) -> str:
+        """True exactly where `reason()` is NULL: the field breaks no rule (never NULL)."""
+        (missing, _), *rules = self._whens()
+        broken = " or ".join(f"coalesce({test}, false)" for test, _ in rules)
+        if self.field.required:
+            return f"not ({missing} or {broken})"
+        return f"({missing} or not ({broken}))"
+
+    def _whens(self) -> list[tuple[str, str]]:
+        """(test, words) of each rule in order; the first is whether the field is missing."""
         f = self.field
         label = sql_string(f.label)
         whens = []
@@ -283,19 +296,18 @@ class _Compiled:
                     f"'unknown {f.label} ' || {self.shown}",
                 )
             )
-        body = " ".join(f"when {test} then {words}" for test, words in whens)
-        return f"case {body} end"
+        return whens
 
 
-def compile_fields(fields: tuple[Field, ...], dialect: Dialect) -> tuple[list[str], list[str]]:
-    """(typed column expressions `expr as name`, reason expressions) for the fields.
+def compile_fields(fields: tuple[Field, ...], dialect: Dialect) -> tuple[list[str], str]:
+    """(typed column expressions `expr as name`, the fields' reasons joined by '; ').
 
     The expressions read the raw columns (`raw_column`); the reasons read the typed columns, so
-    they belong to a later step of the query than the columns.
+    they belong to a later step of the query than the columns. A record that breaks no field
+    rule (nearly every one) is told so by one conjunction, without building any reason.
     """
-    columns, reasons = [], []
-    for field in fields:
-        compiled = _Compiled(field, dialect)
-        columns.append(f'{compiled.expression} as "{field.name}"')
-        reasons.append(compiled.reason())
-    return columns, reasons
+    compiled = [_Compiled(field, dialect) for field in fields]
+    columns = [f'{c.expression} as "{c.field.name}"' for c in compiled]
+    reasons = ", ".join(c.reason() for c in compiled)
+    every_field_passes = " and ".join(c.passes() for c in compiled)
+    return columns, f"case when {every_field_passes} then '' else concat_ws('; ', {reasons}) end"

@@ -93,7 +93,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 def staging_sql(source: Source) -> str:
     """One query that types every field of `incoming` and gives each record its reasons."""
     dialect = "table" if source.kind == "reference" else "json"
-    columns, reasons = compile_fields(source.fields, dialect)
+    columns, field_reasons = compile_fields(source.fields, dialect)
     raw_columns = ", ".join(raw_column(f) for f in source.fields)
     if dialect == "json":
         structure, leaves = json_document(source.fields)
@@ -136,7 +136,7 @@ typed as (
     from parsed
 ),
 checked as (
-    select *, concat_ws('; ', {", ".join(reasons)}) as field_reasons
+    select *, {field_reasons} as field_reasons
         {"".join(", " + c for c in (*source.derived, *computed))}
     from typed t {source.joins}
 ),
