@@ -340,7 +340,7 @@ class Loader:
             decided.append((r, file_id, outcome, duplicate_of))
 
         loading = [(r, file_id) for r, file_id, outcome, _ in decided if outcome is None]
-        results = self._load_records(source, loading, counts) if loading else {}
+        results = self._load_records(source, first_id, loading, counts) if loading else {}
         outcomes, audit_rows = [], []
         for r, file_id, outcome, duplicate_of in decided:
             if outcome is None:
@@ -367,9 +367,14 @@ class Loader:
         return outcomes
 
     def _load_records(
-        self, source: Source, loading: list[tuple[_Read, int]], counts: dict[int, tuple[int, ...]]
+        self,
+        source: Source,
+        first_id: int,
+        loading: list[tuple[_Read, int]],
+        counts: dict[int, tuple[int, ...]],
     ) -> dict[int, tuple[int, int]]:
-        """Quarantine and load the staged records of the files being loaded.
+        """Quarantine and load the staged records of the files being loaded (a file's id is
+        first_id + its seq).
 
         Returns (loaded, conflicts quarantined) per file_seq.
         """
@@ -391,9 +396,8 @@ class Loader:
         if source is ASSESSMENT_ATTEMPTS:  # in file order: a later version may replace one
             return {r.seq: self._upsert_attempts(i, r.file.name, r.seq) for r, i in loading}
         target, values = _insert_into(source)
-        # A file's id is the batch's first id plus its seq, so no join is needed to find it;
-        # only when some staged file is not loaded (a duplicate, say) are its records left out.
-        (first_id,) = {file_id - r.seq for r, file_id in loading}
+        # No join finds a file's id; only when some staged file is not loaded (a duplicate,
+        # say) are its records left out.
         every_staged_file_loads = set(counts) <= {r.seq for r, _ in loading}
         only_loading = (
             "" if every_staged_file_loads else " and file_seq in (select file_seq from loading)"
