@@ -1,33 +1,23 @@
--- Streaks: runs of consecutive UTC days with at least one statement. The current streak is
--- the run ending on the as-of day or the day before (0 otherwise); the longest is any run.
+-- Streaks as of a day, from the runs of consecutive active days (cut at the as-of day). The
+-- current streak is the run ending on the as-of day or the day before (0 otherwise); the
+-- longest is any run.
 with
-
-days as (
-    select
-        learner_id,
-        activity_date
-    from {{ ref('int_learner_days_aggregated') }}
-    where activity_date <= {{ as_of_date() }}
-),
 
 runs as (
     select
         learner_id,
-        activity_date,
-        activity_date - cast(
-            row_number() over (partition by learner_id order by activity_date) as integer
-        ) as run_key
-    from days
+        run_start,
+        least(run_end, {{ as_of_date() }}) as run_end
+    from {{ ref('int_learner_activity_runs') }}
+    where run_start <= {{ as_of_date() }}
 ),
 
 run_lengths as (
     select
         learner_id,
-        run_key,
-        max(activity_date) as run_end,
-        count(*) as run_days
+        run_end,
+        run_end - run_start + 1 as run_days
     from runs
-    group by learner_id, run_key
 )
 
 select

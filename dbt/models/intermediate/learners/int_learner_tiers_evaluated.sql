@@ -17,14 +17,10 @@ learners as (
 ),
 
 modules_completed as (
-    select distinct
+    select
         learner_id,
-        activity_ref as module_id
-    from {{ ref('stg_xapi__statements') }}
-    where
-        verb = 'completed'
-        and activity_kind = 'module'
-        and activity_type = 'http://adlnet.gov/expapi/activities/module'
+        module_id
+    from {{ ref('int_learner_modules_completed') }}
 ),
 
 missions_met as (

@@ -1,5 +1,16 @@
 -- Per cohort and week: active learners, study hours and answers, summed over the cohort's
 -- learners. The supervisors' weekly trend, read without touching every learner's rows.
+-- Incremental: a run rebuilds the weeks from the latest one already built (as
+-- learner_domain_weekly does). A changed roster needs --full-refresh.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['cohort_id', 'week_start'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 learner_weeks as (
@@ -12,6 +23,9 @@ learner_weeks as (
         sum(n_answers) as n_answers,
         sum(n_correct) as n_correct
     from {{ ref('learner_domain_weekly') }}
+    {% if is_incremental() %}
+        where week_start >= (select max(built.week_start) from {{ this }} as built)
+    {% endif %}
     group by learner_id, week_start
 )
 
@@ -20,7 +34,7 @@ select
     learners.cohort_id,
     learner_weeks.week_start,
     count(*) filter (where learner_weeks.active_days > 0) as active_learners,
-    sum(learner_weeks.study_minutes) / 60.0 as study_hours,
+    round(sum(learner_weeks.study_minutes) / 60.0, 6) as study_hours,
     sum(learner_weeks.n_answers) as n_answers,
     sum(learner_weeks.n_correct) as n_correct
 from learner_weeks

@@ -4,16 +4,29 @@
 
 with
 
+awards as (
+    -- Events' points by day, and the missions' read whole (they move with the attempt).
+    select
+        learner_id,
+        points
+    from {{ ref('int_learner_daily_points') }}
+    union all
+    select
+        learner_id,
+        points
+    from ({{ mission_points_ledger() }}) as mission_awards
+),
+
 totals as (
     select
         learners.learner_id,
         learners.org_id,
         learners.cohort_id,
         learners.display_name,
-        cast(coalesce(sum(ledger.points), 0) as bigint) as total_points
+        cast(coalesce(sum(awards.points), 0) as bigint) as total_points
     from {{ ref('stg_reference__learners') }} as learners
-    left join {{ ref('int_points_ledger_unioned') }} as ledger
-        on learners.learner_id = ledger.learner_id
+    left join awards
+        on learners.learner_id = awards.learner_id
     group by all
 ),
 

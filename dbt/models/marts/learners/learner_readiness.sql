@@ -17,16 +17,13 @@ learners as (
 ),
 
 domain_scores as (
+    -- Fraction correct per domain over every answer, from the weekly counts the engine reads.
     select
-        attempts.learner_id,
-        questions.competency_domain,
-        avg(cast(answers.is_correct as double)) as fraction_correct
-    from {{ ref('stg_assessment_attempts__answers') }} as answers
-    inner join {{ ref('stg_assessment_attempts__attempts') }} as attempts
-        on answers.attempt_id = attempts.attempt_id
-    inner join {{ ref('stg_reference__questions') }} as questions
-        on answers.question_id = questions.question_id
-    group by attempts.learner_id, questions.competency_domain
+        learner_id,
+        domain as competency_domain,
+        sum(n_correct) / nullif(sum(n_answers), 0) as fraction_correct
+    from {{ ref('learner_domain_weekly') }}
+    group by learner_id, domain
 ),
 
 competency as (

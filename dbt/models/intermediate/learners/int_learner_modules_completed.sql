@@ -1,0 +1,25 @@
+-- Every module a learner has completed (an xAPI `completed` statement on a module activity),
+-- with the last day they completed it. Incremental: a run reads the statements from the
+-- latest completion day already built, so a new day of telemetry costs a day's work.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['learner_id', 'module_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+select
+    learner_id,
+    activity_ref as module_id,
+    max(activity_date) as last_completed_on
+from {{ ref('stg_xapi__statements') }}
+where
+    verb = 'completed'
+    and activity_kind = 'module'
+    and activity_type = 'http://adlnet.gov/expapi/activities/module'
+    {% if is_incremental() %}
+        and activity_date >= (select max(built.last_completed_on) from {{ this }} as built)
+    {% endif %}
+group by learner_id, activity_ref

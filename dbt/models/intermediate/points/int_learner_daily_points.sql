@@ -1,0 +1,28 @@
+-- Points per learner and award day (UTC) for the awards of events, which never change once
+-- made (a mission's early submission follows the attempt's current state: learner_points
+-- reads it from the fact). Incremental: a run rebuilds the days from the latest one already
+-- built, reading only their awards, so a new day of telemetry costs a day's work.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['learner_id', 'award_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{% set since = "(select max(built.award_date) from " ~ this ~ " as built)" %}
+
+with
+
+awards as (
+    {{ event_points_ledger(since if is_incremental() else none) }}
+)
+
+select
+    learner_id,
+    cast(occurred_at as date) as award_date,
+    cast(sum(points) as bigint) as points,
+    count(*) as n_awards
+from awards
+group by learner_id, cast(occurred_at as date)
