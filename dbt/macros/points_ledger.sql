@@ -4,7 +4,8 @@
 {#- Awards for events, which never change once made: statements, graded assessments and
     active days. With `since` (a date expression), only those on or after that day: the
     incremental daily points read only the days since the latest one they built. -#}
-{%- set on_or_after = "where activity_date >= " ~ since if since else "" -%}
+{#- statements by their raw timestamp, which lets the scan skip older row groups -#}
+{%- set on_or_after = "where occurred_at >= cast(" ~ since ~ " as timestamp)" if since else "" -%}
 {%- set graded_on_or_after = "where cast(graded_at as date) >= " ~ since if since else "" -%}
 {#- whether the first day read continues a streak depends on the day before -#}
 {%- set from_day_before = "where activity_date >= " ~ since ~ " - 1" if since else "" -%}

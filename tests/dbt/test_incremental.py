@@ -15,6 +15,7 @@ from pipelines.runner import run_all
 # already built, complete no module, or only extend runs).
 INCREMENTAL = {
     "marts.fct_mission_attempts": True,
+    "marts.fct_assessment_attempts": True,
     "intermediate.int_learner_days_aggregated": True,
     "intermediate.int_learner_activity_runs": False,
     "intermediate.int_learner_modules_completed": False,

@@ -14,7 +14,10 @@ with
 statements as (
     select * from {{ ref('stg_xapi__statements') }}
     {% if is_incremental() %}
-        where activity_date >= (select max(built.activity_date) from {{ this }} as built)
+        -- on the raw timestamp, not the day cast from it, so the scan skips older row groups
+        where occurred_at >= (
+            select cast(max(built.activity_date) as timestamp) from {{ this }} as built
+        )
     {% endif %}
 )
 

@@ -20,6 +20,9 @@ where
     and activity_kind = 'module'
     and activity_type = 'http://adlnet.gov/expapi/activities/module'
     {% if is_incremental() %}
-        and activity_date >= (select max(built.last_completed_on) from {{ this }} as built)
+        -- on the raw timestamp, not the day cast from it, so the scan skips older row groups
+        and occurred_at >= (
+            select cast(max(built.last_completed_on) as timestamp) from {{ this }} as built
+        )
     {% endif %}
 group by learner_id, activity_ref

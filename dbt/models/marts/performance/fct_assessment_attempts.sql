@@ -1,9 +1,23 @@
 -- One assessment attempt, passed when graded with percentage >= 100 x the assessment's
--- passing_score (PRODUCT.md section 3).
+-- passing_score (PRODUCT.md section 3). Incremental: a run reads only the attempts loaded
+-- (or replaced by a later status) from files after the latest one already built; a changed
+-- assessment catalog needs --full-refresh.
+{{
+    config(
+        materialized='incremental',
+        unique_key='attempt_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 attempts as (
     select * from {{ ref('stg_assessment_attempts__attempts') }}
+    {% if is_incremental() %}
+        where loaded_file_id > (select max(built.loaded_file_id) from {{ this }} as built)
+    {% endif %}
 ),
 
 assessments as (
@@ -26,7 +40,8 @@ final as (
             false
         ) as is_passed,
         attempts.started_at,
-        attempts.graded_at
+        attempts.graded_at,
+        attempts.loaded_file_id
     from attempts
     inner join assessments on attempts.assessment_id = assessments.assessment_id
 )

@@ -16,7 +16,8 @@ renamed as (
         graded_at,
         score,
         percentage,
-        time_spent_minutes
+        time_spent_minutes,
+        file_id as loaded_file_id
     from source
 )
 
