@@ -312,6 +312,31 @@ def forecast(
         raise typer.Exit(1)
 
 
+@app.command()
+def compact(
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(help="DuckDB warehouse file. Default: $COHORTLENS_HOME/warehouse.duckdb."),
+    ] = None,
+) -> None:
+    """Merge the row groups loads and incremental builds leave partly filled (Dagster's nightly
+    compaction job does the same)."""
+    from .warehouse import compact as compact_warehouse
+
+    paths = resolve_paths(warehouse=warehouse)
+    if not paths.warehouse.exists():
+        err.print(f"[red]error:[/red] warehouse {paths.warehouse} does not exist")
+        raise typer.Exit(2)
+    with console.status("compacting ..."):
+        try:
+            done = compact_warehouse(paths.warehouse)
+        except Exception as exc:  # one clear line, no traceback
+            err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+            raise typer.Exit(1) from None
+    console.print(f"row groups: {done.row_groups_before:,} -> {done.row_groups_after:,}"
+                  f" in {done.seconds:.1f} s")  # fmt: skip
+
+
 def _print_forecast_summary(warehouse: Path, report=None) -> None:
     """The latest forecast in one line, and its backtest beside the seed method's."""
     import duckdb

@@ -14,6 +14,8 @@ from .defs.ingest.checks import CHECKS as INGEST_CHECKS
 from .defs.ingest.resources import WarehouseResource
 from .defs.ingest.schedules import refresh_job, refresh_schedule
 from .defs.ingest.sensors import landing_sensor
+from .defs.maintenance.jobs import compaction
+from .defs.maintenance.schedules import nightly_compaction_schedule
 from .defs.serving.assets import ASSETS as SERVING_ASSETS
 from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
@@ -30,8 +32,8 @@ def build_defs(
     return dg.Definitions(
         assets=[*INGEST_ASSETS, dbt_models, *FORECAST_ASSETS, *SERVING_ASSETS],
         asset_checks=[*INGEST_CHECKS, *FORECAST_CHECKS],
-        jobs=[refresh_job, nightly_forecast_job],
-        schedules=[refresh_schedule, nightly_forecast_schedule],
+        jobs=[refresh_job, nightly_forecast_job, compaction],
+        schedules=[refresh_schedule, nightly_forecast_schedule, nightly_compaction_schedule],
         sensors=[landing_sensor],
         resources={
             "warehouse": warehouse or WarehouseResource(),

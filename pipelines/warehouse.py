@@ -8,6 +8,7 @@ file beside the warehouse and waits its turn rather than failing on DuckDB's own
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import time
 from collections.abc import Iterator
@@ -22,8 +23,10 @@ import duckdb
 # Each batch's parallel insert ends in a partly filled row group per thread. A checkpoint's vacuum
 # would merge those with their neighbours, rewriting (and compressing again) every batch it
 # loaded: at 4 M statements that doubled the load. Without it, the rows stay where the insert
-# wrote them and a scan reads a few more small row groups.
+# wrote them and a scan reads a few more small row groups. dbt's profile turns vacuum off too;
+# `compact` merges them all once a night.
 WRITER_CONFIG = {"checkpoint_threshold": "4GB", "max_vacuum_tasks": 0}
+COMPACTION_VACUUM_TASKS = 1_000_000
 
 SCHEMA_DDL = """
 create schema if not exists audit;
@@ -46,6 +49,13 @@ create table if not exists audit.ingested_files (
     rows_duplicate bigint not null,      -- valid records already in the warehouse
     ingested_at timestamp not null,
     duration_ms double
+);
+
+create table if not exists audit.compactions (
+    compacted_at timestamp not null,
+    row_groups_before bigint not null,
+    row_groups_after bigint,             -- null until the checkpoint has finished
+    seconds double
 );
 
 create table if not exists audit.quarantine (
@@ -98,3 +108,57 @@ def open_writer(warehouse: Path, timeout_s: float = 600.0) -> Iterator[duckdb.Du
             con.execute("checkpoint")
         finally:
             con.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class Compaction:
+    row_groups_before: int
+    row_groups_after: int
+    seconds: float
+
+
+def _row_groups(con: duckdb.DuckDBPyConnection) -> int:
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables()"
+        " where database_name = current_database()"
+    ).fetchall()
+    return sum(
+        con.execute(
+            "select count(distinct row_group_id) from pragma_storage_info(?)",
+            [f'"{schema}"."{table}"'],
+        ).fetchone()[0]
+        for schema, table in tables
+    )
+
+
+def compact(warehouse: Path, timeout_s: float = 600.0) -> Compaction:
+    """Merge the partly filled row groups that loads leave and the rows incremental builds delete.
+
+    Loads and dbt builds checkpoint without vacuum (it would recompress raw JSON on every run).
+    DuckDB vacuums only in a checkpoint that has something to write, so the compaction's own
+    audit row is that write.
+    """
+    config = {**WRITER_CONFIG, "max_vacuum_tasks": COMPACTION_VACUUM_TASKS}
+    with writer_lock(warehouse, timeout_s):
+        con = duckdb.connect(str(warehouse), config=config)
+        try:
+            con.execute(SCHEMA_DDL)
+            before = _row_groups(con)
+            started = time.perf_counter()
+            con.execute(
+                "insert into audit.compactions values"
+                " (get_current_timestamp() at time zone 'UTC', ?, null, null)",
+                [before],
+            )
+            con.execute("checkpoint")
+            seconds = time.perf_counter() - started
+            after = _row_groups(con)
+            con.execute(
+                "update audit.compactions set row_groups_after = ?, seconds = ?"
+                " where row_groups_after is null",
+                [after, seconds],
+            )
+            con.execute("checkpoint")
+        finally:
+            con.close()
+    return Compaction(before, after, seconds)

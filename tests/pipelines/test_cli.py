@@ -4,6 +4,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from pipelines.cli import app
+from pipelines.warehouse import open_writer
 
 runner = CliRunner()
 
@@ -124,6 +125,20 @@ def test_forecast_without_a_warehouse_says_so_in_one_line(tmp_path):
     result = runner.invoke(app, ["forecast", "--warehouse", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2
     assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_compact_reports_the_row_groups_it_merged(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with open_writer(warehouse) as con:
+        con.execute("create table raw.events as select range as id from range(500000)")
+        con.execute("checkpoint")
+        con.execute("delete from raw.events where id % 2 = 0")
+    result = runner.invoke(app, ["compact", "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert "row groups:" in result.output
+    missing = runner.invoke(app, ["compact", "--warehouse", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output and "Traceback" not in missing.output
 
 
 def test_users_are_added_listed_and_removed_with_the_password_on_stdin(tmp_path, monkeypatch):

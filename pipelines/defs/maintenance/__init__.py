@@ -1,0 +1,1 @@
+"""Warehouse upkeep that no asset owns: the nightly compaction."""

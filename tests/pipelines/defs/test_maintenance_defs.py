@@ -1,0 +1,41 @@
+"""The nightly compaction: a job Dagster runs on a schedule, after the nightly forecast."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from pipelines.definitions import build_defs
+from pipelines.defs.ingest.resources import WarehouseResource
+from pipelines.defs.maintenance.schedules import nightly_compaction_schedule
+from pipelines.warehouse import open_writer
+
+
+def test_the_compaction_runs_nightly_after_the_forecast():
+    assert nightly_compaction_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert nightly_compaction_schedule.cron_schedule == "30 4 * * *"
+    assert nightly_compaction_schedule.job_name == "compaction"
+    context = dg.build_schedule_context(scheduled_execution_time=None)
+    (request,) = nightly_compaction_schedule.evaluate_tick(context).run_requests
+    assert request is not None
+
+
+def test_the_compaction_job_compacts_the_configured_warehouse(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with open_writer(warehouse) as con:
+        con.execute("create table raw.events as select range as id from range(500000)")
+        con.execute("checkpoint")
+        con.execute("delete from raw.events where id % 2 = 0")
+    defs = build_defs(
+        WarehouseResource(landing=str(tmp_path / "landing"), warehouse=str(warehouse))
+    )
+
+    result = defs.resolve_job_def("compaction").execute_in_process()
+
+    assert result.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        [(before, after)] = con.execute(
+            "select row_groups_before, row_groups_after from audit.compactions"
+        ).fetchall()
+        assert con.execute("select count(*) from raw.events").fetchone() == (250000,)
+    assert after < before
