@@ -55,10 +55,12 @@ def run(warehouse: Path, landing: Path) -> None:
             " group by org_id order by count(*) desc limit 1"
         ).fetchall()[0]
         learner = con.execute(  # one with mentor reviews, in the supervisor's organization
-            "select min(learner_id) from marts.learner_readiness join marts.learner_rubric_scores"
-            " using (learner_id) where subscription_tier = 'professional7' and org_id = ?",
+            "select coalesce(min(learner_id) filter (where reviewed), min(learner_id))"
+            " from (select learner_id, subscription_tier = 'professional7' and exists ("
+            "   select 1 from marts.learner_rubric_scores as s where s.learner_id = r.learner_id"
+            " ) as reviewed from marts.learner_readiness as r where org_id = ?)",
             [org],
-        ).fetchall()[0][0]
+        ).fetchall()[0][0]  # a small program may have no professional7 learner reviewed yet
     principals = {
         "admin": Principal("admin", "admin"),
         f"supervisor {org}": Principal("sup", "supervisor", org_id=org),

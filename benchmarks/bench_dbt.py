@@ -31,10 +31,19 @@ def _dbt_build(warehouse: Path, workdir: Path) -> float:
         cwd=DBT_DIR, env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)}, check=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    run_results = json.loads((workdir / "target" / "run_results.json").read_text())
+    results = run_results["results"]
+    node_seconds = {"model": 0.0, "test": 0.0}
+    for r in results:
+        kind = "model" if r["unique_id"].startswith("model.") else "test"
+        node_seconds[kind] += r["execution_time"]
     slowest = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:SHOW_SLOWEST]
     named = [f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s" for r in slowest]
-    print(f"  dbt build {seconds:.1f} s; slowest nodes: " + ", ".join(named))
+    print(
+        f"  dbt build {seconds:.1f} s, {run_results['elapsed_time']:.1f} s of it running nodes"
+        f" (node time: models {node_seconds['model']:.1f} s, tests {node_seconds['test']:.1f} s)"
+    )
+    print("  slowest nodes: " + ", ".join(named))
     return seconds
 
 
