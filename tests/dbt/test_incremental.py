@@ -1,4 +1,4 @@
-"""Incremental models: a new day of files rebuilds a day, and ends where a full rebuild ends."""
+"""Incremental models: new days of files rebuild days, and end where a full rebuild ends."""
 
 from __future__ import annotations
 
@@ -35,25 +35,28 @@ def _rows(warehouse, table: str) -> list[tuple]:
         con.close()
 
 
-def test_a_new_day_built_incrementally_equals_a_full_rebuild(small_batch, tmp_path):
+def test_new_days_built_incrementally_equal_a_full_rebuild(small_batch, tmp_path):
+    """Two days land one after the other, each built incrementally: a run of active days,
+    say, is extended twice before the full rebuild computes it at once."""
     landing = tmp_path / "landing"
     shutil.copytree(small_batch.landing / "reference", landing / "reference")
-    last_days = {}
+    held_back = {}
     for source in EVENTS:
         files = sorted((small_batch.landing / source).glob("*.jsonl"))
         (landing / source).mkdir(parents=True)
-        for path in files[:-1]:
+        for path in files[:-2]:
             shutil.copy2(path, landing / source / path.name)
-        last_days[source] = files[-1]
+        held_back[source] = files[-2:]
     warehouse = tmp_path / "warehouse.duckdb"
     assert run_all(landing, warehouse).ok
     before = {table: len(_rows(warehouse, table)) for table in INCREMENTAL}
 
-    for source, path in last_days.items():
-        shutil.copy2(path, landing / source / path.name)
-    report = run_all(landing, warehouse)
-    assert report.ok, report.error
-    assert sorted(s.source for s in report.sources) == sorted(EVENTS), "one new file each"
+    for day in range(2):
+        for source, paths in held_back.items():
+            shutil.copy2(paths[day], landing / source / paths[day].name)
+        report = run_all(landing, warehouse)
+        assert report.ok, report.error
+        assert sorted(s.source for s in report.sources) == sorted(EVENTS), "one new file each"
 
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy(warehouse, rebuilt)
@@ -68,5 +71,5 @@ def test_a_new_day_built_incrementally_equals_a_full_rebuild(small_batch, tmp_pa
     for table, grows_every_day in INCREMENTAL.items():
         incremental = _rows(warehouse, table)
         if grows_every_day:
-            assert len(incremental) > before[table], f"{table} took in the new day"
+            assert len(incremental) > before[table], f"{table} took in the new days"
         assert incremental == _rows(rebuilt, table), table
