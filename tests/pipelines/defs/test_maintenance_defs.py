@@ -8,7 +8,6 @@ import duckdb
 from pipelines.definitions import build_defs
 from pipelines.defs.ingest.resources import WarehouseResource
 from pipelines.defs.maintenance.schedules import nightly_compaction_schedule
-from pipelines.warehouse import open_writer
 
 
 def test_the_compaction_runs_nightly_after_the_forecast():
@@ -20,12 +19,8 @@ def test_the_compaction_runs_nightly_after_the_forecast():
     assert request is not None
 
 
-def test_the_compaction_job_compacts_the_configured_warehouse(tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    with open_writer(warehouse) as con:
-        con.execute("create table raw.events as select range as id from range(500000)")
-        con.execute("checkpoint")
-        con.execute("delete from raw.events where id % 2 = 0")
+def test_the_compaction_job_compacts_the_configured_warehouse(holed_warehouse, tmp_path):
+    warehouse = holed_warehouse
     defs = build_defs(
         WarehouseResource(landing=str(tmp_path / "landing"), warehouse=str(warehouse))
     )
