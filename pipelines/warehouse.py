@@ -26,7 +26,7 @@ import duckdb
 # wrote them and a scan reads a few more small row groups. dbt's profile turns vacuum off too;
 # `compact` merges them all once a night.
 WRITER_CONFIG = {"checkpoint_threshold": "4GB", "max_vacuum_tasks": 0}
-COMPACTION_VACUUM_TASKS = 1_000_000
+VACUUM_TASKS = 1_000_000  # a compaction's: every merge the checkpoint finds
 
 SCHEMA_DDL = """
 create schema if not exists audit;
@@ -98,10 +98,16 @@ def writer_lock(warehouse: Path, timeout_s: float = 600.0) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def open_writer(warehouse: Path, timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the warehouse, with the schemas in place; checkpoints on exit."""
+def open_writer(
+    warehouse: Path, timeout_s: float = 600.0, vacuum: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse, with the schemas in place; checkpoints on exit.
+
+    `vacuum`: its checkpoints merge row groups (the compaction's); otherwise they do not.
+    """
+    config = {**WRITER_CONFIG, "max_vacuum_tasks": VACUUM_TASKS} if vacuum else WRITER_CONFIG
     with writer_lock(warehouse, timeout_s):
-        con = duckdb.connect(str(warehouse), config=WRITER_CONFIG)
+        con = duckdb.connect(str(warehouse), config=config)
         try:
             con.execute(SCHEMA_DDL)
             yield con
@@ -138,27 +144,20 @@ def compact(warehouse: Path, timeout_s: float = 600.0) -> Compaction:
     DuckDB vacuums only in a checkpoint that has something to write, so the compaction's own
     audit row is that write.
     """
-    config = {**WRITER_CONFIG, "max_vacuum_tasks": COMPACTION_VACUUM_TASKS}
-    with writer_lock(warehouse, timeout_s):
-        con = duckdb.connect(str(warehouse), config=config)
-        try:
-            con.execute(SCHEMA_DDL)
-            before = _row_groups(con)
-            started = time.perf_counter()
-            con.execute(
-                "insert into audit.compactions values"
-                " (get_current_timestamp() at time zone 'UTC', ?, null, null)",
-                [before],
-            )
-            con.execute("checkpoint")
-            seconds = time.perf_counter() - started
-            after = _row_groups(con)
-            con.execute(
-                "update audit.compactions set row_groups_after = ?, seconds = ?"
-                " where row_groups_after is null",
-                [after, seconds],
-            )
-            con.execute("checkpoint")
-        finally:
-            con.close()
+    with open_writer(warehouse, timeout_s, vacuum=True) as con:
+        before = _row_groups(con)
+        started = time.perf_counter()
+        con.execute(
+            "insert into audit.compactions values"
+            " (get_current_timestamp() at time zone 'UTC', ?, null, null)",
+            [before],
+        )
+        con.execute("checkpoint")
+        seconds = time.perf_counter() - started
+        after = _row_groups(con)
+        con.execute(
+            "update audit.compactions set row_groups_after = ?, seconds = ?"
+            " where row_groups_after is null",
+            [after, seconds],
+        )
     return Compaction(before, after, seconds)

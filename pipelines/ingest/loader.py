@@ -324,19 +324,20 @@ class Loader:
             file_id, duplicate_of = first_id + r.seq, None
             rows_read, _, not_json, _ = counts.get(r.seq, (0, 0, 0, 0))
             outcome = r.outcome
-            if outcome is None and (earlier := loaded_before.get(r.digest)) is not None:
-                duplicate_of = earlier[0]
-                outcome = FileOutcome(
-                    r.file.name, source.name, "duplicate",
-                    f"same content as {earlier[1]} (file {earlier[0]}), loaded before",
-                )  # fmt: skip
-            elif outcome is None and rows_read and not_json == rows_read:
-                outcome = FileOutcome(
-                    r.file.name, source.name, "failed",
-                    f"not JSON Lines: none of its {rows_read} lines is JSON",
-                )  # fmt: skip
-            elif outcome is None:
-                loaded_before[r.digest] = (file_id, r.file.name)  # a later copy repeats it
+            if outcome is None:  # read: a duplicate, not JSON at all, or to be loaded
+                if (earlier := loaded_before.get(r.digest)) is not None:
+                    duplicate_of = earlier[0]
+                    outcome = FileOutcome(
+                        r.file.name, source.name, "duplicate",
+                        f"same content as {earlier[1]} (file {earlier[0]}), loaded before",
+                    )  # fmt: skip
+                elif rows_read and not_json == rows_read:
+                    outcome = FileOutcome(
+                        r.file.name, source.name, "failed",
+                        f"not JSON Lines: none of its {rows_read} lines is JSON",
+                    )  # fmt: skip
+                else:
+                    loaded_before[r.digest] = (file_id, r.file.name)  # a later copy repeats it
             decided.append((r, file_id, outcome, duplicate_of))
 
         loading = [(r, file_id) for r, file_id, outcome, _ in decided if outcome is None]

@@ -10,6 +10,8 @@
     )
 }}
 
+{% set since = "(select max(built.activity_date) from " ~ this ~ " as built)" %}
+
 with
 
 days as (
@@ -21,7 +23,7 @@ days as (
     inner join {{ ref('stg_reference__learners') }} as learners
         on days.learner_id = learners.learner_id
     {% if is_incremental() %}
-        where days.activity_date >= (select max(built.activity_date) - 6 from {{ this }} as built)
+        where days.activity_date >= {{ since }} - 6
     {% endif %}
 ),
 
@@ -92,5 +94,5 @@ inner join weekly
     on daily.cohort_id = weekly.cohort_id and daily.activity_date = weekly.activity_date
 {% if is_incremental() %}
     -- Spans starting before the window end by its first rebuilt day: these counts are exact.
-    where daily.activity_date >= (select max(built.activity_date) from {{ this }} as built)
+    where daily.activity_date >= {{ since }}
 {% endif %}
