@@ -65,8 +65,10 @@ create table if not exists audit.quarantine (
     record_number bigint not null,       -- line (JSON Lines, CSV) or row (Parquet), from 1
     reason varchar not null,
     payload varchar,
-    quarantined_at timestamp not null
+    quarantined_at timestamp not null,
+    rechecked_at timestamp               -- checked again after newer reference data: still bad
 );
+alter table audit.quarantine add column if not exists rechecked_at timestamp;
 """
 
 

@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from .fields import ESCAPED, compile_fields, json_document, raw_column, table_values
+from .fields import ESCAPED, NOW_UTC, compile_fields, json_document, raw_column, table_values
 from .landing import (
     LandedFile,
     UnreadableFile,
@@ -37,7 +37,9 @@ from .landing import (
 from .sources import (
     ASSESSMENT_ATTEMPTS,
     EVENT_SOURCES,
+    MISSION_PROGRESS,
     REFERENCE_SOURCES,
+    XAPI,
     Source,
     classify,
     raw_ddl,
@@ -45,6 +47,11 @@ from .sources import (
 
 log = logging.getLogger(__name__)
 UNRECOGNIZED = "unrecognized"
+_QUARANTINE_COLUMNS = "source, file_id, file_name, record_number, reason, payload, quarantined_at"
+# Event sources whose records quarantined for naming an unknown id are checked again once newer
+# reference data has landed. Not assessment attempts: whether a version loads depends on the
+# versions loaded before it, an order a late release would break.
+RECHECKED_SOURCES = (MISSION_PROGRESS, XAPI)
 _LOAD_ORDER = {s: i for i, s in enumerate((*REFERENCE_SOURCES, *EVENT_SOURCES, None))}
 
 
@@ -167,6 +174,7 @@ class Loader:
     def __init__(self, con: duckdb.DuckDBPyConnection, landing: Path):
         self.con = con
         self.landing = landing
+        self.released: Counter[str] = Counter()  # records let out of quarantine, by source
         prepare(con)
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -226,7 +234,9 @@ class Loader:
         return sorted(chosen, key=order)
 
     def load(self, sources: Iterable[Source | None]) -> list[FileOutcome]:
-        """Load every new file of `sources`; reference sources in dependency order first."""
+        """Load every new file of `sources`; reference sources in dependency order first. Then
+        check again what was quarantined for naming an id the reference data lacked."""
+        sources = list(sources)
         todo = self.pending(sources)
         totals = Counter(source.name if source else UNRECOGNIZED for _, source in todo)
         done: Counter[str] = Counter()
@@ -245,7 +255,70 @@ class Loader:
                 reads = [future.result() for future in ahead]
                 ahead = read_all(batches[i + 1]) if i + 1 < len(batches) else []
                 outcomes += self._load_batch(batch[0][1], reads, totals, done)
+        wanted = set(sources)
+        for source in RECHECKED_SOURCES:
+            if source in wanted:
+                self.released[source.name] += self.recheck_quarantined(source)
         return outcomes
+
+    def recheck_quarantined(self, source: Source) -> int:
+        """Check again the records of `source` quarantined for naming an id unknown at the time,
+        if reference data has been loaded since; load those that pass now. Returns how many.
+
+        A released record stays counted in its own file: it moves from rows_quarantined to
+        rows_loaded, or to rows_duplicate when its identity has landed meanwhile. A record that
+        still fails keeps its reasons and is marked rechecked. One transaction.
+        """
+        con = self.con
+        candidates = con.sql(
+            "select file_id as file_seq, record_number, payload as line from audit.quarantine"
+            " where source = ? and payload is not null and contains(reason, 'unknown ')"
+            " and coalesce(rechecked_at, quarantined_at) < (select max(ingested_at)"
+            " from audit.ingested_files where status = 'loaded' and list_contains(?, source))",
+            params=[source.name, [s.name for s in REFERENCE_SOURCES]],
+        ).to_arrow_table()
+        if not len(candidates):
+            return 0
+        con.register("incoming", candidates)
+        con.execute(f"create or replace temp table staged as {staging_sql(source)}")
+        con.unregister("incoming")
+        _settle_novelty(con, source)
+        target, values = _insert_into(source)
+        same_record = (
+            " where q.source = ? and q.file_id = s.file_seq and q.record_number = s.record_number"
+        )
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                f"{target} select {values}, file_seq, record_number from staged"
+                " where reason = '' and is_new"
+            )
+            con.execute(
+                "update audit.ingested_files f set rows_loaded = f.rows_loaded + c.new,"
+                " rows_quarantined = f.rows_quarantined - c.passed,"
+                " rows_duplicate = f.rows_duplicate + c.passed - c.new"
+                " from (select file_seq, count(*) as passed, count(*) filter (is_new) as new"
+                " from staged where reason = '' group by file_seq) c where f.file_id = c.file_seq"
+            )
+            con.execute(
+                f"delete from audit.quarantine q using staged s{same_record} and s.reason = ''",
+                [source.name],
+            )
+            con.execute(
+                f"update audit.quarantine q set rechecked_at = {NOW_UTC}"
+                f" from staged s{same_record} and s.reason <> ''",
+                [source.name],
+            )
+            released = con.execute("select count(*) from staged where reason = ''").fetchone()[0]
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        finally:
+            con.execute("drop table if exists staged")
+        if released:
+            log.info("%s: %d quarantined records pass now and are loaded", source.name, released)
+        return released
 
     def _report(self, outcome: FileOutcome, totals: Counter, done: Counter) -> None:
         name = outcome.source or UNRECOGNIZED
@@ -387,7 +460,8 @@ class Loader:
              [r.file.name for r, _ in loading]],
         )  # fmt: skip
         con.execute(
-            "insert into audit.quarantine select ?, l.file_id, l.file_name, s.record_number,"
+            f"insert into audit.quarantine ({_QUARANTINE_COLUMNS})"
+            " select ?, l.file_id, l.file_name, s.record_number,"
             " s.reason, s.payload, get_current_timestamp() at time zone 'UTC'"
             " from staged s join loading l using (file_seq) where s.reason <> ''",
             [source.name],
@@ -444,7 +518,8 @@ class Loader:
         )
         con.execute("delete from winners where prior_hash = record_hash")
         conflicts = con.execute(
-            "insert into audit.quarantine select 'assessment_attempts', ?, ?, record_number,"
+            f"insert into audit.quarantine ({_QUARANTINE_COLUMNS})"
+            " select 'assessment_attempts', ?, ?, record_number,"
             " 'attempt_id ' || attempt_id || ' is already loaded with status ' || prior_status"
             " || '; a record with status ' || status || ' cannot replace it', payload,"
             " get_current_timestamp() at time zone 'UTC'"

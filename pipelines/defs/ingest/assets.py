@@ -1,6 +1,7 @@
 """One asset per raw table; each loads the new files of its source (see pipelines/ingest)."""
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+from collections import Counter
 from collections.abc import Iterator
 
 import dagster as dg
@@ -26,18 +27,30 @@ def raw_key(table: str) -> dg.AssetKey:
 
 def _load(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: list[Source | None]
-) -> list[FileOutcome]:
+) -> tuple[list[FileOutcome], Counter[str]]:
+    """The outcome of each new file, and the records let out of quarantine by source."""
     with warehouse.connect() as con:
-        outcomes = Loader(con, warehouse.paths().landing).load(sources)
+        loader = Loader(con, warehouse.paths().landing)
+        outcomes = loader.load(sources)
     for outcome in outcomes:
         if outcome.status in ("failed", "rejected"):
             context.log.warning(f"{outcome.file_name}: {outcome.status}: {outcome.reason}")
-    return outcomes
+    for source, released in loader.released.items():
+        if released:
+            context.log.info(f"{source}: {released} quarantined records pass now and are loaded")
+    return outcomes, loader.released
 
 
-def _metadata(source: str, outcomes: list[FileOutcome]) -> dict[str, dg.MetadataValue]:
+def _metadata(
+    source: str, outcomes: list[FileOutcome], released: Counter[str] | None = None
+) -> dict[str, dg.MetadataValue]:
     summary = SourceSummary.of(source, [o for o in outcomes if o.source == source])
     return {
+        **(
+            {"rows_released_from_quarantine": dg.MetadataValue.int(released[source])}
+            if released is not None
+            else {}
+        ),
         "new_files": dg.MetadataValue.int(summary.files),
         "failed_files": dg.MetadataValue.int(summary.failed_files),
         "rows_read": dg.MetadataValue.int(summary.rows_read),
@@ -63,7 +76,7 @@ def reference_snapshots(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
     """Organizations, cohorts, learners and the catalog, loaded in dependency order."""
-    outcomes = _load(context, warehouse, list(REFERENCE_SOURCES))
+    outcomes, _ = _load(context, warehouse, list(REFERENCE_SOURCES))
     for source in REFERENCE_SOURCES:
         yield dg.MaterializeResult(
             asset_key=raw_key(source.table), metadata=_metadata(source.name, outcomes)
@@ -82,8 +95,8 @@ def reference_snapshots(
 def mission_progress(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    outcomes = _load(context, warehouse, [MISSION_PROGRESS])
-    return dg.MaterializeResult(metadata=_metadata(MISSION_PROGRESS.name, outcomes))
+    outcomes, released = _load(context, warehouse, [MISSION_PROGRESS])
+    return dg.MaterializeResult(metadata=_metadata(MISSION_PROGRESS.name, outcomes, released))
 
 
 @dg.multi_asset(
@@ -107,7 +120,7 @@ def mission_progress(
 def assessment_attempts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    outcomes = _load(context, warehouse, [ASSESSMENT_ATTEMPTS])
+    outcomes, _ = _load(context, warehouse, [ASSESSMENT_ATTEMPTS])
     metadata = _metadata(ASSESSMENT_ATTEMPTS.name, outcomes)
     yield dg.MaterializeResult(asset_key=raw_key("assessment_attempts"), metadata=metadata)
     yield dg.MaterializeResult(asset_key=raw_key("assessment_answers"))
@@ -124,8 +137,8 @@ def assessment_attempts(
 def xapi_statements(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    outcomes = _load(context, warehouse, [XAPI])
-    return dg.MaterializeResult(metadata=_metadata(XAPI.name, outcomes))
+    outcomes, released = _load(context, warehouse, [XAPI])
+    return dg.MaterializeResult(metadata=_metadata(XAPI.name, outcomes, released))
 
 
 @dg.asset(
@@ -138,7 +151,7 @@ def xapi_statements(
 def unrecognized_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    outcomes = _load(context, warehouse, [None])
+    outcomes, _ = _load(context, warehouse, [None])
     return dg.MaterializeResult(metadata={"rejected_files": dg.MetadataValue.int(len(outcomes))})
 
 

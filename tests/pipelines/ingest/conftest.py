@@ -93,7 +93,7 @@ def table_snapshot(warehouse: Path) -> dict[str, list[tuple]]:
             rows = con.execute(
                 f"select * exclude (ingested_at, duration_ms) from {table}"
                 if table == "audit.ingested_files"
-                else f"select * exclude (quarantined_at) from {table}"
+                else f"select * exclude (quarantined_at, rechecked_at) from {table}"
                 if table == "audit.quarantine"
                 else f"select * from {table}"
             ).fetchall()

@@ -230,6 +230,74 @@ def test_bad_reference_rows_are_quarantined_and_the_rest_replace_the_snapshot(re
     assert reference_only.scalar("select count(*) from raw.learners") == 2, "latest file wins"
 
 
+def _learner_joins(landing, learner_id: str) -> None:
+    """A newer learners snapshot: everyone before, and `learner_id` (a copy of the first)."""
+    learners = (landing.root / "reference" / "learners.csv").read_text().splitlines()
+    joined = learners[1].replace(learners[1].split(",")[0], learner_id, 1)
+    (landing.root / "reference" / "learners_2026-02-01.csv").write_text(
+        "\n".join([*learners, joined]) + "\n"
+    )
+
+
+def test_records_naming_an_unknown_learner_load_once_a_snapshot_has_the_learner(
+    reference_only, snapshot
+):
+    good, early, still_bad = reference_only.sample("xapi", 3)
+    newcomer = "L9000001"
+    early = _set(early, "actor.account.name", newcomer)
+    still_bad = _set(_set(still_bad, "actor.account.name", newcomer), "timestamp", FUTURE)
+    reference_only.write_lines("xapi/xapi_2026-01-10.jsonl", [good, early, still_bad])
+    reference_only.load()
+    assert reference_only.scalar("select count(*) from audit.quarantine") == 2
+
+    # The learner arrives in a new snapshot; the same statement is re-sent in a later file.
+    _learner_joins(reference_only, newcomer)
+    reference_only.write_lines("xapi/xapi_2026-02-02.jsonl", [early])
+    reference_only.load()
+
+    loaded = reference_only.query(
+        "select f.file_name, s.record_number from raw.xapi_statements s"
+        " join audit.ingested_files f using (file_id) where s.learner_id = ?",
+        [newcomer],
+    )
+    assert loaded == [("xapi/xapi_2026-02-02.jsonl", 1)], "the re-sent copy loads, once"
+    counts = reference_only.query(
+        "select rows_read, rows_loaded, rows_quarantined, rows_duplicate"
+        " from audit.ingested_files where file_name = 'xapi/xapi_2026-01-10.jsonl'"
+    )
+    assert counts == [(3, 1, 1, 1)], "the released record is a duplicate of the re-sent copy"
+    ((reason, rechecked),) = reference_only.query(
+        "select reason, rechecked_at is not null from audit.quarantine where source = 'xapi'"
+    )
+    assert "is in the future" in reason and rechecked, "still bad: kept, with its reasons"
+    _assert_reconciled(reference_only)
+    before = snapshot(reference_only.warehouse)
+    reference_only.load()
+    assert snapshot(reference_only.warehouse) == before, "checked again only after new data"
+
+
+def test_a_released_record_loads_into_its_own_file(reference_only):
+    good, orphan = reference_only.sample("xapi", 2)
+    orphan = _set(orphan, "actor.account.name", "L9000002")
+    reference_only.write_lines("xapi/xapi_2026-01-10.jsonl", [good, orphan])
+    reference_only.load()
+    _learner_joins(reference_only, "L9000002")
+    reference_only.load()
+    assert reference_only.query(
+        "select f.file_name, s.record_number, s.statement = q.payload from raw.xapi_statements s"
+        " join audit.ingested_files f using (file_id), (select ? as payload) q"
+        " where s.learner_id = 'L9000002'",
+        [json.dumps(orphan)],
+    ) == [("xapi/xapi_2026-01-10.jsonl", 2, True)]
+    assert reference_only.scalar("select count(*) from audit.quarantine") == 0
+    counts = reference_only.query(
+        "select rows_loaded, rows_quarantined from audit.ingested_files"
+        " where file_name = 'xapi/xapi_2026-01-10.jsonl'"
+    )
+    assert counts == [(2, 0)]
+    _assert_reconciled(reference_only)
+
+
 def test_unreadable_and_unknown_files_are_recorded_and_the_others_still_load(reference_only):
     (statement,) = reference_only.sample("xapi")
     root = reference_only.root
