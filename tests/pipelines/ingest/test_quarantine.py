@@ -298,6 +298,23 @@ def test_a_released_record_loads_into_its_own_file(reference_only):
     _assert_reconciled(reference_only)
 
 
+def test_a_progress_record_of_an_unknown_learner_loads_once_the_learner_is_known(reference_only):
+    (record,) = reference_only.sample("mission_progress")
+    record = record | {"learner_id": "L9000003"}
+    reference_only.write_lines("mission_progress/mission_progress_2026-01-10.jsonl", [record])
+    reference_only.load()
+    (reason,) = _quarantine(reference_only, "mission_progress").values()
+    assert 'unknown learner_id "L9000003"' in reason
+    _learner_joins(reference_only, "L9000003")
+    reference_only.load()
+    progress = reference_only.query(
+        "select progress_id::varchar, record_number from raw.mission_progress"
+        " where learner_id = 'L9000003'"
+    )
+    assert progress == [(record["progress_id"], 1)]
+    _assert_reconciled(reference_only)
+
+
 def test_unreadable_and_unknown_files_are_recorded_and_the_others_still_load(reference_only):
     (statement,) = reference_only.sample("xapi")
     root = reference_only.root
