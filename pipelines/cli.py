@@ -246,6 +246,11 @@ def run(
     if not report.sources:
         table.add_row("(no new files)", *[""] * 6)
     Console(width=max(console.width, 110)).print(table)  # whole numbers, even in a pipe
+    for asset, released in report.released.items():
+        console.print(
+            f"{asset}: {released:,} records of earlier files passed their checks again, now"
+            " that the reference data knows their ids, and were loaded"
+        )
     passed = sum(c.passed for c in report.checks)
     console.print(f"dbt models built: {len(report.models)}")
     console.print(f"checks: {passed} of {len(report.checks)} passed")

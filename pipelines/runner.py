@@ -41,6 +41,8 @@ class RunReport:
     sources: list[SourceSummary] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
     materialized: list[str] = field(default_factory=list)  # asset keys, e.g. marts/fct_…
+    # Records of older files let out of quarantine this run, by raw asset (e.g. raw/xapi_…).
+    released: dict[str, int] = field(default_factory=dict)
 
     @property
     def models(self) -> list[str]:
@@ -104,9 +106,12 @@ def run_all(
     report = RunReport(paths, result.success, time.perf_counter() - started, log=log_path)
     if not result.success:
         report.error = f"{_first_failure(result)} (details: {log_path})"
-    report.materialized = sorted(
-        {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    )
+    materializations = result.get_asset_materialization_events()
+    report.materialized = sorted({e.asset_key.to_user_string() for e in materializations})
+    for event in materializations:
+        released = event.materialization.metadata.get("rows_released_from_quarantine")
+        if released is not None and released.value:
+            report.released[event.asset_key.to_user_string()] = released.value
     report.checks = [
         CheckOutcome(
             asset=evaluation.asset_key.to_user_string(),

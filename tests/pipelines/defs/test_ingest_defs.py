@@ -3,6 +3,7 @@ schedule start the refresh job through their test contexts."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import dagster as dg
@@ -96,3 +97,24 @@ def test_the_schedule_refreshes_every_five_minutes_and_is_off_by_default():
     (request,) = refresh_schedule.evaluate_tick(context).run_requests
     assert refresh_schedule.job_name == refresh_job.name == "refresh"
     assert isinstance(request, dg.RunRequest)
+
+
+def test_a_run_reports_the_records_it_released_from_quarantine(small_batch, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_batch.landing / "reference", landing / "reference")
+    first_file = sorted((small_batch.landing / "xapi").glob("*.jsonl"))[0]
+    statement = json.loads(first_file.read_text().splitlines()[0])
+    statement["actor"]["account"]["name"] = "L9000004"
+    (landing / "xapi").mkdir()
+    (landing / "xapi" / "xapi_2026-01-10.jsonl").write_text(json.dumps(statement) + "\n")
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert run_all(landing, warehouse, ingestion_only=True).released == {}
+
+    learners = (landing / "reference" / "learners.csv").read_text().splitlines()
+    joined = learners[1].replace(learners[1].split(",")[0], "L9000004", 1)
+    (landing / "reference" / "learners_2026-02-01.csv").write_text(
+        "\n".join([*learners, joined]) + "\n"
+    )
+    report = run_all(landing, warehouse, ingestion_only=True)
+
+    assert report.ok and report.released == {"raw/xapi_statements": 1}
