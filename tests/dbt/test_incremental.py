@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -79,3 +80,31 @@ def test_new_days_built_incrementally_equal_a_full_rebuild(small_batch, tmp_path
         if grows_every_day:
             assert len(incremental) > before[table], f"{table} took in the new days"
         assert incremental == _rows(rebuilt, table), table
+
+
+def test_a_statement_arriving_after_its_day_was_built_is_reported(built_program, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_program.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "insert into raw.xapi_statements select * replace (uuid() as statement_id)"
+        ' from raw.xapi_statements order by "timestamp" limit 1'
+    )  # the first day's statement again, under a new id: late by the whole program
+    con.close()
+    check = "every_statement_counted_by_the_daily_aggregates"
+
+    def build(*flags: str) -> tuple[str, int]:
+        subprocess.run(
+            [DBT_EXECUTABLE, "build", *flags, "--select", "int_learner_days_aggregated", check,
+             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+            cwd=DBT_DIR, env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
+            capture_output=True, text=True, timeout=600, check=True,
+        )  # fmt: skip
+        results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+        (test,) = [
+            r for r in results if r["unique_id"].startswith("test.") and check in r["unique_id"]
+        ]
+        return test["status"], test["failures"]
+
+    assert build() == ("warn", 1), "the incremental build left it out, and says so"
+    assert build("--full-refresh") == ("pass", 0)
