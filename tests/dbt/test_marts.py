@@ -29,6 +29,14 @@ def test_every_dbt_model_and_test_passed_in_the_run(built_program):
             "marts/mission_difficulty_performance"} <= set(report.models)  # fmt: skip
     dbt_checks = [c for c in report.checks if not c.asset.startswith(("raw/", "audit/"))]
     assert dbt_checks and all(c.passed for c in dbt_checks)
+    # Singular tests reading two models show as checks of the model their meta names.
+    assert {
+        (
+            "intermediate/int_learner_days_aggregated",
+            "every_statement_counted_by_the_daily_aggregates",
+        ),
+        ("marts/org_mission_outcomes", "org_mission_outcomes_count_every_attempt"),
+    } <= {(c.asset, c.name) for c in dbt_checks}
 
 
 def test_pass_rates_by_difficulty_match_a_recomputation_from_the_landing_files(built_program):

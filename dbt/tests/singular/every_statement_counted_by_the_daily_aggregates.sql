@@ -2,7 +2,11 @@
 -- day was built (late telemetry, or records released from quarantine when their learner's
 -- reference row arrived). The marts miss them until `dbt build --full-refresh`; a warning says
 -- so instead of silence.
-{{ config(severity='warn') }}
+-- meta.dagster.ref: the asset check it shows as in Dagster (it reads two models).
+{{ config(
+    severity='warn',
+    meta={'dagster': {'ref': {'name': 'int_learner_days_aggregated'}}},
+) }}
 
 with
 

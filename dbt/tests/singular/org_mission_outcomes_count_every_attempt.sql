@@ -1,5 +1,7 @@
 -- The per-organization outcomes add up to the fact: every attempt counted once, none lost to
--- the join on learners.
+-- the join on learners. meta.dagster.ref: the asset check it shows as in Dagster.
+{{ config(meta={'dagster': {'ref': {'name': 'org_mission_outcomes'}}}) }}
+
 with
 
 outcomes as (
