@@ -10,12 +10,13 @@ run picks up where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,46 +280,61 @@ class Loader:
         ).to_arrow_table()
         if not len(candidates):
             return 0
-        con.register("incoming", candidates)
-        con.execute(f"create or replace temp table staged as {staging_sql(source)}")
-        con.unregister("incoming")
-        _settle_novelty(con, source)
+        self._stage(source, candidates)
         target, values = _insert_into(source)
         same_record = (
             " where q.source = ? and q.file_id = s.file_seq and q.record_number = s.record_number"
         )
-        con.execute("begin transaction")
         try:
-            con.execute(
-                f"{target} select {values}, file_seq, record_number from staged"
-                " where reason = '' and is_new"
-            )
-            con.execute(
-                "update audit.ingested_files f set rows_loaded = f.rows_loaded + c.new,"
-                " rows_quarantined = f.rows_quarantined - c.passed,"
-                " rows_duplicate = f.rows_duplicate + c.passed - c.new"
-                " from (select file_seq, count(*) as passed, count(*) filter (is_new) as new"
-                " from staged where reason = '' group by file_seq) c where f.file_id = c.file_seq"
-            )
-            con.execute(
-                f"delete from audit.quarantine q using staged s{same_record} and s.reason = ''",
-                [source.name],
-            )
-            con.execute(
-                f"update audit.quarantine q set rechecked_at = {NOW_UTC}"
-                f" from staged s{same_record} and s.reason <> ''",
-                [source.name],
-            )
-            released = con.execute("select count(*) from staged where reason = ''").fetchone()[0]
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+            with self._transaction():
+                con.execute(
+                    f"{target} select {values}, file_seq, record_number from staged"
+                    " where reason = '' and is_new"
+                )
+                con.execute(
+                    "update audit.ingested_files f set rows_loaded = f.rows_loaded + c.new,"
+                    " rows_quarantined = f.rows_quarantined - c.passed,"
+                    " rows_duplicate = f.rows_duplicate + c.passed - c.new"
+                    " from (select file_seq, count(*) as passed, count(*) filter (is_new) as new"
+                    " from staged where reason = '' group by file_seq) c"
+                    " where f.file_id = c.file_seq"
+                )
+                con.execute(
+                    f"delete from audit.quarantine q using staged s{same_record} and s.reason = ''",
+                    [source.name],
+                )
+                con.execute(
+                    f"update audit.quarantine q set rechecked_at = {NOW_UTC}"
+                    f" from staged s{same_record} and s.reason <> ''",
+                    [source.name],
+                )
+                released = con.execute("select count(*) from staged where reason = ''").fetchone()[
+                    0
+                ]
         finally:
             con.execute("drop table if exists staged")
         if released:
             log.info("%s: %d quarantined records pass now and are loaded", source.name, released)
         return released
+
+    def _stage(self, source: Source, incoming: pa.Table) -> None:
+        """The temp table `staged`: every record of `incoming` typed, with its reasons, and
+        (for a source with an identity) whether it is new to the warehouse."""
+        self.con.register("incoming", incoming)
+        self.con.execute(f"create or replace temp table staged as {staging_sql(source)}")
+        self.con.unregister("incoming")
+        if source.identity:
+            _settle_novelty(self.con, source)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.con.execute("begin transaction")
+        try:
+            yield
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
 
     def _report(self, outcome: FileOutcome, totals: Counter, done: Counter) -> None:
         name = outcome.source or UNRECOGNIZED
@@ -346,13 +362,9 @@ class Loader:
         counts: dict[int, tuple[int, int, int, int]] = {}
         if readable:
             assert source is not None
-            self.con.register("incoming", pa.concat_tables([r.table for r in readable]))
-            self.con.execute(f"create or replace temp table staged as {staging_sql(source)}")
-            self.con.unregister("incoming")
+            self._stage(source, pa.concat_tables([r.table for r in readable]))
             for r in readable:
                 r.table = None  # the staged table holds the records now
-            if source.identity:
-                _settle_novelty(self.con, source)
             fresh = "reason = '' and is_new" if source.identity else "reason = ''"
             counts = {
                 seq: (n, bad, not_json, new)
@@ -368,13 +380,9 @@ class Loader:
                     "%s could not be read (%s); it will be tried again",
                     r.file.name, r.outcome.reason,
                 )  # fmt: skip
-        self.con.execute("begin transaction")
         try:
-            outcomes = self._commit(source, [r for r in reads if not r.retry], counts)
-            self.con.execute("commit")
-        except BaseException:
-            self.con.execute("rollback")
-            raise
+            with self._transaction():
+                outcomes = self._commit(source, [r for r in reads if not r.retry], counts)
         finally:
             if readable:
                 self.con.execute("drop table if exists staged")

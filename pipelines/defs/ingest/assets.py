@@ -45,12 +45,7 @@ def _metadata(
     source: str, outcomes: list[FileOutcome], released: Counter[str] | None = None
 ) -> dict[str, dg.MetadataValue]:
     summary = SourceSummary.of(source, [o for o in outcomes if o.source == source])
-    return {
-        **(
-            {"rows_released_from_quarantine": dg.MetadataValue.int(released[source])}
-            if released is not None
-            else {}
-        ),
+    metadata = {
         "new_files": dg.MetadataValue.int(summary.files),
         "failed_files": dg.MetadataValue.int(summary.failed_files),
         "rows_read": dg.MetadataValue.int(summary.rows_read),
@@ -58,6 +53,9 @@ def _metadata(
         "rows_quarantined": dg.MetadataValue.int(summary.rows_quarantined),
         "rows_duplicate": dg.MetadataValue.int(summary.rows_duplicate),
     }
+    if released is not None:  # a source whose quarantine is checked again
+        metadata["rows_released_from_quarantine"] = dg.MetadataValue.int(released[source])
+    return metadata
 
 
 @dg.multi_asset(
