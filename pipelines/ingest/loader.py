@@ -38,6 +38,7 @@ from .landing import (
 from .sources import (
     ASSESSMENT_ATTEMPTS,
     EVENT_SOURCES,
+    LOADED_AT,
     MISSION_PROGRESS,
     REFERENCE_SOURCES,
     XAPI,
@@ -541,7 +542,7 @@ class Loader:
         assignments = ", ".join(f'"{c}" = w."{c}"' for c in columns)
         con.execute(
             f"update raw.assessment_attempts a set {assignments}, file_id = ?,"
-            " record_number = w.record_number from winners w"
+            f" record_number = w.record_number, loaded_at = {LOADED_AT} from winners w"
             " where a.attempt_id = w.attempt_id and w.prior_hash is not null",
             [file_id],
         )

@@ -31,6 +31,10 @@ XAPI_EXTENSIONS = "https://cohortlens.example/xapi/extensions"
 
 REFERENCE_EXTENSIONS = (".csv", ".parquet")
 EVENT_EXTENSIONS = (".jsonl", ".jsonl.gz")
+# When an event row was written: its transaction's start (UTC). A record released from
+# quarantine keeps its file and record number but gets a new loaded_at, so "rows loaded since"
+# (dbt's unique_since_last_pass test) sees it.
+LOADED_AT = "(get_current_timestamp() at time zone 'UTC')"
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,16 @@ class Source:
     def ddl(self) -> str:
         columns = [f'"{name}" {sql_type}' for name, sql_type in self.stored_columns()]
         columns += ["file_id bigint not null", "record_number bigint not null"]
+        if self.kind == "events":
+            columns.append(f"loaded_at timestamp default {LOADED_AT}")
         body = ",\n    ".join(columns)
-        return f"create table if not exists {self.qualified_table} (\n    {body}\n);\n"
+        ddl = f"create table if not exists {self.qualified_table} (\n    {body}\n);\n"
+        if self.kind == "events":  # warehouses created before the column
+            ddl += (
+                f"alter table {self.qualified_table}"
+                f" add column if not exists loaded_at timestamp default {LOADED_AT};\n"
+            )
+        return ddl
 
 
 def _in_list(values: tuple[str, ...]) -> str:

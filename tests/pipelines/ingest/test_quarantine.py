@@ -295,6 +295,11 @@ def test_a_released_record_loads_into_its_own_file(reference_only):
         " where file_name = 'xapi/xapi_2026-01-10.jsonl'"
     )
     assert counts == [(2, 0)]
+    # Stamped when it was released, after the rest of its file: "loaded since" sees it.
+    assert reference_only.scalar(
+        "select max(loaded_at) filter (where learner_id = 'L9000002')"
+        " > max(loaded_at) filter (where learner_id <> 'L9000002') from raw.xapi_statements"
+    )
     _assert_reconciled(reference_only)
 
 

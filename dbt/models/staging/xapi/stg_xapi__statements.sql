@@ -22,7 +22,8 @@ renamed as (
         progress_id,
         cast(attempt_number as integer) as attempt_number,
         "timestamp" as occurred_at,
-        cast("timestamp" as date) as activity_date
+        cast("timestamp" as date) as activity_date,
+        loaded_at
     from source
 )
 

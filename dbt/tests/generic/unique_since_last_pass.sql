@@ -1,0 +1,26 @@
+{#- Values of `column_name` that appear more than once, looked for among the rows loaded since
+    this test last passed (`loaded_at` at or after its watermark, see macros/test_watermarks.sql),
+    each compared with every row. Rows loaded before were checked then, and a later duplicate of
+    one of them is itself a new row. The first run, a --full-refresh or
+    --vars "{test_every_row: true}" checks every row. -#}
+{% test unique_since_last_pass(model, column_name, loaded_at) %}
+    {%- set since = test_watermark(model.identifier, column_name) %}
+    {%- if since is none %}
+select {{ column_name }} as unique_field, count(*) as n_records
+from {{ model }}
+where {{ column_name }} is not null
+group by {{ column_name }}
+having count(*) > 1
+{%- else %}
+select {{ column_name }} as unique_field, count(*) as n_records
+from {{ model }}
+where {{ column_name }} in (
+    select new_rows.{{ column_name }}
+    from {{ model }} as new_rows
+    where new_rows.{{ loaded_at }} >= cast('{{ since }}' as timestamp)
+        or new_rows.{{ loaded_at }} is null
+)
+group by {{ column_name }}
+having count(*) > 1
+{%- endif %}
+{% endtest %}
