@@ -490,7 +490,7 @@ XAPI = Source(
         "case when version is not null and version not in ("
         + ", ".join(f"'1.0.{patch}'" for patch in range(4))
         + ") and not regexp_full_match(version, '1\\.0(\\.\\d+)?')"
-        " then 'version ' || version || ' is not 1.0.x' end",
+        " then 'version must be 1.0.x, got \"' || version || '\"' end",
         # The anchored pattern's parts are all empty where it does not match (and for "P" and
         # "PT", which fail the first two tests anyway): no second regex per duration.
         "case when result_duration is not null and (result_duration = 'P'"

@@ -79,7 +79,8 @@ XAPI_CASES = [
         "result.score.raw must be a number, got true",
     ),
     ("result as text", lambda s: _set(s, "result", "done"), 'result must be an object, got "done"'),
-    ("version 2", lambda s: _set(s, "version", "2.0.0"), "version 2.0.0 is not 1.0.x"),
+    ("version 2", lambda s: _set(s, "version", "2.0.0"), 'version must be 1.0.x, got "2.0.0"'),
+    ("version empty", lambda s: _set(s, "version", ""), 'version must be 1.0.x, got ""'),
     ("future", lambda s: _set(s, "timestamp", FUTURE), "is in the future"),
     (
         "bad timestamp",
@@ -134,7 +135,7 @@ def test_a_record_breaking_several_rules_lists_every_one(reference_only):
     reference_only.write_lines("xapi/xapi_x.jsonl", [bad])
     reference_only.load()
     (reason,) = _quarantine(reference_only, "xapi").values()
-    assert "timestamp" in reason and "version 0.9 is not 1.0.x" in reason and "; " in reason
+    assert "timestamp" in reason and 'version must be 1.0.x, got "0.9"' in reason and "; " in reason
 
 
 def _escaped(text: str) -> str:
