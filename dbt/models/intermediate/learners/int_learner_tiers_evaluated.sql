@@ -5,6 +5,10 @@
 --   tier 5: every required mastery mission passed and approved with a reflection, the capstone
 --           passed with all five phases, and the mean rubric score over passed mastery
 --           missions at least 0.75. Tier 5 unlocks when tier 4 is complete.
+-- A table, not a view: it needs only the attempt facts and modules, so it is built beside the
+-- weekly domain counts instead of inside learner_readiness, the build's last node.
+{{ config(materialized='table') }}
+
 with
 
 learners as (
