@@ -13,7 +13,8 @@ from (
         ) as version_rank,
         count(*) over (partition by progress_id) as n_versions,
         count(*) filter (where status = 'revision_requested') over (partition by progress_id)
-            as n_revision_requests
+            as n_revision_requests,
+        max(loaded_at) over (partition by progress_id) as last_loaded_at
     from {{ versions }}
 ) as ranked
 where version_rank = 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -108,3 +109,45 @@ def test_a_statement_arriving_after_its_day_was_built_is_reported(built_program,
 
     assert build() == ("warn", 1), "the incremental build left it out, and says so"
     assert build("--full-refresh") == ("pass", 0)
+
+
+def test_a_version_arriving_out_of_order_updates_its_attempt(built_program, tmp_path):
+    """A new version of the program's earliest-settled attempt lands after every other
+    attempt's latest version was built: older than all of them, and still its attempt's
+    current state."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    shutil.copytree(built_program.landing, landing)
+    shutil.copy(built_program.warehouse, warehouse)
+    versions = [
+        json.loads(line)
+        for path in sorted((landing / "mission_progress").glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    latest = {}
+    for version in versions:  # ISO 8601 UTC strings of one format sort as times
+        if version["updated_at"] >= latest.get(version["progress_id"], {}).get("updated_at", ""):
+            latest[version["progress_id"]] = version
+    early = min(latest.values(), key=lambda v: v["updated_at"])
+    updated = dt.datetime.fromisoformat(early["updated_at"]) + dt.timedelta(seconds=1)
+    late = {
+        **early,
+        "updated_at": updated.isoformat().replace("+00:00", "Z"),
+        "hints_used": [*(early.get("hints_used") or []), "a hint taken late"],
+    }
+    assert late["updated_at"] < max(v["updated_at"] for v in versions), "older than the rest"
+    (landing / "mission_progress" / "mission_progress_late.jsonl").write_text(json.dumps(late))
+    report = run_all(landing, warehouse, ingestion_only=True)
+    assert report.ok and sum(s.rows_loaded for s in report.sources) == 1, report.error
+
+    _dbt(["run"], warehouse, tmp_path)
+    fact = "marts.fct_mission_attempts"
+    (hints,) = (
+        duckdb.connect(str(warehouse), read_only=True)
+        .execute(f"select hints_used from {fact} where progress_id = ?", [early["progress_id"]])
+        .fetchone()
+    )
+    assert hints == len(late["hints_used"]), "the late version is the attempt's current state"
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(warehouse, rebuilt)
+    _dbt(["run", "--full-refresh"], rebuilt, tmp_path)
+    assert _rows(warehouse, fact) == _rows(rebuilt, fact)

@@ -1,7 +1,8 @@
 -- One mission attempt in its current state, with the pass rule of PRODUCT.md section 3:
 -- final_status pass / fail decides it; pending is undecided (is_passed null) and stays out of
 -- every pass-rate denominator. Incremental: a run rebuilds only the attempts with a version
--- at or after the latest one already built (a changed mission catalog needs --full-refresh).
+-- loaded since the latest load already built, whatever its updated_at: a version arriving out
+-- of order is taken in too (a changed mission catalog needs --full-refresh).
 -- depends_on: {{ ref('stg_mission_progress__versions') }}
 -- depends_on: {{ ref('int_mission_attempts_resolved') }}
 {{
@@ -17,13 +18,14 @@ with
 
 attempts as (
     {% if is_incremental() %}
-        -- Only the attempts with a version at or after the latest built, every version of
-        -- each, filtered before the ranking window (a filter after it would rank them all).
+        -- Only the attempts with a version loaded at or after the latest load built, every
+        -- version of each, filtered before the ranking window (a filter after it would rank
+        -- them all).
         {% set versions = ref('stg_mission_progress__versions') %}
         {{ resolve_mission_attempts(
             "(select * from " ~ versions ~ " where progress_id in (select changed.progress_id"
-            ~ " from " ~ versions ~ " as changed where changed.updated_at >="
-            ~ " (select max(built.updated_at) from " ~ this ~ " as built))) as versions"
+            ~ " from " ~ versions ~ " as changed where changed.loaded_at >="
+            ~ " (select max(built.last_loaded_at) from " ~ this ~ " as built))) as versions"
         ) }}
     {% else %}
         select * from {{ ref('int_mission_attempts_resolved') }}
@@ -67,7 +69,8 @@ final as (
         attempts.submitted_at,
         attempts.mentor_reviewed_at,
         attempts.deadline_at,
-        attempts.updated_at
+        attempts.updated_at,
+        attempts.last_loaded_at
     from attempts
     inner join missions on attempts.mission_id = missions.mission_id
 )

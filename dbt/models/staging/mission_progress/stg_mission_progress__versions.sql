@@ -30,7 +30,8 @@ renamed as (
         started_at,
         submitted_at,
         mentor_reviewed_at,
-        deadline_at
+        deadline_at,
+        loaded_at
     from source
 )
 
