@@ -18,13 +18,14 @@ with
 
 attempts as (
     {% if is_incremental() %}
-        -- Only the attempts with a version loaded at or after the latest load built, every
-        -- version of each, filtered before the ranking window (a filter after it would rank
-        -- them all).
+        -- Only the attempts with a version loaded after the latest load built, every version
+        -- of each, filtered before the ranking window (a filter after it would rank them all).
+        -- Strictly after: loads and builds take turns on the warehouse file, so a later load
+        -- starts after the build, and after every load the build saw.
         {% set versions = ref('stg_mission_progress__versions') %}
         {{ resolve_mission_attempts(
             "(select * from " ~ versions ~ " where progress_id in (select changed.progress_id"
-            ~ " from " ~ versions ~ " as changed where changed.loaded_at >="
+            ~ " from " ~ versions ~ " as changed where changed.loaded_at >"
             ~ " (select max(built.last_loaded_at) from " ~ this ~ " as built))) as versions"
         ) }}
     {% else %}
