@@ -38,7 +38,6 @@ from .landing import (
 from .sources import (
     ASSESSMENT_ATTEMPTS,
     EVENT_SOURCES,
-    LOADED_AT,
     MISSION_PROGRESS,
     REFERENCE_SOURCES,
     XAPI,
@@ -443,8 +442,7 @@ class Loader:
                 "insert into audit.ingested_files (file_id, file_name, source, sha256,"
                 " size_bytes, modified_at, mtime_ns, status, reason, duplicate_of, rows_read,"
                 " rows_loaded, rows_quarantined, rows_duplicate, duration_ms, ingested_at)"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " get_current_timestamp() at time zone 'UTC')",
+                f" values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {NOW_UTC})",
                 audit_rows,
             )
         return outcomes
@@ -471,7 +469,7 @@ class Loader:
         con.execute(
             f"insert into audit.quarantine ({_QUARANTINE_COLUMNS})"
             " select ?, l.file_id, l.file_name, s.record_number,"
-            " s.reason, s.payload, get_current_timestamp() at time zone 'UTC'"
+            f" s.reason, s.payload, {NOW_UTC}"
             " from staged s join loading l using (file_seq) where s.reason <> ''",
             [source.name],
         )
@@ -531,7 +529,7 @@ class Loader:
             " select 'assessment_attempts', ?, ?, record_number,"
             " 'attempt_id ' || attempt_id || ' is already loaded with status ' || prior_status"
             " || '; a record with status ' || status || ' cannot replace it', payload,"
-            " get_current_timestamp() at time zone 'UTC'"
+            f" {NOW_UTC}"
             " from winners where prior_hash is not null and status_rank <= prior_rank",
             [file_id, file_name],
         ).fetchone()[0]
@@ -542,7 +540,7 @@ class Loader:
         assignments = ", ".join(f'"{c}" = w."{c}"' for c in columns)
         con.execute(
             f"update raw.assessment_attempts a set {assignments}, file_id = ?,"
-            f" record_number = w.record_number, loaded_at = {LOADED_AT} from winners w"
+            f" record_number = w.record_number, loaded_at = {NOW_UTC} from winners w"
             " where a.attempt_id = w.attempt_id and w.prior_hash is not null",
             [file_id],
         )

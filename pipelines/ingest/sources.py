@@ -25,16 +25,12 @@ from ..contract import (
     SUBSCRIPTION_TIERS,
     TIERS,
 )
-from .fields import Field, sql_string
+from .fields import NOW_UTC, Field, sql_string
 
 XAPI_EXTENSIONS = "https://cohortlens.example/xapi/extensions"
 
 REFERENCE_EXTENSIONS = (".csv", ".parquet")
 EVENT_EXTENSIONS = (".jsonl", ".jsonl.gz")
-# When an event row was written: its transaction's start (UTC). A record released from
-# quarantine keeps its file and record number but gets a new loaded_at, so "rows loaded since"
-# (dbt's unique_since_last_pass test) sees it.
-LOADED_AT = "(get_current_timestamp() at time zone 'UTC')"
 
 
 @dataclass(frozen=True)
@@ -92,13 +88,16 @@ class Source:
         columns = [f'"{name}" {sql_type}' for name, sql_type in self.stored_columns()]
         columns += ["file_id bigint not null", "record_number bigint not null"]
         if self.kind == "events":
-            columns.append(f"loaded_at timestamp default {LOADED_AT}")
+            # When an event row was written: its transaction's start (UTC). A record released
+            # from quarantine keeps its file and record number but gets a new loaded_at, so
+            # "rows loaded since" (dbt's unique_since_last_pass test) sees it.
+            columns.append(f"loaded_at timestamp default {NOW_UTC}")
         body = ",\n    ".join(columns)
         ddl = f"create table if not exists {self.qualified_table} (\n    {body}\n);\n"
         if self.kind == "events":  # warehouses created before the column
             ddl += (
                 f"alter table {self.qualified_table}"
-                f" add column if not exists loaded_at timestamp default {LOADED_AT};\n"
+                f" add column if not exists loaded_at timestamp default {NOW_UTC};\n"
             )
         return ddl
 

@@ -4,23 +4,19 @@
     one of them is itself a new row. The first run, a --full-refresh or
     --vars "{test_every_row: true}" checks every row. -#}
 {% test unique_since_last_pass(model, column_name, loaded_at) %}
-    {%- set since = test_watermark(model.identifier, column_name) %}
-    {%- if since is none %}
+{% set since = test_watermark(model.identifier, column_name) %}
 select {{ column_name }} as unique_field, count(*) as n_records
 from {{ model }}
 where {{ column_name }} is not null
+{% if since is not none %}
+    and {{ column_name }} in (
+        select new_rows.{{ column_name }}
+        from {{ model }} as new_rows
+        where
+            new_rows.{{ loaded_at }} >= cast('{{ since }}' as timestamp)
+            or new_rows.{{ loaded_at }} is null
+    )
+{% endif %}
 group by {{ column_name }}
 having count(*) > 1
-{%- else %}
-select {{ column_name }} as unique_field, count(*) as n_records
-from {{ model }}
-where {{ column_name }} in (
-    select new_rows.{{ column_name }}
-    from {{ model }} as new_rows
-    where new_rows.{{ loaded_at }} >= cast('{{ since }}' as timestamp)
-        or new_rows.{{ loaded_at }} is null
-)
-group by {{ column_name }}
-having count(*) > 1
-{%- endif %}
 {% endtest %}
