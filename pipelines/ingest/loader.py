@@ -95,6 +95,11 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw tables (the audit tables come with the warehouse connection)."""
     con.execute("set TimeZone = 'UTC'")
     con.execute(raw_ddl())
+    # Replaying a logged `add column … default <time>` binds the default, which needs an
+    # extension DuckDB would download: a run killed before its final checkpoint would leave a
+    # warehouse that cannot be opened offline. Written to the file now, the log never holds it
+    # (and a checkpoint with nothing to write costs about a millisecond).
+    con.execute("checkpoint")
 
 
 @functools.cache

@@ -10,8 +10,25 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
+from pipelines.ingest.loader import prepare
+from pipelines.ingest.sources import EVENT_SOURCES
 from pipelines.paths import REPO_ROOT
 from pipelines.runner import run_all
+from pipelines.warehouse import open_writer
+
+# Opens the warehouse as a run does, adds what its schema lacks, and kills itself (SIGKILL).
+PREPARE_THEN_DIE = """
+import os, signal, sys
+import duckdb
+from pipelines.ingest.loader import prepare
+from pipelines.warehouse import WRITER_CONFIG
+
+con = duckdb.connect(sys.argv[1], config=WRITER_CONFIG)
+prepare(con)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
 
 # Loads the landing folder and kills itself (SIGKILL) inside the transaction holding the N-th
 # file, after its records were inserted and before the commit.
@@ -85,3 +102,27 @@ def test_cohortlens_run_killed_at_a_random_moment_then_rerun_equals_a_clean_run(
     clean = tmp_path / "clean.duckdb"
     assert run_all(few_days.root, clean, ingestion_only=True).success
     assert snapshot(few_days.warehouse) == snapshot(clean)
+
+
+def test_a_run_killed_just_after_adding_loaded_at_to_an_old_warehouse_leaves_it_openable(
+    tmp_path,
+):
+    """A warehouse from before loaded_at gets the column on the next run's first step; killed
+    there, it still opens (offline) and has the column."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    with open_writer(warehouse) as con:
+        prepare(con)
+        for source in EVENT_SOURCES:
+            con.execute(f"alter table {source.qualified_table} drop column loaded_at")
+    killed = subprocess.run(
+        [sys.executable, "-c", PREPARE_THEN_DIE, str(warehouse)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for source in EVENT_SOURCES:
+            columns = [c[0] for c in con.execute(f"describe {source.qualified_table}").fetchall()]
+            assert "loaded_at" in columns, source.table
+    finally:
+        con.close()
