@@ -79,9 +79,28 @@ class Field:
         return _SQL_TYPES[self.kind]
 
 
+# Kinds whose only valid JSON form is a string json_transform converts itself, exactly as a
+# cast of the unquoted text would (anything else becomes NULL). Parsed straight to the type,
+# a valid value skips its JSON text, unquoting and cast; the text is looked up only for a value
+# that does not convert, or for a reason's message.
+TYPED_LEAVES: dict[str, str] = {"uuid": "UUID", "timestamp": "TIMESTAMPTZ"}
+
+
 def raw_column(field: Field) -> str:
-    """The staging column holding a field's text as it came: JSON text, or a table's cell."""
+    """The staging column holding a field's text as it came: JSON text, or a table's cell.
+
+    For a JSON field of a TYPED_LEAVES kind, the text only where the typed leaf is NULL.
+    """
     return f'"j_{field.name}"'
+
+
+def leaf_column(field: Field) -> str:
+    """A JSON field's value as json_transform typed it (TYPED_LEAVES kinds only)."""
+    return f'"v_{field.name}"'
+
+
+def _json_path(field: Field) -> str:
+    return sql_string(field.path or f"$.{field.name}")
 
 
 def table_values(fields: tuple[Field, ...]) -> list[str]:
@@ -114,11 +133,12 @@ def json_document(fields: tuple[Field, ...]) -> tuple[str, list[str]]:
     keyed = [(f, _path_keys(f.path or f"$.{f.name}")) for f in fields]
     structure: dict = {}
     leaves = [keys for _, keys in keyed if not any(_below(k, keys) for _, k in keyed)]
+    kinds = {keys: f.kind for f, keys in keyed}
     for keys in leaves:
         node = structure
         for key in keys[:-1]:
             node = node.setdefault(key, {})
-        node[keys[-1]] = "JSON"
+        node[keys[-1]] = TYPED_LEAVES.get(kinds[keys], "JSON")
 
     def access(keys: tuple[str, ...]) -> str:
         expression = "doc"
@@ -126,21 +146,33 @@ def json_document(fields: tuple[Field, ...]) -> tuple[str, list[str]]:
             expression = f"struct_extract({expression}, {sql_string(key)})"
         return expression
 
+    def extracted(field: Field, keys: tuple[str, ...]) -> str:
+        # The key and its closing quote: a needle starting with a letter, not a quote, is
+        # found faster in JSON text full of quotes, and is in the text whenever the key is.
+        key_text = sql_string(f'{keys[-1]}"')
+        return (
+            f"case when not contains(payload, {key_text}) and not {ESCAPED}"
+            f" then null else json_extract(payload, {_json_path(field)})::varchar end"
+        )
+
     columns = []
     for field, keys in keyed:
         below = [k for k in leaves if _below(k, keys)]
-        if not below:
+        if field.kind in TYPED_LEAVES and not below:
+            columns.append(f"{access(keys)} as {leaf_column(field)}")
+            expression = (
+                f"case when doc is null or {access(keys)} is not null then null"
+                f" else {extracted(field, keys)} end"
+            )
+        elif not below:
             expression = f"{access(keys)}::varchar"
         else:
-            path = sql_string(field.path or f"$.{field.name}")
-            # The key and its closing quote: a needle starting with a letter, not a quote, is
-            # found faster in JSON text full of quotes, and is in the text whenever the key is.
-            key_text = sql_string(f'{keys[-1]}"')
+            # A leaf found below an object proves it an object; only a typed leaf's NULL
+            # leaves the question open.
             expression = (
                 f"case when doc is null then null"
                 f" when coalesce({', '.join(access(k) for k in below)}) is not null then '{{}}'"
-                f" when not contains(payload, {key_text}) and not {ESCAPED}"
-                f" then null else json_extract(payload, {path})::varchar end"
+                f" else {extracted(field, keys)} end"
             )
         columns.append(f"{expression} as {raw_column(field)}")
     return _structure_literal(structure), columns
@@ -202,6 +234,14 @@ class _Compiled:
                 f"({fragment} not in ({quoted}) and (not {escaped}"
                 f" or ({fragment} ->> '$') not in ({allowed})))"
             )
+            if field.kind in TYPED_LEAVES:
+                # The typed leaf is the value; the text exists only where it did not convert.
+                leaf = leaf_column(field)
+                self.missing = f"({leaf} is null and {self.missing})"
+                kind_ok[field.kind] = f"{column} is not null"
+                text = f"coalesce({fragment}, json_extract(payload, {_json_path(field)})::varchar)"
+                self.shown = f"left({text}, 80)"
+                raw = leaf
         else:
             raw = raw_column(field)  # the trimmed cell; empty is absent
             self.missing = f"({raw} is null)"

@@ -141,3 +141,37 @@ def test_a_new_day_reads_only_the_new_days_files(few_days, small_batch):
         shutil.copy2(eleventh, few_days.root / source / eleventh.name)
     outcomes = few_days.load()
     assert sorted(o.source for o in outcomes) == ["assessment_attempts", "mission_progress", "xapi"]
+
+
+def test_a_statement_already_loaded_is_a_duplicate_in_a_later_file(reference_only):
+    a, b, c = reference_only.sample("xapi", 3)
+    reference_only.write_lines("xapi/xapi_2026-01-10.jsonl", [a])
+    reference_only.load()
+    reference_only.write_lines("xapi/xapi_2026-01-11.jsonl", [b, a, c | {"version": "2.0.0"}])
+
+    (day2,) = [o for o in reference_only.load() if o.source == "xapi"]
+
+    assert (day2.rows_read, day2.rows_loaded, day2.rows_duplicate) == (3, 1, 1)
+    assert day2.rows_quarantined == 1
+    assert reference_only.scalar("select count(*) from raw.xapi_statements") == 2
+    kept = reference_only.query(
+        "select f.file_name, s.record_number from raw.xapi_statements s"
+        " join audit.ingested_files f using (file_id) where s.statement_id = ?",
+        [a["id"]],
+    )
+    assert kept == [("xapi/xapi_2026-01-10.jsonl", 1)], "the copy loaded first stays"
+    assert reference_only.scalar("select count(*) from audit.quarantine") == 1
+
+
+def test_two_copies_of_a_file_without_json_in_one_batch_both_fail(reference_only):
+    folder = reference_only.root / "xapi"
+    folder.mkdir(exist_ok=True)
+    for name in ("xapi_a.jsonl", "xapi_b.jsonl"):
+        (folder / name).write_bytes(b"not json\nnor this\n")
+
+    outcomes = [o for o in reference_only.load() if o.source == "xapi"]
+
+    assert [(o.status, o.reason) for o in outcomes] == [
+        ("failed", "not JSON Lines: none of its 2 lines is JSON")
+    ] * 2
+    assert reference_only.scalar("select count(*) from audit.quarantine") == 0

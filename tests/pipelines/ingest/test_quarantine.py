@@ -93,6 +93,25 @@ XAPI_CASES = [
         'unknown actor.account.name "L9999999"',
     ),
     ("id not a UUID", lambda s: _set(s, "id", "abc"), 'id must be a UUID, got "abc"'),
+    # UUIDs and timestamps are parsed straight to their type; the text is looked up only here.
+    ("id a number", lambda s: _set(s, "id", 73), "id must be a UUID, got 73"),
+    ("id null", lambda s: s | {"id": None}, "missing required field id"),
+    ("no timestamp", lambda s: _set(s, "timestamp", None), "missing required field timestamp"),
+    (
+        "timestamp infinity",
+        lambda s: _set(s, "timestamp", "infinity"),
+        'timestamp must be an ISO 8601 timestamp, got "infinity"',
+    ),
+    (
+        "timestamp far ahead",
+        lambda s: _set(s, "timestamp", "2999-01-01T00:00:00Z"),
+        'timestamp "2999-01-01T00:00:00Z" is in the future',
+    ),
+    (
+        "registration an object",
+        lambda s: _set(s, "context.registration", {"id": 1}),
+        'context.registration must be a UUID, got {"id":1}',
+    ),
     ("verb not an IRI", lambda s: _set(s, "verb.id", "completed"), "is not an IRI"),
     (
         "bad duration",
