@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 
 import duckdb
 
@@ -83,7 +84,86 @@ def test_new_days_built_incrementally_equal_a_full_rebuild(small_batch, tmp_path
         assert incremental == _rows(rebuilt, table), table
 
 
-def test_a_statement_arriving_after_its_day_was_built_is_reported(built_program, tmp_path):
+def test_records_landing_after_their_day_was_built_are_taken_in(built_program, tmp_path):
+    """Weeks after their days were built, three records land: a statement on the one quiet
+    day between two runs of a learner's active days, a module completion of another learner,
+    and an early graded attempt. An incremental run takes each in where a full rebuild would."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    shutil.copytree(built_program.landing, landing)
+    shutil.copy(built_program.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    learner, first_start, gap_day, second_end, statement = con.execute(
+        "select a.learner_id, a.run_start, a.run_end + 1, b.run_end, any_value(s.statement)"
+        " from intermediate.int_learner_activity_runs a"
+        " join intermediate.int_learner_activity_runs b"
+        " on a.learner_id = b.learner_id and b.run_start = a.run_end + 2"
+        " join raw.xapi_statements s on s.learner_id = a.learner_id"
+        " group by all order by all limit 1"
+    ).fetchone()
+    module, completion = con.execute(
+        "select m.module_id, any_value(s.statement)"
+        " from intermediate.int_learner_modules_completed m join raw.xapi_statements s"
+        " on s.learner_id = m.learner_id and s.activity_ref = m.module_id"
+        " and s.verb_name = 'completed' group by all order by all limit 1"
+    ).fetchone()
+    (newcomer,) = con.execute(
+        "select learner_id from raw.learners where learner_id not in (select learner_id from"
+        " intermediate.int_learner_modules_completed where module_id = ?) order by 1 limit 1",
+        [module],
+    ).fetchone()
+    con.close()
+    quiet_day = json.loads(statement) | {
+        "id": str(uuid.uuid4()),
+        "timestamp": f"{gap_day.isoformat()}T12:00:00.000Z",
+    }
+    completed = json.loads(completion)
+    completed["id"], completed["actor"]["account"]["name"] = str(uuid.uuid4()), newcomer
+    (landing / "xapi" / "xapi_late.jsonl").write_text(
+        "\n".join(json.dumps(record) for record in (quiet_day, completed))
+    )
+    attempts = sorted((landing / "assessment_attempts").glob("*.jsonl"))[0]
+    graded = next(
+        record
+        for record in map(json.loads, attempts.read_text().splitlines())
+        if record["status"] == "graded"
+    )
+    late_attempt = graded | {"attempt_id": str(uuid.uuid4()), "attempt_number": 9}
+    (landing / "assessment_attempts" / "assessment_attempts_late.jsonl").write_text(
+        json.dumps(late_attempt)
+    )
+    report = run_all(landing, warehouse, ingestion_only=True)
+    assert report.ok and sum(s.rows_loaded for s in report.sources) == 3, report.error
+
+    _dbt(["run"], warehouse, tmp_path)
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    runs = con.execute(
+        "select run_start, run_end from intermediate.int_learner_activity_runs"
+        " where learner_id = ? and run_start between ? and ?",
+        [learner, first_start, second_end],
+    ).fetchall()
+    assert runs == [(first_start, second_end)], "the quiet day joined the two runs into one"
+    assert con.execute(
+        "select count(*) from intermediate.int_learner_modules_completed"
+        " where learner_id = ? and module_id = ?",
+        [newcomer, module],
+    ).fetchone() == (1,)
+    counted, landed = con.execute(
+        "select (select sum(n_statements) from intermediate.int_learner_days_aggregated),"
+        " (select count(*) from raw.xapi_statements)"
+    ).fetchone()
+    con.close()
+    assert counted == landed, "every statement counted"
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(warehouse, rebuilt)
+    _dbt(["run", "--full-refresh"], rebuilt, tmp_path)
+    for table in INCREMENTAL:
+        assert _rows(warehouse, table) == _rows(rebuilt, table), table
+
+
+def test_a_statement_the_daily_aggregates_missed_is_reported(built_program, tmp_path):
+    """The safety net: a statement written with the load time of an earlier one, as if the
+    loader had not stamped it, is not seen as late; the check says so."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built_program.warehouse, warehouse)
     con = duckdb.connect(str(warehouse))

@@ -1,7 +1,6 @@
--- Statements the incremental daily aggregates have not counted: ones that arrived after their
--- day was built (late telemetry, or records released from quarantine when their learner's
--- reference row arrived). The marts miss them until `dbt build --full-refresh`; a warning says
--- so instead of silence.
+-- Statements the daily aggregates have not counted. An incremental build takes in a statement
+-- that arrives after its day was built (late telemetry, or a record released from quarantine)
+-- by rebuilding from that day; this warns if one is ever left out all the same.
 -- meta.dagster.ref: the asset check it shows as in Dagster (it reads two models).
 {{ config(
     severity='warn',

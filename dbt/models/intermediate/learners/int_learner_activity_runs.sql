@@ -1,17 +1,27 @@
 -- Runs of consecutive UTC days with at least one statement, one row per learner and run.
 -- Incremental: a run reads the days from the latest run end already built, plus the days of
 -- the runs they can extend (those ending that day or the day before), so a new day of
--- telemetry costs a day's work. A run keeps its start, the delete+insert key.
+-- telemetry costs a day's work. A statement loaded since the last run on an earlier day (it
+-- arrived late) moves that start back to its day. A new run replaces the old runs starting
+-- within it (strategy replace_covered): a late day can join two.
 {{
     config(
         materialized='incremental',
         unique_key=['learner_id', 'run_start'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_covered',
+        span=['learner_id', 'run_start', 'run_end'],
         on_schema_change='fail',
+        post_hook="{{ record_model_watermark() }}",
     )
 }}
 
-{% set since = "(select max(built.run_end) from " ~ this ~ " as built)" %}
+{% set rebuild_since -%}
+    least(
+        (select max(built.run_end) from {{ this }} as built),
+        {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}
+    )
+{%- endset %}
+{% set since = rebuild_from(rebuild_since) %}
 
 with
 

@@ -1,13 +1,24 @@
 -- One row per learner and UTC day with at least one statement. Incremental: a run rebuilds the
--- days from the latest one already built onwards, so a new day of telemetry costs a day's work.
+-- days from the latest one already built onwards, or from the earliest day of a statement
+-- loaded since the last run if that is earlier (it arrived late), so a new day of telemetry
+-- costs a day's work.
 {{
     config(
         materialized='incremental',
         unique_key=['learner_id', 'activity_date'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook="{{ record_model_watermark() }}",
     )
 }}
+
+{% set rebuild_since -%}
+    least(
+        (select max(built.activity_date) from {{ this }} as built),
+        {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}
+    )
+{%- endset %}
+{% set since = rebuild_from(rebuild_since) %}
 
 with
 
@@ -15,9 +26,7 @@ statements as (
     select * from {{ ref('stg_xapi__statements') }}
     {% if is_incremental() %}
         -- on the raw timestamp, not the day cast from it, so the scan skips older row groups
-        where occurred_at >= (
-            select cast(max(built.activity_date) as timestamp) from {{ this }} as built
-        )
+        where occurred_at >= cast({{ since }} as timestamp)
     {% endif %}
 )
 

@@ -1,14 +1,24 @@
 -- Every module a learner has completed (an xAPI `completed` statement on a module activity),
 -- with the last day they completed it. Incremental: a run reads the statements from the
--- latest completion day already built, so a new day of telemetry costs a day's work.
+-- latest completion day already built, or from the day of a statement loaded since the last
+-- run if that is earlier (it arrived late), so a new day of telemetry costs a day's work.
 {{
     config(
         materialized='incremental',
         unique_key=['learner_id', 'module_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_model_watermark() }}",
     )
 }}
+
+{% set rebuild_since -%}
+    least(
+        (select max(built.last_completed_on) from {{ this }} as built),
+        {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}
+    )
+{%- endset %}
+{% set since = rebuild_from(rebuild_since) %}
 
 select
     learner_id,
@@ -21,8 +31,6 @@ where
     and activity_type = 'http://adlnet.gov/expapi/activities/module'
     {% if is_incremental() %}
         -- on the raw timestamp, not the day cast from it, so the scan skips older row groups
-        and occurred_at >= (
-            select cast(max(built.last_completed_on) as timestamp) from {{ this }} as built
-        )
+        and occurred_at >= cast({{ since }} as timestamp)
     {% endif %}
 group by learner_id, activity_ref

@@ -1,17 +1,27 @@
 -- Points per learner and award day (UTC) for the awards of events, which never change once
 -- made (a mission's early submission follows the attempt's current state: learner_points
 -- reads it from the fact). Incremental: a run rebuilds the days from the latest one already
--- built, reading only their awards, so a new day of telemetry costs a day's work.
+-- built, reading only their awards, so a new day of telemetry costs a day's work. A statement or
+-- attempt loaded since the last run on an earlier day (it arrived late, or its grading did)
+-- moves the start back to that day.
 {{
     config(
         materialized='incremental',
         unique_key=['learner_id', 'award_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_model_watermark() }}",
     )
 }}
 
-{% set since = "(select max(built.award_date) from " ~ this ~ " as built)" %}
+{% set rebuild_since -%}
+    least(
+        (select max(built.award_date) from {{ this }} as built),
+        {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }},
+        {{ first_late_day(ref('stg_assessment_attempts__attempts'), 'cast(graded_at as date)') }}
+    )
+{%- endset %}
+{% set since = rebuild_from(rebuild_since) %}
 
 with
 

@@ -1,16 +1,24 @@
 -- Daily and weekly active learners, time on task and video engagement per cohort and day.
 -- Incremental: a run rebuilds the days from the latest one already built, reading the six days
--- before it too (the weekly count's window). A changed roster needs --full-refresh.
+-- before it too (the weekly count's window), and from the day of a statement loaded since the
+-- last run if that is earlier (it arrived late). A changed roster needs --full-refresh.
 {{
     config(
         materialized='incremental',
         unique_key=['cohort_id', 'activity_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_model_watermark() }}",
     )
 }}
 
-{% set since = "(select max(built.activity_date) from " ~ this ~ " as built)" %}
+{% set rebuild_since -%}
+    least(
+        (select max(built.activity_date) from {{ this }} as built),
+        {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}
+    )
+{%- endset %}
+{% set since = rebuild_from(rebuild_since) %}
 
 with
 

@@ -1,15 +1,28 @@
 -- Per cohort and week: active learners, study hours and answers, summed over the cohort's
 -- learners. The supervisors' weekly trend, read without touching every learner's rows.
 -- Incremental: a run rebuilds the weeks from the latest one already built (as
--- learner_domain_weekly does). A changed roster needs --full-refresh.
+-- learner_domain_weekly does, late records included). A changed roster needs --full-refresh.
 {{
     config(
         materialized='incremental',
         unique_key=['cohort_id', 'week_start'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_model_watermark() }}",
     )
 }}
+
+{% set rebuild_since -%}
+    least(
+        (select max(built.week_start) from {{ this }} as built),
+        date_trunc('week', {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}),
+        -- from its start: a version graded later moves the attempt out of its start's week
+        date_trunc('week', {{
+            first_late_day(ref('stg_assessment_attempts__attempts'), 'started_at')
+        }})
+    )
+{%- endset %}
+{% set since = rebuild_from(rebuild_since) %}
 
 with
 
@@ -24,7 +37,7 @@ learner_weeks as (
         sum(n_correct) as n_correct
     from {{ ref('learner_domain_weekly') }}
     {% if is_incremental() %}
-        where week_start >= (select max(built.week_start) from {{ this }} as built)
+        where week_start >= {{ since }}
     {% endif %}
     group by learner_id, week_start
 )

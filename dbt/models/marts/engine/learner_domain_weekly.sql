@@ -2,17 +2,29 @@
 -- many questions of each domain were answered and how many correctly, and the week's study
 -- effort (the length of its study sessions). Weeks start on Monday. Incremental: a run
 -- rebuilds the weeks from the latest one already built onwards, so a new day of telemetry
--- costs a week's work, not history.
+-- costs a week's work, not history. A statement or attempt loaded since the last run in an
+-- earlier week (it arrived late, or its grading did) moves the start back to that week.
 {{
     config(
         materialized='incremental',
         unique_key=['learner_id', 'week_start'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_model_watermark() }}",
     )
 }}
 
-{% set since = "(select max(built.week_start) from " ~ this ~ " as built)" %}
+{% set rebuild_since -%}
+    least(
+        (select max(built.week_start) from {{ this }} as built),
+        date_trunc('week', {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}),
+        -- from its start: a version graded later moves the attempt out of its start's week
+        date_trunc('week', {{
+            first_late_day(ref('stg_assessment_attempts__attempts'), 'started_at')
+        }})
+    )
+{%- endset %}
+{% set since = rebuild_from(rebuild_since) %}
 
 with
 

@@ -17,7 +17,8 @@ renamed as (
         score,
         percentage,
         time_spent_minutes,
-        file_id as loaded_file_id
+        file_id as loaded_file_id,
+        loaded_at
     from source
 )
 

@@ -1,0 +1,74 @@
+{#- Where an incremental model last took in the loads: the latest loaded_at of the event tables
+    when the model was last built (nothing writes them while dbt runs). A statement or attempt
+    loaded since then may fall on a day already built: late telemetry, a record released from
+    quarantine, an attempt's graded version arriving after its day. The model then rebuilds
+    from that day, not only from its latest day built. -#}
+
+{% macro create_model_watermarks() -%}
+    create schema if not exists audit;
+    create table if not exists audit.dbt_model_watermarks (
+        model_name varchar primary key,
+        loaded_through timestamp,
+        recorded_at timestamp not null
+    );
+{%- endmacro %}
+
+{#- A post-hook of each model that reads first_late_day: it has taken in every load so far. -#}
+{% macro record_model_watermark() -%}
+    insert or replace into audit.dbt_model_watermarks
+    select
+        '{{ this.identifier }}',
+        greatest(
+            (select max(loaded_at) from {{ source('raw', 'xapi_statements') }}),
+            (select max(loaded_at) from {{ source('raw', 'assessment_attempts') }})
+        ),
+        get_current_timestamp() at time zone 'UTC'
+{%- endmacro %}
+
+{#- The earliest day (`day_expression`) of the rows of `relation` loaded after this model's
+    watermark, or NULL: then nothing late has landed (least() and greatest() skip a NULL). No
+    watermark yet (a model built before it existed): NULL, and the model builds from its latest
+    day as it did. -#}
+{% macro first_late_day(relation, day_expression) -%}
+    (
+        select min({{ day_expression }})
+        from {{ relation }}
+        where loaded_at > (
+            select watermark.loaded_through
+            from audit.dbt_model_watermarks as watermark
+            where watermark.model_name = '{{ this.identifier }}'
+        )
+    )
+{%- endmacro %}
+
+{#- The incremental strategy `replace_covered`: delete+insert where a new row also replaces the
+    old rows of its key whose start lies within its span (config `span`: the key, start and end
+    columns). A late day can join two runs of active days; the later run's start is then no key
+    of the new rows, and plain delete+insert would keep it. -#}
+{% macro get_incremental_replace_covered_sql(arg_dict) -%}
+    {%- set key, span_start, span_end = config.require('span') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }} as old
+    using {{ arg_dict['temp_relation'] }} as new
+    where
+        old.{{ key }} = new.{{ key }}
+        and old.{{ span_start }} between new.{{ span_start }} and new.{{ span_end }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{#- The day an incremental run rebuilds from (`expression`, a date), evaluated once before the
+    model runs and written into its SQL as a literal. Inlined, its scalar subqueries ran again
+    wherever the model filters on it: 40-100 ms a model at 20,000 learners, against 15-50 ms
+    for the whole select with a literal. Outside an incremental run, the expression itself
+    (parsing still sees its refs). -#}
+{% macro rebuild_from(expression) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set day = run_query(
+            "select strftime(" ~ expression ~ "\n, '%Y-%m-%d')"
+        ).columns[0].values()[0] -%}
+        {{- "cast(null as date)" if day is none else "date '" ~ day ~ "'" -}}
+    {%- else -%}
+        ({{ expression }})
+    {%- endif -%}
+{%- endmacro %}
