@@ -231,3 +231,23 @@ def test_a_version_arriving_out_of_order_updates_its_attempt(built_program, tmp_
     shutil.copy(warehouse, rebuilt)
     _dbt(["run", "--full-refresh"], rebuilt, tmp_path)
     assert _rows(warehouse, fact) == _rows(rebuilt, fact)
+
+
+def test_a_warehouse_built_before_the_model_watermarks_still_compiles_and_builds(
+    built_program, tmp_path
+):
+    """An upgrade: incremental tables exist, audit.dbt_model_watermarks does not. Compiling
+    (no on-run-start hook creates it) reads no watermark; the next build records them."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_program.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("drop table audit.dbt_model_watermarks")
+    con.close()
+    _dbt(["compile"], warehouse, tmp_path)
+    _dbt(["build"], warehouse, tmp_path)
+    watermarked = {row[0] for row in _rows(warehouse, "audit.dbt_model_watermarks")}
+    assert watermarked == {
+        table.split(".")[1]
+        for table in INCREMENTAL
+        if not table.endswith(("fct_mission_attempts", "fct_assessment_attempts"))
+    }
