@@ -81,3 +81,20 @@
         ({{ expression }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- The day (or week, `grain='week'`) an incremental run rebuilds from: the latest one built
+    (`built_column` of the model), or the first one of the statements loaded since its last
+    build, and with `attempts_day` of the attempts too, when that is earlier. -#}
+{% macro rebuild_since(built_column, attempts_day=none, grain='day') -%}
+    {%- set late = [first_late_day(ref('stg_xapi__statements'), 'activity_date')] -%}
+    {%- if attempts_day -%}
+        {%- do late.append(
+            first_late_day(ref('stg_assessment_attempts__attempts'), attempts_day)
+        ) -%}
+    {%- endif -%}
+    {%- set starts = ['(select max(built.' ~ built_column ~ ') from ' ~ this ~ ' as built)'] -%}
+    {%- for day in late -%}
+        {%- do starts.append("date_trunc('week', " ~ day ~ ")" if grain == 'week' else day) -%}
+    {%- endfor -%}
+    {{- rebuild_from('least(' ~ starts | join(', ') ~ ')') -}}
+{%- endmacro %}

@@ -12,13 +12,7 @@
     )
 }}
 
-{% set rebuild_since -%}
-    least(
-        (select max(built.last_completed_on) from {{ this }} as built),
-        {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}
-    )
-{%- endset %}
-{% set since = rebuild_from(rebuild_since) %}
+{% set since = rebuild_since('last_completed_on') %}
 
 select
     learner_id,

@@ -14,14 +14,7 @@
     )
 }}
 
-{% set rebuild_since -%}
-    least(
-        (select max(built.award_date) from {{ this }} as built),
-        {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }},
-        {{ first_late_day(ref('stg_assessment_attempts__attempts'), 'cast(graded_at as date)') }}
-    )
-{%- endset %}
-{% set since = rebuild_from(rebuild_since) %}
+{% set since = rebuild_since('award_date', attempts_day='cast(graded_at as date)') %}
 
 with
 

@@ -12,17 +12,8 @@
     )
 }}
 
-{% set rebuild_since -%}
-    least(
-        (select max(built.week_start) from {{ this }} as built),
-        date_trunc('week', {{ first_late_day(ref('stg_xapi__statements'), 'activity_date') }}),
-        -- from its start: a version graded later moves the attempt out of its start's week
-        date_trunc('week', {{
-            first_late_day(ref('stg_assessment_attempts__attempts'), 'started_at')
-        }})
-    )
-{%- endset %}
-{% set since = rebuild_from(rebuild_since) %}
+{#- an attempt by the week it started: its graded version keeps that week -#}
+{% set since = rebuild_since('week_start', attempts_day='started_at', grain='week') %}
 
 with
 
