@@ -14,8 +14,10 @@ between that floor and the goal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -68,19 +70,13 @@ def run(landing: Path, workdir: Path) -> None:
 
 def _bare_read(files: list[str], workdir: Path) -> tuple[float, int]:
     """Seconds for DuckDB's own read_json of `files` into a fresh table, and its row count."""
-    bare_db = workdir / "bare.duckdb"
-    bare_db.unlink(missing_ok=True)
-    con = duckdb.connect(str(bare_db))
-    try:
+    with _fresh_database(workdir / "bare.duckdb") as con:
         started = time.perf_counter()
         con.execute("create table bare as select * from read_json(?, format = 'newline_delimited')",
                     [files])  # fmt: skip
         con.execute("checkpoint")
         seconds = time.perf_counter() - started
         return seconds, con.execute("select count(*) from bare").fetchone()[0]
-    finally:
-        con.close()
-        bare_db.unlink(missing_ok=True)
 
 
 def _ours(landing: Path, workdir: Path) -> tuple[float, int]:
@@ -159,10 +155,7 @@ def _unchecked_insert() -> str:
 
 def _timed_insert(workdir: Path, ddl: str, insert: str, lines: pa.Table) -> float:
     """Seconds to run `insert` from `lines` into a fresh database file, checkpoint included."""
-    path = workdir / "floor.duckdb"
-    path.unlink(missing_ok=True)
-    con = duckdb.connect(str(path))
-    try:
+    with _fresh_database(workdir / "floor.duckdb") as con:
         con.execute(ddl)
         con.execute("set preserve_insertion_order = false")  # as the loader's insert
         con.register("lines", lines)
@@ -170,6 +163,15 @@ def _timed_insert(workdir: Path, ddl: str, insert: str, lines: pa.Table) -> floa
         con.execute(insert)
         con.execute("checkpoint")
         return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def _fresh_database(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a new database file at `path`, removed again afterwards."""
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        yield con
     finally:
         con.close()
         path.unlink(missing_ok=True)
