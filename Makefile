@@ -16,11 +16,12 @@ DEMO_FIRST := $(shell date -u -d "$(DEMO_UNTIL) - $$(( $(DEMO_WEEKS) * 7 - 1 )) 
 # ... and starts on the Monday before, so the program's weeks are the warehouse's (ISO) weeks.
 DEMO_START := $(shell date -u -d "$(DEMO_FIRST) - $$(( $$(date -u -d $(DEMO_FIRST) +%u) - 1 )) days" +%F)
 
-.PHONY: help setup test demo bench lint format lock clean
+.PHONY: help setup test test-fast demo bench lint format lock clean
 
 help:
 	@echo "make demo   - set up, generate the sample cohort, load it through Dagster, serve"
 	@echo "make test   - set up and run the test suite"
+	@echo "make test-fast - the tests not marked slow (the inner loop)"
 	@echo "make bench  - run the benchmarks (ratios against in-run baselines)"
 	@echo "make lint   - ruff and sqlfluff"
 
@@ -40,8 +41,13 @@ $(CHROMIUM):
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+# The inner loop: no lint, no test marked slow.
+test-fast: $(STAMP) $(CHROMIUM)
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 # A fresh sample cohort replaces the old one, and so does the warehouse loaded from it.
 demo: $(STAMP)

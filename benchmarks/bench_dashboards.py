@@ -18,19 +18,36 @@ import duckdb
 
 from dashboards import auth, data
 from dashboards.auth import Principal
-from pipelines.defs.forecast.resources import ForecastSettings
+from pipelines.defs.resources import ForecastSettings
 from pipelines.runner import run_all
 from pipelines.serving import publish
 
 GOAL_P95_MS = 200.0
 REPEATS = 30
-READS = ["cohorts", "organizations", "readiness_overview", "learners", "learner",
-         "difficulty_performance", "cohort_fan", "competency", "leaderboard", "mission_statuses",
-         "drop_off", "mentor_reviews", "rubric_categories", "rubric_feedback", "mentor_feedback",
-         "points", "weekly_activity"]  # fmt: skip
+READS = [
+    "cohorts",
+    "organizations",
+    "readiness_overview",
+    "learners",
+    "learner",
+    "difficulty_performance",
+    "cohort_fan",
+    "competency",
+    "leaderboard",
+    "mission_statuses",
+    "drop_off",
+    "mentor_reviews",
+    "rubric_categories",
+    "rubric_feedback",
+    "mentor_feedback",
+    "points",
+    "weekly_activity",
+]
 ONE_LEARNER = {"learner", "competency", "rubric_feedback", "mentor_feedback"}  # a drill-down
-PAGES = {"supervisor": ["overview", "learners", "missions", "forecasts", "data_health"],
-         "student": ["my_progress"]}  # fmt: skip
+PAGES = {
+    "supervisor": ["overview", "learners", "missions", "forecasts", "data_health"],
+    "student": ["my_progress"],
+}
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "streamlit_app.py"
 
 
@@ -44,8 +61,9 @@ def run(warehouse: Path, landing: Path) -> None:
             "select count(*) from information_schema.tables where table_schema = 'forecasts'"
         ).fetchall()[0][0]
     if not has_forecast:
-        report = run_all(landing, warehouse, forecast_only=True,
-                         forecast_settings=ForecastSettings(draws=100))  # fmt: skip
+        report = run_all(
+            landing, warehouse, forecast_only=True, forecast_settings=ForecastSettings(draws=100)
+        )
         assert report.success, report.error
     snap = publish(warehouse)
     serving = snap.path.parent
@@ -66,8 +84,10 @@ def run(warehouse: Path, landing: Path) -> None:
         f"supervisor {org}": Principal("sup", "supervisor", org_id=org),
         "learner": Principal("stu", "student", learner_id=learner),
     }
-    print(f"dashboards: {n_learners:,} learners, snapshot {snap.path.stat().st_size / 1e6:.0f} MB"
-          f" (published in the run)")  # fmt: skip
+    print(
+        f"dashboards: {n_learners:,} learners, snapshot {snap.path.stat().st_size / 1e6:.0f} MB"
+        f" (published in the run)"
+    )
     print(f"  {'query':<24}" + "".join(f"{name:>22}" for name in principals))
     worst = 0.0
     for read in READS:

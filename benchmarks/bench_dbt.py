@@ -32,10 +32,19 @@ START = dt.date(2026, 1, 5)
 def _dbt_build(warehouse: Path, workdir: Path) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [DBT_EXECUTABLE, "build", "--quiet", "--target-path", str(workdir / "target"),
-         "--log-path", str(workdir / "logs")],
-        cwd=DBT_DIR, env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)}, check=True,
-    )  # fmt: skip
+        [
+            DBT_EXECUTABLE,
+            "build",
+            "--quiet",
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
+        check=True,
+    )
     seconds = time.perf_counter() - started
     run_results = json.loads((workdir / "target" / "run_results.json").read_text())
     results = run_results["results"]

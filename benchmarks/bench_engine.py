@@ -96,15 +96,24 @@ def run_simulate(learners: int = 1_000_000, weeks: int = 52, seed: int = 0) -> N
     speedup, ratio = loop_s / engine_s, engine_s / fused_s
     print(f"engine: simulate {learners:,} learners x {weeks} weeks ({threads} threads)")
     print(f"  numpy engine (blocks, in place)   {engine_s:8.2f} s")
-    print(f"  python loop, extrapolated         {loop_s:8.1f} s   engine {speedup:,.0f}x faster"
-          f"  (goal at least {GOAL_LOOP:,.0f}x)")  # fmt: skip
-    print(f"  fused numba loop, parallel        {fused_s:8.2f} s   engine / fused = {ratio:.2f}"
-          f"  (goal at most {GOAL_FUSED})")  # fmt: skip
+    print(
+        f"  python loop, extrapolated         {loop_s:8.1f} s   engine {speedup:,.0f}x faster"
+        f"  (goal at least {GOAL_LOOP:,.0f}x)"
+    )
+    print(
+        f"  fused numba loop, parallel        {fused_s:8.2f} s   engine / fused = {ratio:.2f}"
+        f"  (goal at most {GOAL_FUSED})"
+    )
     print(f"  largest difference engine vs fused {err:.1e}")
 
 
-def run_batch(learners: int = 100_000, weeks: int = 26, draws: int = 200, horizon: int = 52,
-              what_if_learners: int = 2_000) -> None:  # fmt: skip
+def run_batch(
+    learners: int = 100_000,
+    weeks: int = 26,
+    draws: int = 200,
+    horizon: int = 52,
+    what_if_learners: int = 2_000,
+) -> None:
     """Calibrate a large cohort, forecast it, and time the dashboard's what-if."""
     cohort = simulated_cohort(n=learners, weeks=weeks, seed=1)
     obs = cohort.obs
@@ -127,14 +136,17 @@ def run_batch(learners: int = 100_000, weeks: int = 26, draws: int = 200, horizo
     forecast(small_cal, small.obs, 12, starts=starts, horizon_weeks=horizon)  # warm
 
     def what_if():
-        return forecast(small_cal, small.obs, 12, starts=starts, horizon_weeks=horizon,
-                        effort_multiplier=1.25)  # fmt: skip
+        return forecast(
+            small_cal, small.obs, 12, starts=starts, horizon_weeks=horizon, effort_multiplier=1.25
+        )
 
     what_if_s = _best_of(3, what_if)
 
     print(f"engine: calibrate and forecast {learners:,} learners x {weeks} weeks of answers")
-    print(f"  calibration (batched, empirical Bayes)  {calibrate_s:8.1f} s   (goal under 60 s)"
-          f"   converged {cal.converged.mean():.1%}")  # fmt: skip
+    print(
+        f"  calibration (batched, empirical Bayes)  {calibrate_s:8.1f} s   (goal under 60 s)"
+        f"   converged {cal.converged.mean():.1%}"
+    )
     print(
         f"  forecast {draws} draws x {horizon} weeks        {forecast_s:8.1f} s   "
         f"peak memory {peak / 1e9:.2f} GB (all paths at once would be {full_path_gb:.0f} GB)"

@@ -72,8 +72,9 @@ def _bare_read(files: list[str], workdir: Path) -> tuple[float, int]:
     """Seconds for DuckDB's own read_json of `files` into a fresh table, and its row count."""
     with _fresh_database(workdir / "bare.duckdb") as con:
         started = time.perf_counter()
-        con.execute("create table bare as select * from read_json(?, format = 'newline_delimited')",
-                    [files])  # fmt: skip
+        con.execute(
+            "create table bare as select * from read_json(?, format = 'newline_delimited')", [files]
+        )
         con.execute("checkpoint")
         seconds = time.perf_counter() - started
         return seconds, con.execute("select count(*) from bare").fetchone()[0]
@@ -100,9 +101,11 @@ def _floor(landing: Path, workdir: Path, bare_seconds: float, ours_seconds: floa
     lines = _lines(landing)
     read_seconds = time.perf_counter() - started
     kept_seconds = _timed_insert(
-        workdir, "create table t (statement varchar not null using compression zstd)",
-        "insert into t select line from lines", lines,
-    )  # fmt: skip
+        workdir,
+        "create table t (statement varchar not null using compression zstd)",
+        "insert into t select line from lines",
+        lines,
+    )
     parsed_seconds = _timed_insert(
         workdir, f"{SCHEMA_DDL}\n{raw_ddl()}", _unchecked_insert(), lines
     )

@@ -123,9 +123,16 @@ def normalize_identity(identity: str) -> str:
     return identity.strip().lower()
 
 
-def add_user(path: Path, username: str, role: str, password: str | None,
-             org_id: str | None = None, learner_id: str | None = None, replace: bool = False,
-             identity: str | None = None) -> Principal:  # fmt: skip
+def add_user(
+    path: Path,
+    username: str,
+    role: str,
+    password: str | None,
+    org_id: str | None = None,
+    learner_id: str | None = None,
+    replace: bool = False,
+    identity: str | None = None,
+) -> Principal:
     """Create (or with replace, reset) a local account, optionally with a single sign-on
     identity; without a password it signs in by single sign-on only."""
     if not USERNAME.match(username):
@@ -144,18 +151,28 @@ def add_user(path: Path, username: str, role: str, password: str | None,
         raise AccountError("an account needs a password, a single sign-on identity, or both")
     if password is not None and len(password) < 8:
         raise AccountError("the password needs at least 8 characters")
-    principal = Principal(username, role, org_id if role == "supervisor" else None,
-                          learner_id if role == "student" else None)  # fmt: skip
+    principal = Principal(
+        username,
+        role,
+        org_id if role == "supervisor" else None,
+        learner_id if role == "student" else None,
+    )
     verb = "insert or replace" if replace else "insert"
     with connect(path) as con:
         try:
             con.execute(
                 f"{verb} into users (username, role, org_id, learner_id, password_hash,"
                 " created_at, identity) values (?, ?, ?, ?, ?, ?, ?)",
-                (username, role, principal.org_id, principal.learner_id,
-                 NO_PASSWORD if password is None else _hasher.hash(password), _now(),
-                 None if identity is None else normalize_identity(identity)),
-            )  # fmt: skip
+                (
+                    username,
+                    role,
+                    principal.org_id,
+                    principal.learner_id,
+                    NO_PASSWORD if password is None else _hasher.hash(password),
+                    _now(),
+                    None if identity is None else normalize_identity(identity),
+                ),
+            )
         except sqlite3.IntegrityError as exc:
             if "identity" in str(exc):
                 raise AccountError(f"identity {identity!r} belongs to another account") from None
@@ -198,8 +215,9 @@ def find_by_identity(path: Path, identity: str) -> Principal | None:
 
 def audit(path: Path, username: str | None, event: str, detail: str = "") -> None:
     with connect(path) as con:
-        con.execute("insert into audit_events values (?, ?, ?, ?)",
-                    (_now(), username, event, detail[:1000]))  # fmt: skip
+        con.execute(
+            "insert into audit_events values (?, ?, ?, ?)", (_now(), username, event, detail[:1000])
+        )
 
 
 def recent_failures(path: Path, username: str) -> int:

@@ -10,8 +10,9 @@ DOMAIN_ORDER = ["knowledge", "skills", "application", "ethics"]
 
 
 def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
-    fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      template="plotly_white", **kwargs)  # fmt: skip
+    fig.update_layout(
+        title=title, margin={"l": 10, "r": 10, "t": 50, "b": 10}, template="plotly_white", **kwargs
+    )
     return fig
 
 
@@ -20,24 +21,47 @@ def readiness_histogram(bins: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for band, color in BAND_COLORS.items():
         rows = bins.filter(pl.col("readiness_band") == band)
-        fig.add_bar(x=(rows["score_bin"] + 2.5).to_list(), y=rows["n_learners"].to_list(),
-                    width=5, name=band.replace("_", " "), marker_color=color)  # fmt: skip
-    return _layout(fig, "Readiness of your learners", barmode="stack", xaxis_range=[0, 100],
-                   xaxis_title="readiness score", yaxis_title="learners")  # fmt: skip
+        fig.add_bar(
+            x=(rows["score_bin"] + 2.5).to_list(),
+            y=rows["n_learners"].to_list(),
+            width=5,
+            name=band.replace("_", " "),
+            marker_color=color,
+        )
+    return _layout(
+        fig,
+        "Readiness of your learners",
+        barmode="stack",
+        xaxis_range=[0, 100],
+        xaxis_title="readiness score",
+        yaxis_title="learners",
+    )
 
 
 def weekly_trend(weekly: pl.DataFrame) -> go.Figure:
     """Study hours per week (bars) and learners active that week (line, right axis)."""
     fig = go.Figure()
     x = weekly["week_start"].to_list()
-    fig.add_bar(x=x, y=weekly["study_hours"].to_list(), name="study hours",
-                marker_color="#9ecae1")  # fmt: skip
-    fig.add_scatter(x=x, y=weekly["active_learners"].to_list(), name="active learners",
-                    yaxis="y2", line={"color": "#08519c"})  # fmt: skip
-    return _layout(fig, "Week by week", yaxis_title="study hours",
-                   yaxis2={"title": "active learners", "overlaying": "y", "side": "right",
-                           "rangemode": "tozero"},
-                   legend={"orientation": "h", "y": -0.15})  # fmt: skip
+    fig.add_bar(x=x, y=weekly["study_hours"].to_list(), name="study hours", marker_color="#9ecae1")
+    fig.add_scatter(
+        x=x,
+        y=weekly["active_learners"].to_list(),
+        name="active learners",
+        yaxis="y2",
+        line={"color": "#08519c"},
+    )
+    return _layout(
+        fig,
+        "Week by week",
+        yaxis_title="study hours",
+        yaxis2={
+            "title": "active learners",
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+        },
+        legend={"orientation": "h", "y": -0.15},
+    )
 
 
 def difficulty_bars(perf: pl.DataFrame) -> go.Figure:
@@ -46,14 +70,24 @@ def difficulty_bars(perf: pl.DataFrame) -> go.Figure:
     for tier in perf["tier"].unique(maintain_order=True).to_list():
         rows = perf.filter(pl.col("tier") == tier).sort("difficulty")
         fig.add_bar(
-            x=rows["difficulty"].to_list(), y=rows["pass_rate"].to_list(), name=tier,
-            error_y={"type": "data", "symmetric": False,
-                     "array": (rows["ci_high"] - rows["pass_rate"]).to_list(),
-                     "arrayminus": (rows["pass_rate"] - rows["ci_low"]).to_list()},
-        )  # fmt: skip
-    return _layout(fig, "Pass rate by labelled difficulty (95 % interval)", barmode="group",
-                   xaxis_title="labelled difficulty (1-5)", yaxis_title="pass rate",
-                   yaxis_range=[0, 1])  # fmt: skip
+            x=rows["difficulty"].to_list(),
+            y=rows["pass_rate"].to_list(),
+            name=tier,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (rows["ci_high"] - rows["pass_rate"]).to_list(),
+                "arrayminus": (rows["pass_rate"] - rows["ci_low"]).to_list(),
+            },
+        )
+    return _layout(
+        fig,
+        "Pass rate by labelled difficulty (95 % interval)",
+        barmode="group",
+        xaxis_title="labelled difficulty (1-5)",
+        yaxis_title="pass rate",
+        yaxis_range=[0, 1],
+    )
 
 
 def fan_chart(fan: pl.DataFrame, series: str) -> go.Figure:
@@ -62,27 +96,45 @@ def fan_chart(fan: pl.DataFrame, series: str) -> go.Figure:
     x = rows["week_start"].to_list()
     fig = go.Figure()
     for low, high, alpha in (("p10", "p90", 0.15), ("p25", "p75", 0.3)):
-        fig.add_scatter(x=x, y=rows[high].to_list(), line={"width": 0}, showlegend=False,
-                        hoverinfo="skip")  # fmt: skip
-        fig.add_scatter(x=x, y=rows[low].to_list(), fill="tonexty", line={"width": 0},
-                        fillcolor=f"rgba(31, 119, 180, {alpha})", name=f"{low}-{high}")  # fmt: skip
+        fig.add_scatter(
+            x=x, y=rows[high].to_list(), line={"width": 0}, showlegend=False, hoverinfo="skip"
+        )
+        fig.add_scatter(
+            x=x,
+            y=rows[low].to_list(),
+            fill="tonexty",
+            line={"width": 0},
+            fillcolor=f"rgba(31, 119, 180, {alpha})",
+            name=f"{low}-{high}",
+        )
     fig.add_scatter(x=x, y=rows["p50"].to_list(), name="median", line={"color": "#1f77b4"})
     fig.add_hline(y=0.8, line_dash="dot", annotation_text="mastery mean 0.80")
-    return _layout(fig, f"Forecast competency: {series}", yaxis_range=[0, 1],
-                   yaxis_title="competency")  # fmt: skip
+    return _layout(
+        fig, f"Forecast competency: {series}", yaxis_range=[0, 1], yaxis_title="competency"
+    )
 
 
 def probability_histogram(learners: pl.DataFrame) -> go.Figure:
     values = learners["p_mastery_by_target"].drop_nulls().to_list()
     fig = go.Figure(go.Histogram(x=values, xbins={"start": 0, "end": 1.0001, "size": 0.05}))
-    return _layout(fig, "Probability of mastery by the target date",
-                   xaxis_title="probability", yaxis_title="learners")  # fmt: skip
+    return _layout(
+        fig,
+        "Probability of mastery by the target date",
+        xaxis_title="probability",
+        yaxis_title="learners",
+    )
 
 
 def competency_radar(row: dict) -> go.Figure:
     values = [row[d] for d in DOMAIN_ORDER]
-    fig = go.Figure(go.Scatterpolar(r=[*values, values[0]], theta=[*DOMAIN_ORDER, DOMAIN_ORDER[0]],
-                                    fill="toself", name="now"))  # fmt: skip
+    fig = go.Figure(
+        go.Scatterpolar(
+            r=[*values, values[0]],
+            theta=[*DOMAIN_ORDER, DOMAIN_ORDER[0]],
+            fill="toself",
+            name="now",
+        )
+    )
     fig.update_polars(radialaxis_range=[0, 1])
     return _layout(fig, "Competency by domain")
 
@@ -93,8 +145,13 @@ def what_if_histogram(base, changed, effort: float) -> go.Figure:
     bins = {"start": 0, "end": 1.0001, "size": 0.05}
     fig.add_histogram(x=list(base), name="recent effort", xbins=bins, opacity=0.6)
     fig.add_histogram(x=list(changed), name=f"effort x{effort:.2f}", xbins=bins, opacity=0.6)
-    return _layout(fig, "Chance of mastery by the target date", barmode="overlay",
-                   xaxis_title="probability", yaxis_title="learners")  # fmt: skip
+    return _layout(
+        fig,
+        "Chance of mastery by the target date",
+        barmode="overlay",
+        xaxis_title="probability",
+        yaxis_title="learners",
+    )
 
 
 def status_bars(statuses: pl.DataFrame) -> go.Figure:
@@ -104,20 +161,25 @@ def status_bars(statuses: pl.DataFrame) -> go.Figure:
         rows = statuses.filter(pl.col("final_status") == status)
         by_tier = rows.group_by("tier", maintain_order=True).agg(pl.col("n_attempts").sum())
         fig.add_bar(x=by_tier["tier"].to_list(), y=by_tier["n_attempts"].to_list(), name=status)
-    return _layout(fig, "Mission attempts by tier and outcome", barmode="stack",
-                   yaxis_title="attempts")  # fmt: skip
+    return _layout(
+        fig, "Mission attempts by tier and outcome", barmode="stack", yaxis_title="attempts"
+    )
 
 
 def drop_off_bars(drops: pl.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Bar(x=drops["n_attempts"].to_list(), y=drops["drop_off_stage"].to_list(),
-                           orientation="h"))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=drops["n_attempts"].to_list(), y=drops["drop_off_stage"].to_list(), orientation="h"
+        )
+    )
     return _layout(fig, "Where unfinished attempts stopped", xaxis_title="attempts")
 
 
 def activity_chart(weekly: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
-    fig.add_bar(x=weekly["week_start"].to_list(), y=weekly["study_hours"].to_list(),
-                name="study hours")  # fmt: skip
+    fig.add_bar(
+        x=weekly["week_start"].to_list(), y=weekly["study_hours"].to_list(), name="study hours"
+    )
     return _layout(fig, "Study time by week", yaxis_title="hours")
 
 
@@ -125,10 +187,17 @@ def rubric_heatmap(rubric: pl.DataFrame) -> go.Figure:
     """Mean rubric score (0-1) by track and rubric category."""
     pivot = rubric.pivot("rubric_category", index="track", values="mean_score").sort("track")
     categories = [c for c in pivot.columns if c != "track"]
-    fig = go.Figure(go.Heatmap(
-        z=pivot.select(categories).to_numpy(), x=[c.replace("_", " ") for c in categories],
-        y=pivot["track"].to_list(), zmin=0, zmax=1, colorscale="RdYlGn", texttemplate="%{z:.2f}",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=pivot.select(categories).to_numpy(),
+            x=[c.replace("_", " ") for c in categories],
+            y=pivot["track"].to_list(),
+            zmin=0,
+            zmax=1,
+            colorscale="RdYlGn",
+            texttemplate="%{z:.2f}",
+        )
+    )
     return _layout(fig, "Mean mentor rubric score by track and category")
 
 
@@ -137,7 +206,16 @@ def rubric_feedback_bars(feedback: pl.DataFrame) -> go.Figure:
     labels = [c.replace("_", " ") for c in feedback["rubric_category"].to_list()]
     fig = go.Figure()
     fig.add_bar(x=labels, y=feedback["mean_score"].to_list(), name="learner")
-    fig.add_bar(x=labels, y=feedback["cohort_mean_score"].to_list(), name="cohort mean",
-                marker_color="#aaaaaa")  # fmt: skip
-    return _layout(fig, "Mentor rubric scores by category", barmode="group",
-                   yaxis_range=[0, 1], yaxis_title="mean score (0-1)")  # fmt: skip
+    fig.add_bar(
+        x=labels,
+        y=feedback["cohort_mean_score"].to_list(),
+        name="cohort mean",
+        marker_color="#aaaaaa",
+    )
+    return _layout(
+        fig,
+        "Mentor rubric scores by category",
+        barmode="group",
+        yaxis_range=[0, 1],
+        yaxis_title="mean score (0-1)",
+    )

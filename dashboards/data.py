@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -92,8 +93,11 @@ def _read(serving: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _params(principal: Principal) -> dict:
-    return {"role": principal.role, "org_id": principal.org_id or "",
-            "learner_id": principal.learner_id or ""}  # fmt: skip
+    return {
+        "role": principal.role,
+        "org_id": principal.org_id or "",
+        "learner_id": principal.learner_id or "",
+    }
 
 
 def query(serving: Path, principal: Principal, sql: str, **params) -> pl.DataFrame:
@@ -104,13 +108,14 @@ def query(serving: Path, principal: Principal, sql: str, **params) -> pl.DataFra
 
 def cohorts(serving: Path, principal: Principal) -> pl.DataFrame:
     return query(
-        serving, principal,
+        serving,
+        principal,
         """
         select c.* from marts.cohort_summary as c
         where c.cohort_id in (select cohort_id from scoped)
         order by c.org_id, c.cohort_id
         """,
-    )  # fmt: skip
+    )
 
 
 _LEARNER_COLUMNS = {
@@ -137,7 +142,8 @@ def _learner_rows(serving: Path, principal: Principal, columns: str, only: dict)
     only = {name: value for name, value in only.items() if value}
     narrowed = "".join(f" and {_NARROWING[name]} = ${name}" for name in only)
     return query(
-        serving, principal,
+        serving,
+        principal,
         f"""
         , latest as (select max(as_of_date) as as_of_date from forecasts.mastery_forecast)
         select {_LEARNER_COLUMNS[columns]}
@@ -150,16 +156,18 @@ def _learner_rows(serving: Path, principal: Principal, columns: str, only: dict)
         order by r.readiness_score desc, r.learner_id
         """,
         **only,
-    )  # fmt: skip
+    )
 
 
-def learners(serving: Path, principal: Principal, org_id: str | None = None,
-             cohort_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+def learners(
+    serving: Path, principal: Principal, org_id: str | None = None, cohort_id: str | None = None
+) -> pl.DataFrame:
     """One row per learner in scope: readiness, risk and the latest forecast, as the learners
     table shows them. ``org_id`` and ``cohort_id`` narrow the scope (an admin looks at one
     organization at a time); they never widen it."""
-    return _learner_rows(serving, principal, "table",
-                         {"only_org": org_id, "only_cohort": cohort_id})  # fmt: skip
+    return _learner_rows(
+        serving, principal, "table", {"only_org": org_id, "only_cohort": cohort_id}
+    )
 
 
 def learner(serving: Path, principal: Principal, learner_id: str) -> pl.DataFrame:
@@ -172,7 +180,8 @@ def readiness_overview(serving: Path, principal: Principal) -> pl.DataFrame:
     """Learners in scope per readiness band and 5-point bin, with their at-risk count (the
     overview's distribution and KPIs, without fetching every learner)."""
     return query(
-        serving, principal,
+        serving,
+        principal,
         """
         select r.readiness_band, least(floor(r.readiness_score / 5) * 5, 95) as score_bin,
             count(*) as n_learners, count(*) filter (where r.at_risk) as n_at_risk,
@@ -180,7 +189,7 @@ def readiness_overview(serving: Path, principal: Principal) -> pl.DataFrame:
         from marts.learner_readiness as r join scoped using (learner_id)
         group by all order by score_bin, readiness_band
         """,
-    )  # fmt: skip
+    )
 
 
 def organizations(serving: Path, principal: Principal) -> pl.DataFrame:
@@ -190,6 +199,30 @@ def organizations(serving: Path, principal: Principal) -> pl.DataFrame:
         principal,
         "select org_id, count(*) as n_learners from scoped group by org_id"
         " order by n_learners desc, org_id",
+    )
+
+
+@dataclass(frozen=True)
+class KnownScope:
+    org_ids: set[str]
+    learner_ids: set[str]
+
+
+def known_scope(
+    serving: Path, principal: Principal, org_id: str | None, learner_id: str | None
+) -> KnownScope:
+    """Which of ``org_id`` and ``learner_id`` exist among the learners in scope."""
+    found = query(
+        serving,
+        principal,
+        "select distinct org_id, learner_id from scoped"
+        " where org_id = $org_id_asked or learner_id = $learner_id_asked",
+        org_id_asked=org_id or "",
+        learner_id_asked=learner_id or "",
+    )
+    return KnownScope(
+        {o for o in found["org_id"] if o == org_id},
+        {lid for lid in found["learner_id"] if lid == learner_id},
     )
 
 
@@ -212,7 +245,8 @@ def difficulty_performance(serving: Path, principal: Principal) -> pl.DataFrame:
     """Pass rate by track, tier and labelled difficulty over the attempts in scope, with a
     Wilson 95 % interval (the same definition as the mart)."""
     return query(
-        serving, principal,
+        serving,
+        principal,
         f"""
         , counts as (
             select a.track, a.tier, a.difficulty,
@@ -228,27 +262,28 @@ def difficulty_performance(serving: Path, principal: Principal) -> pl.DataFrame:
         from counts where n_decided > 0
         order by track, tier, difficulty
         """,
-    )  # fmt: skip
+    )
 
 
 def cohort_fan(serving: Path, principal: Principal) -> pl.DataFrame:
     return query(
-        serving, principal,
+        serving,
+        principal,
         """
         select t.* from forecasts.cohort_trajectory as t
         where t.cohort_id in (select cohort_id from scoped)
             and t.as_of_date = (select max(as_of_date) from forecasts.cohort_trajectory)
         order by t.cohort_id, t.series, t.week_offset
         """,
-    )  # fmt: skip
+    )
 
 
-def competency(serving: Path, principal: Principal,
-               learner_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+def competency(serving: Path, principal: Principal, learner_id: str | None = None) -> pl.DataFrame:
     """Competency now per domain (latest calibration), per learner in scope or for one."""
     one = " and c.learner_id = $chosen" if learner_id else ""
     return query(
-        serving, principal,
+        serving,
+        principal,
         f"""
         select c.learner_id, c.competency_knowledge as knowledge, c.competency_skills as skills,
             c.competency_application as application, c.competency_ethics as ethics
@@ -257,13 +292,14 @@ def competency(serving: Path, principal: Principal,
         where c.as_of_date = (select max(as_of_date) from forecasts.learner_calibration){one}
         """,
         **({"chosen": learner_id} if learner_id else {}),
-    )  # fmt: skip
+    )
 
 
 def leaderboard(serving: Path, principal: Principal) -> pl.DataFrame:
     """The principal's cohort(s) ranked by points (names are shown within the cohort)."""
     return query(
-        serving, principal,
+        serving,
+        principal,
         """
         select p.cohort_id, p.cohort_rank,
             -- a learner sees their own name; the others are ranks and points only
@@ -274,32 +310,34 @@ def leaderboard(serving: Path, principal: Principal) -> pl.DataFrame:
         where p.cohort_id in (select cohort_id from scoped)
         order by p.cohort_id, p.cohort_rank
         """,
-    )  # fmt: skip
+    )
 
 
 def mission_statuses(serving: Path, principal: Principal) -> pl.DataFrame:
     """Mission attempts in scope by track, tier and final status (the funnel's end points)."""
     return query(
-        serving, principal,
+        serving,
+        principal,
         f"""
         select a.track, a.tier, a.final_status, sum(a.n_attempts)::bigint as n_attempts
         from {_outcomes(principal)} as a
         group by all order by track, tier, n_attempts desc
         """,
-    )  # fmt: skip
+    )
 
 
 def drop_off(serving: Path, principal: Principal) -> pl.DataFrame:
     """Where failed or abandoned attempts in scope stopped."""
     return query(
-        serving, principal,
+        serving,
+        principal,
         f"""
         select a.drop_off_stage, sum(a.n_attempts)::bigint as n_attempts
         from {_outcomes(principal)} as a
         where a.drop_off_stage is not null
         group by all order by n_attempts desc
         """,
-    )  # fmt: skip
+    )
 
 
 def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
@@ -308,13 +346,14 @@ def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
     if principal.role == "student":
         return pl.DataFrame()
     return query(
-        serving, principal,
+        serving,
+        principal,
         """
         select m.* from marts.mentor_review_analytics as m
         where m.org_id in (select org_id from scoped)
         order by m.n_reviews desc
         """,
-    )  # fmt: skip
+    )
 
 
 def rubric_categories(serving: Path, principal: Principal) -> pl.DataFrame:
@@ -323,7 +362,8 @@ def rubric_categories(serving: Path, principal: Principal) -> pl.DataFrame:
     if principal.role == "student":
         return pl.DataFrame()
     return query(
-        serving, principal,
+        serving,
+        principal,
         """
         select r.track, r.rubric_category, sum(r.n_scores) as n_scores,
             sum(r.mean_score * r.n_scores) / sum(r.n_scores) as mean_score
@@ -331,15 +371,17 @@ def rubric_categories(serving: Path, principal: Principal) -> pl.DataFrame:
         where r.org_id in (select org_id from scoped)
         group by all order by track, rubric_category
         """,
-    )  # fmt: skip
+    )
 
 
-def rubric_feedback(serving: Path, principal: Principal,
-                    learner_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+def rubric_feedback(
+    serving: Path, principal: Principal, learner_id: str | None = None
+) -> pl.DataFrame:
     """A learner's mean rubric score per category beside their cohort's mean (an aggregate: no
     other learner's row is returned): the principal's own, or ``learner_id``'s if in scope."""
     return query(
-        serving, principal,
+        serving,
+        principal,
         f"""
         {CHOSEN}, cohort_means as (
             select l.cohort_id, s.rubric_category,
@@ -357,15 +399,17 @@ def rubric_feedback(serving: Path, principal: Principal,
         order by s.rubric_category
         """,
         chosen=learner_id or "",
-    )  # fmt: skip
+    )
 
 
-def mentor_feedback(serving: Path, principal: Principal,
-                    learner_id: str | None = None) -> pl.DataFrame:  # fmt: skip
+def mentor_feedback(
+    serving: Path, principal: Principal, learner_id: str | None = None
+) -> pl.DataFrame:
     """A learner's latest reviewed mission attempts (the principal's own, or ``learner_id``'s
     if in scope): mentor score, rubric mean and how long the review took."""
     return query(
-        serving, principal,
+        serving,
+        principal,
         f"""
         {CHOSEN}
         select a.learner_id, a.mission_id, a.track, a.tier, a.attempt_number, a.final_status,
@@ -379,7 +423,7 @@ def mentor_feedback(serving: Path, principal: Principal,
         limit 50
         """,
         chosen=learner_id or "",
-    )  # fmt: skip
+    )
 
 
 def disputed_labels(serving: Path, principal: Principal) -> pl.DataFrame:
@@ -399,12 +443,13 @@ def disputed_labels(serving: Path, principal: Principal) -> pl.DataFrame:
 
 def points(serving: Path, principal: Principal) -> pl.DataFrame:
     return query(
-        serving, principal,
+        serving,
+        principal,
         """
         select p.learner_id, p.total_points, p.level, p.points_to_next_level, p.cohort_rank
         from marts.learner_points as p join scoped using (learner_id)
         """,
-    )  # fmt: skip
+    )
 
 
 def weekly_activity(serving: Path, principal: Principal) -> pl.DataFrame:
@@ -496,9 +541,15 @@ def what_if_inputs(serving: Path, principal: Principal, cohort_id: str):
     if stored.is_empty() or len(rows["learner_id"]) == 0:
         return None
     as_of = np.datetime64(stored["as_of_date"][0], "D")
-    obs = from_weekly_rows(rows["learner_id"], rows["week_start"], rows["domain"],
-                           rows["n_answers"], rows["n_correct"], rows["study_minutes"],
-                           last_week=as_of - np.timedelta64(7, "D"))  # fmt: skip
+    obs = from_weekly_rows(
+        rows["learner_id"],
+        rows["week_start"],
+        rows["domain"],
+        rows["n_answers"],
+        rows["n_correct"],
+        rows["study_minutes"],
+        last_week=as_of - np.timedelta64(7, "D"),
+    )
     stored = stored.filter(pl.col("learner_id").is_in(list(obs.learner_ids)))
     keep = np.isin(obs.learner_ids, stored["learner_id"].to_numpy())
     obs = obs.subset(keep)

@@ -4,7 +4,9 @@ expires, where the data is, and the audit of what was viewed."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
@@ -12,6 +14,8 @@ from pipelines.paths import resolve_paths
 
 from . import auth, data
 from .auth import Principal
+
+T = TypeVar("T")
 
 
 def home() -> Path:
@@ -125,33 +129,42 @@ def snapshot_caption() -> None:
 # Cached reads: the key holds the principal's scope and the snapshot file, so one principal's
 # result is never served to another and a new snapshot is read at once.
 @st.cache_data(ttl=300, show_spinner=False)
-def _cached(name: str, scope: tuple, snapshot_file: str, serving_dir: str, options: tuple):
-    who = Principal(*scope)
-    return getattr(data, name)(Path(serving_dir), who, **dict(options))
+def _cached(
+    _read: Callable, name: str, scope: tuple, snapshot_file: str, serving_dir: str, options: tuple
+):
+    # `_read` is left out of the key (leading underscore); `name` stands for it.
+    return _read(Path(serving_dir), Principal(*scope), **dict(options))
 
 
-def load(name: str, who: Principal, **options):
-    """A data-module read for ``who`` (options narrow it, such as one organization)."""
+def load(read: Callable[..., T], who: Principal, **options) -> T:
+    """``read`` (a function of the data module) for ``who``; options narrow it, such as one
+    organization."""
     folder = serving()
     snap = data.snapshot(folder)
-    return _cached(name, who.cache_key, str(snap.path), str(folder), tuple(sorted(options.items())))
+    key = (who.cache_key, str(snap.path), str(folder), tuple(sorted(options.items())))
+    return _cached(read, read.__qualname__, *key)
 
 
 @st.cache_resource(ttl=600, show_spinner=False, max_entries=32)
 def _what_if_starts(scope: tuple, snapshot_file: str, serving_dir: str, cohort_id: str):
     """A cohort's drawn starting points, kept for the slider (read-only once made)."""
-    from engine.forecast import draw_starts
+    from engine.forecast import DRAWS, HORIZON_WEEKS, SEED, draw_starts
 
     inputs = data.what_if_inputs(Path(serving_dir), Principal(*scope), cohort_id)
     if inputs is None:
         return None
     obs, cal, target = inputs
-    return obs, cal, target, draw_starts(cal, obs, draws=200, horizon_weeks=52, seed=2026)
+    return (
+        obs,
+        cal,
+        target,
+        draw_starts(cal, obs, draws=DRAWS, horizon_weeks=HORIZON_WEEKS, seed=SEED),
+    )
 
 
 def what_if(who: Principal, cohort_id: str, effort: float):
     """The cohort's forecast with every future week's study hours times ``effort``."""
-    from engine.forecast import forecast
+    from engine.forecast import HORIZON_WEEKS, forecast
 
     folder = serving()
     snap = data.snapshot(folder)
@@ -159,4 +172,6 @@ def what_if(who: Principal, cohort_id: str, effort: float):
     if kept is None:
         return None
     obs, cal, target, starts = kept
-    return forecast(cal, obs, target, starts=starts, horizon_weeks=52, effort_multiplier=effort)
+    return forecast(
+        cal, obs, target, starts=starts, horizon_weeks=HORIZON_WEEKS, effort_multiplier=effort
+    )

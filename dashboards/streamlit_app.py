@@ -4,12 +4,9 @@ The navigation follows the signed-in role: supervisors (and admins) get the orga
 pages, learners their own page; before signing in there is only the sign-in form.
 """
 
-import sys
 from pathlib import Path
 
 import streamlit as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
 
 from dashboards import session
 

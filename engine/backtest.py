@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from engine.calibration import Calibration, MeasurementModel, calibrate
-from engine.forecast import forecast
+from engine.forecast import DRAWS, forecast
 from engine.model import CompetencyModel
 from engine.observations import Observations, stimulus_from_hours
 
@@ -67,7 +67,7 @@ def backtest(
     model: CompetencyModel = CompetencyModel(),
     measurement: MeasurementModel = MeasurementModel(),
     *,
-    draws: int = 200,
+    draws: int = DRAWS,
     seed: int = 0,
 ) -> BacktestReport:
     """Cut ``weeks`` before the end of ``obs`` and score both methods on what followed.
@@ -83,8 +83,9 @@ def backtest(
     rel = np.minimum(rel, obs.n_answers.shape[1] - 1)
     answers = np.where(inside[..., None], obs.n_answers[kept[:, None], rel], 0)
     correct = np.where(inside[..., None], obs.n_correct[kept[:, None], rel], 0)
-    fc = forecast(cal, cut, weeks, horizon_weeks=weeks, draws=draws, seed=seed,
-                  holdout=(answers, correct))  # fmt: skip
+    fc = forecast(
+        cal, cut, weeks, horizon_weeks=weeks, draws=draws, seed=seed, holdout=(answers, correct)
+    )
 
     truth_c = None if truth_competency is None else np.asarray(truth_competency)[kept]
     truth_m = None if truth_mastered is None else np.asarray(truth_mastered)[kept]
@@ -114,17 +115,32 @@ def backtest(
             observed_coverage_80=observed,
         )
 
-    engine = scores("engine (Monte Carlo)", mid, lo, hi, fc.p_mastery_by_target,
-                    fc.p_correct_ahead, fc.holdout_pit)  # fmt: skip
+    engine = scores(
+        "engine (Monte Carlo)",
+        mid,
+        lo,
+        hi,
+        fc.p_mastery_by_target,
+        fc.p_correct_ahead,
+        fc.holdout_pit,
+    )
     seed_p = np.repeat(measurement.p_correct(seed_path)[:, :, None], 4, axis=2)
-    seed_scores = scores("seed 004 (linear, ±20 %)", seed_mid, seed_lo, seed_hi,
-                         seed_mastered.astype(float), seed_p, None)  # fmt: skip
+    seed_scores = scores(
+        "linear trend (±20 %)",
+        seed_mid,
+        seed_lo,
+        seed_hi,
+        seed_mastered.astype(float),
+        seed_p,
+        None,
+    )
     domain_cov = np.nan
     if truth_c is not None:
         d_lo, d_hi = fc.competency_at_target[:, 0, :4], fc.competency_at_target[:, 2, :4]
         domain_cov = _mean(((truth_c >= d_lo) & (truth_c <= d_hi))[known])
-    return BacktestReport(weeks, cut.as_of, obs.as_of, truth_c is not None, engine, seed_scores,
-                          domain_cov)  # fmt: skip
+    return BacktestReport(
+        weeks, cut.as_of, obs.as_of, truth_c is not None, engine, seed_scores, domain_cov
+    )
 
 
 def _seed_method(cal: Calibration, cut: Observations, weeks: int):

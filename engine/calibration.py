@@ -37,7 +37,7 @@ class MeasurementModel:
 
     One curve for the question bank as a whole (a three-parameter logistic item response
     curve). The defaults were fitted by maximum likelihood on generated cohorts against their
-    ground-truth competency (tests/engine/test_calibration.py refits them): answers mix easy
+    ground-truth competency (tests/pipelines/forecast/test_data.py refits them): answers mix easy
     knowledge checks with quiz questions of three levels, so the curve is flatter and higher
     than any single item's.
     """
@@ -145,10 +145,17 @@ def calibrate(
         for lo in range(0, n, block_learners):
             rows = slice(lo, min(lo + block_learners, n))
             theta[rows], covariance[rows], converged[rows] = _fit_block(
-                theta[rows], prior_mean[rows], prior_cov, stimulus[rows],
-                obs.n_answers[rows], obs.n_correct[rows], obs.n_weeks[rows],
-                model, measurement, iterations,
-            )  # fmt: skip
+                theta[rows],
+                prior_mean[rows],
+                prior_cov,
+                stimulus[rows],
+                obs.n_answers[rows],
+                obs.n_correct[rows],
+                obs.n_weeks[rows],
+                model,
+                measurement,
+                iterations,
+            )
     path = competency_path(theta, stimulus, model)
     now = path[obs.n_weeks, np.arange(n)]
     return Calibration(

@@ -30,6 +30,10 @@ FAN_SERIES = ("knowledge", "skills", "application", "ethics", "mean")
 FAN_DRAWS = 25  # futures per learner in the fan charts: with >= 100 learners, >= 2,500 a week
 HISTOGRAM_BINS = 200  # competency resolution 0.005 for the fan charts
 BLOCK_LEARNERS = 512
+# The nightly batch's defaults: Monte Carlo futures per learner, weeks ahead, seed.
+DRAWS = 200
+HORIZON_WEEKS = 52
+SEED = 2026
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def draw_starts(
     calibration: Calibration,
     obs: Observations,
     *,
-    draws: int = 200,
+    draws: int = DRAWS,
     seed: int = 0,
     recent_weeks: int = 8,
     block_learners: int = BLOCK_LEARNERS,
@@ -106,8 +110,9 @@ def draw_starts(
     from these starts (what-ifs at other efforts) skip that step. Holds draws x learners x
     (10 doubles + horizon bytes): meant for a cohort, not for the whole program.
     """
-    blocks = _block_starts(calibration, obs, draws, seed, recent_weeks, block_learners,
-                           horizon_weeks)  # fmt: skip
+    blocks = _block_starts(
+        calibration, obs, draws, seed, recent_weeks, block_learners, horizon_weeks
+    )
     return Starts(list(blocks), draws)
 
 
@@ -116,8 +121,7 @@ def _block_starts(cal, obs, draws, seed, recent_weeks, block_learners, horizon=N
     stimulus = obs.stimulus()
     recent = obs.recent_hours(recent_weeks)
     starts = range(0, obs.n, block_learners)
-    for lo, block_seed in zip(starts, np.random.SeedSequence(seed).spawn(len(starts)),
-                              strict=True):  # fmt: skip
+    for lo, block_seed in zip(starts, np.random.SeedSequence(seed).spawn(len(starts)), strict=True):
         params_seed, future_seed = block_seed.spawn(2)
         rows = np.arange(lo, min(lo + block_learners, obs.n))
         b = len(rows)
@@ -151,8 +155,8 @@ def forecast(
     target_week: np.ndarray | int | None = None,
     groups: np.ndarray | None = None,
     *,
-    horizon_weeks: int = 52,
-    draws: int = 200,
+    horizon_weeks: int = HORIZON_WEEKS,
+    draws: int = DRAWS,
     seed: int = 0,
     effort_multiplier: float = 1.0,
     recent_weeks: int = 8,

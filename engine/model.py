@@ -40,8 +40,8 @@ SEED_DIFFUSION = np.array(
 Observer = Callable[..., None]
 
 # Learners per block: a block's few (4, b) working arrays (about 10 MB at 49,152) stay in the
-# 32 MB shared L3 while each numpy call is long enough to release the GIL; measured best of
-# 4,096 to 131,072 on this machine (make bench).
+# 32 MB shared L3 while each numpy call is long enough to release the GIL (the sizes tried:
+# benchmarks/RESULTS.md).
 BLOCK_LEARNERS = 49_152
 
 
@@ -198,10 +198,18 @@ def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path, observ
         if keep_path is not None:
             path = out[:, :, rows] if keep_path == "domain" else out[:, rows]
         final = _advance_block(
-            c0[rows], stim[rows], v_max[rows], k_m[rows], decay[rows],
-            None if w is None else w[rows], d_ii, dt_weeks, path, keep_path == "domain",
+            c0[rows],
+            stim[rows],
+            v_max[rows],
+            k_m[rows],
+            decay[rows],
+            None if w is None else w[rows],
+            d_ii,
+            dt_weeks,
+            path,
+            keep_path == "domain",
             None if observe is None else functools.partial(observe, rows=rows),
-        )  # fmt: skip
+        )
         if keep_path is None:
             out[rows] = final
 

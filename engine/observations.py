@@ -63,9 +63,15 @@ class Observations:
 
     def subset(self, keep: np.ndarray) -> Observations:
         """Only the learners where ``keep`` (n,) is true, same calendar."""
-        return Observations(self.learner_ids[keep], self.week_starts, self.first_week[keep],
-                            self.n_weeks[keep], self.n_answers[keep], self.n_correct[keep],
-                            self.hours[keep])  # fmt: skip
+        return Observations(
+            self.learner_ids[keep],
+            self.week_starts,
+            self.first_week[keep],
+            self.n_weeks[keep],
+            self.n_answers[keep],
+            self.n_correct[keep],
+            self.hours[keep],
+        )
 
     def cut(self, weeks_before_end: int) -> Observations:
         """The same learners as they were ``weeks_before_end`` weeks earlier.

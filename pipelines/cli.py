@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -21,9 +20,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from dashboards.users import users_app
+from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
+
+from .cli_help import Command, Group
 from .paths import resolve_paths
 
 app = typer.Typer(
+    cls=Group,
     help="cohortlens: analytics and telemetry for mission-based professional training.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -49,7 +53,7 @@ def _parse_date(value: str | None) -> dt.date | None:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-@app.command()
+@app.command(cls=Command)
 def generate(
     out: Annotated[
         Path | None,
@@ -175,6 +179,9 @@ def generate(
     console.print(f"ground truth: {opts.truth_dir}")
 
 
+MAX_PROBLEMS = 10  # files listed with their reason under a run's summary
+
+
 class _ProgressHandler(logging.Handler):
     """Draws a bar per source from the loader's `cohortlens_progress` log records."""
 
@@ -193,7 +200,7 @@ class _ProgressHandler(logging.Handler):
         self.progress.update(self.tasks[source], completed=done, total=total)
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     landing: Annotated[
         Path | None,
@@ -203,16 +210,29 @@ def run(
         Path | None,
         typer.Option(help="DuckDB warehouse file. Default: $COHORTLENS_HOME/warehouse.duckdb."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Run even when nothing changed since the last successful run."
+        ),
+    ] = False,
 ) -> None:
     """Materialize every asset once, in-process, through Dagster, and summarise the load."""
     import warnings
 
+    from .ingest.landing import discover
     from .runner import run_all
 
     warnings.filterwarnings("ignore")  # Dagster's preview notices are for developers
     paths = resolve_paths(landing=landing, warehouse=warehouse)
     if not paths.landing.is_dir():
         err.print(f"[red]error:[/red] landing folder {paths.landing} does not exist")
+        raise typer.Exit(2)
+    if not paths.warehouse.exists() and not discover(paths.landing):
+        err.print(
+            f"[red]error:[/red] nothing to load: the landing folder {paths.landing} is"
+            " empty (drop files there, or run `cohortlens generate`)"
+        )
         raise typer.Exit(2)
     loader_log = logging.getLogger("pipelines.ingest.loader")
     loader_log.setLevel(logging.INFO)
@@ -227,12 +247,15 @@ def run(
         handler = _ProgressHandler(progress)
         loader_log.addHandler(handler)
         try:
-            report = run_all(landing=paths.landing, warehouse=paths.warehouse)
+            report = run_all(landing=paths.landing, warehouse=paths.warehouse, force=force)
         except Exception as exc:  # anything outside a step: one clear line, no traceback
             err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
             raise typer.Exit(1) from None
         finally:
             loader_log.removeHandler(handler)
+    if report.skipped:
+        console.print(f"{report.skipped}; nothing rebuilt (--force runs anyway)")
+        return
 
     table = Table(title=f"Loaded into {paths.warehouse} in {report.seconds:.1f} s")
     table.add_column("source", no_wrap=True)
@@ -240,12 +263,21 @@ def run(
         table.add_column(column, justify="right", no_wrap=True)
     for s in report.sources:
         table.add_row(
-            s.source, f"{s.files:,}", f"{s.failed_files:,}", f"{s.rows_read:,}",
-            f"{s.rows_loaded:,}", f"{s.rows_quarantined:,}", f"{s.rows_duplicate:,}",
-        )  # fmt: skip
+            s.source,
+            f"{s.files:,}",
+            f"{s.failed_files:,}",
+            f"{s.rows_read:,}",
+            f"{s.rows_loaded:,}",
+            f"{s.rows_quarantined:,}",
+            f"{s.rows_duplicate:,}",
+        )
     if not report.sources:
         table.add_row("(no new files)", *[""] * 6)
     Console(width=max(console.width, 110)).print(table)  # whole numbers, even in a pipe
+    for problem in report.problems[:MAX_PROBLEMS]:
+        console.print(f"{problem.status}: {problem.file_name}: {problem.reason}", soft_wrap=True)
+    if len(report.problems) > MAX_PROBLEMS:
+        console.print(f"... and {len(report.problems) - MAX_PROBLEMS} more (audit.ingested_files)")
     for asset, released in report.released.items():
         console.print(
             f"{asset}: {released:,} records of earlier files passed their checks again, now"
@@ -257,18 +289,17 @@ def run(
     if any(key.startswith("forecasts/") for key in report.materialized):
         _print_forecast_summary(paths.warehouse, None)
     for check in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {check.asset} {check.name}: {check.metadata}")
+        console.print(f"[yellow]warning:[/yellow] {check.sentence}", soft_wrap=True)
     if not report.success:
         err.print(f"[red]error:[/red] {report.error}")
         raise typer.Exit(1)
     if report.failed_checks:
         for check in report.failed_checks:
-            err.print(f"[red]error:[/red] check {check.name} on {check.asset} failed: "
-                      f"{check.metadata}")  # fmt: skip
+            err.print(f"[red]error:[/red] {check.sentence}")
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=Command)
 def forecast(
     landing: Annotated[
         Path | None,
@@ -281,28 +312,33 @@ def forecast(
         Path | None,
         typer.Option(help="DuckDB warehouse file. Default: $COHORTLENS_HOME/warehouse.duckdb."),
     ] = None,
-    draws: Annotated[int, typer.Option(min=10, help="Monte Carlo futures per learner.")] = 200,
-    horizon_weeks: Annotated[int, typer.Option(min=1, help="Weeks simulated ahead.")] = 52,
-    seed: Annotated[int, typer.Option(help="Seed of every random stream.")] = 2026,
+    draws: Annotated[int, typer.Option(min=10, help="Monte Carlo futures per learner.")] = DRAWS,
+    horizon_weeks: Annotated[
+        int, typer.Option(min=1, help="Weeks simulated ahead.")
+    ] = HORIZON_WEEKS,
+    seed: Annotated[int, typer.Option(help="Seed of every random stream.")] = SEED,
 ) -> None:
     """The batch mastery forecast alone: calibrate, forecast, backtest, then the marts that
     read forecasts (learner_readiness and what depends on it)."""
     import warnings
 
-    from .defs.forecast.resources import ForecastSettings
+    from .defs.resources import ForecastSettings
     from .runner import run_all
 
     warnings.filterwarnings("ignore")
     paths = resolve_paths(landing=landing, warehouse=warehouse)
     if not paths.warehouse.exists():
-        err.print(f"[red]error:[/red] warehouse {paths.warehouse} does not exist; "
-                  "run `cohortlens run` first")  # fmt: skip
+        err.print(
+            f"[red]error:[/red] warehouse {paths.warehouse} does not exist; "
+            "run `cohortlens run` first"
+        )
         raise typer.Exit(2)
     settings = ForecastSettings(draws=draws, horizon_weeks=horizon_weeks, seed=seed)
     with console.status("calibrating, forecasting and backtesting ..."):
         try:
-            report = run_all(paths.landing, paths.warehouse, forecast_only=True,
-                             forecast_settings=settings)  # fmt: skip
+            report = run_all(
+                paths.landing, paths.warehouse, forecast_only=True, forecast_settings=settings
+            )
         except Exception as exc:  # anything outside a step: one clear line, no traceback
             err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
             raise typer.Exit(1) from None
@@ -312,12 +348,11 @@ def forecast(
     _print_forecast_summary(paths.warehouse, report)
     if report.failed_checks:
         for check in report.failed_checks:
-            err.print(f"[red]error:[/red] check {check.name} on {check.asset} failed: "
-                      f"{check.metadata}")  # fmt: skip
+            err.print(f"[red]error:[/red] {check.sentence}")
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=Command)
 def compact(
     warehouse: Annotated[
         Path | None,
@@ -338,8 +373,10 @@ def compact(
         except Exception as exc:  # one clear line, no traceback
             err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
             raise typer.Exit(1) from None
-    console.print(f"row groups: {done.row_groups_before:,} -> {done.row_groups_after:,}"
-                  f" in {done.seconds:.1f} s")  # fmt: skip
+    console.print(
+        f"row groups: {done.row_groups_before:,} -> {done.row_groups_after:,}"
+        f" in {done.seconds:.1f} s"
+    )
 
 
 def _print_forecast_summary(warehouse: Path, report=None) -> None:
@@ -375,117 +412,14 @@ def _print_forecast_summary(warehouse: Path, report=None) -> None:
     for column in ("method", "competency MAE", "coverage", "mastery Brier", "answer log loss"):
         table.add_column(column, justify="left" if column == "method" else "right")
     for method, mae, coverage, brier, log_loss in scores:
-        table.add_row(method, *(f"{v:.3f}" if v is not None else "n/a"
-                                for v in (mae, coverage, brier, log_loss)))  # fmt: skip
+        table.add_row(
+            method,
+            *(f"{v:.3f}" if v is not None else "n/a" for v in (mae, coverage, brier, log_loss)),
+        )
     Console(width=max(console.width, 110)).print(table)
 
 
-users_app = typer.Typer(
-    help="Local dashboard accounts ($COHORTLENS_HOME/accounts.sqlite).", no_args_is_help=True
-)
 app.add_typer(users_app, name="users")
-
-
-@users_app.command("add")
-def users_add(
-    username: Annotated[str, typer.Argument(help="Lowercase letters, digits, '.', '_', '-'.")],
-    role: Annotated[str, typer.Option(help="admin, supervisor or student.")],
-    org: Annotated[str | None, typer.Option(help="Organization a supervisor sees.")] = None,
-    learner: Annotated[str | None, typer.Option(help="A student's own learner id.")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
-    identity: Annotated[
-        str | None,
-        typer.Option(help="Single sign-on e-mail (OIDC) that signs in as this account."),
-    ] = None,
-    replace: Annotated[bool, typer.Option(help="Reset an existing account.")] = False,
-) -> None:
-    """Create a dashboard account; the password is read from stdin, never from the command.
-    With --identity and no --password-stdin, the account signs in by single sign-on only."""
-    from dashboards import auth
-
-    if not password_stdin and identity is None:
-        err.print("[red]error:[/red] pass the password on standard input with --password-stdin"
-                  " (or give a single sign-on --identity)")  # fmt: skip
-        raise typer.Exit(2)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    try:
-        principal = auth.add_user(auth.accounts_path(resolve_paths().home), username, role,
-                                  password, org, learner, replace=replace,
-                                  identity=identity)  # fmt: skip
-    except auth.AccountError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    scope = principal.org_id or principal.learner_id or "everything"
-    console.print(f"account {principal.username} ({principal.role}, sees {scope}) saved")
-
-
-DEMO_PASSWORD = "cohortlens-demo"
-
-
-@users_app.command("demo")
-def users_demo() -> None:
-    """(Re)create the demo accounts from the published data and print how to sign in."""
-    import duckdb
-
-    from dashboards import auth, data
-
-    paths = resolve_paths()
-    try:
-        snap = data.snapshot(paths.serving)
-    except data.NoSnapshot as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    with duckdb.connect(str(snap.path), read_only=True) as con:
-        orgs = con.sql("select distinct org_id from marts.learner_readiness order by 1")
-        orgs = [row[0] for row in orgs.fetchall()]
-        students = con.sql(
-            """
-            select subscription_tier, min(learner_id) from marts.learner_readiness
-            where org_id = (select min(org_id) from marts.learner_readiness)
-            group by 1 order by 1
-            """
-        ).fetchall()
-    accounts = auth.accounts_path(paths.home)
-    made = [auth.add_user(accounts, "admin", "admin", DEMO_PASSWORD, replace=True)]
-    for org in orgs:
-        name = f"supervisor-{org.lower()}"
-        made.append(auth.add_user(accounts, name, "supervisor", DEMO_PASSWORD, org_id=org,
-                                  replace=True))  # fmt: skip
-    for tier, learner in students:
-        made.append(auth.add_user(accounts, f"learner-{tier}", "student", DEMO_PASSWORD,
-                                  learner_id=learner, replace=True))  # fmt: skip
-    table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
-    for column in ("username", "role", "sees"):
-        table.add_column(column)
-    for p in made:
-        table.add_row(p.username, p.role, p.org_id or p.learner_id or "every organization")
-    Console(width=max(console.width, 100)).print(table)
-
-
-@users_app.command("list")
-def users_list() -> None:
-    """Every account, with its role and scope (never the password hash)."""
-    from dashboards import auth
-
-    table = Table(title="Dashboard accounts")
-    for column in ("username", "role", "organization", "learner", "single sign-on"):
-        table.add_column(column)
-    for p, identity in auth.list_users(auth.accounts_path(resolve_paths().home)):
-        table.add_row(p.username, p.role, p.org_id or "", p.learner_id or "", identity or "")
-    console.print(table)
-
-
-@users_app.command("remove")
-def users_remove(username: str) -> None:
-    """Delete an account; its sessions end at their next page view."""
-    from dashboards import auth
-
-    if not auth.remove_user(auth.accounts_path(resolve_paths().home), username):
-        err.print(f"[red]error:[/red] no account named {username!r}")
-        raise typer.Exit(2)
-    console.print(f"account {username} removed")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,24 @@
-"""The Dagster code location: `dagster dev` from the repository root loads `defs`."""
+"""The Dagster code location: `dagster dev` from the repository root loads `defs`.
+
+`defs` is lazy (``dg.definitions``): importing this module parses no dbt project.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from .defs.forecast.assets import ASSETS as FORECAST_ASSETS
+from .defs.forecast.assets import forecast_assets
 from .defs.forecast.checks import CHECKS as FORECAST_CHECKS
-from .defs.forecast.resources import ForecastSettings
 from .defs.forecast.schedules import nightly_forecast_job, nightly_forecast_schedule
 from .defs.ingest.assets import ASSETS as INGEST_ASSETS
 from .defs.ingest.checks import CHECKS as INGEST_CHECKS
-from .defs.ingest.resources import WarehouseResource
 from .defs.ingest.schedules import refresh_job, refresh_schedule
 from .defs.ingest.sensors import landing_sensor
 from .defs.maintenance.jobs import compaction
 from .defs.maintenance.schedules import nightly_compaction_schedule
-from .defs.serving.assets import ASSETS as SERVING_ASSETS
+from .defs.resources import ForecastSettings, WarehouseResource
+from .defs.serving.assets import serving_assets
 from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
 
@@ -30,7 +32,7 @@ def build_defs(
     single writer.
     """
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, dbt_models, *FORECAST_ASSETS, *SERVING_ASSETS],
+        assets=[*INGEST_ASSETS, dbt_models(), *forecast_assets(), *serving_assets()],
         asset_checks=[*INGEST_CHECKS, *FORECAST_CHECKS],
         jobs=[refresh_job, nightly_forecast_job, compaction],
         schedules=[refresh_schedule, nightly_forecast_schedule, nightly_compaction_schedule],
@@ -44,4 +46,6 @@ def build_defs(
     )
 
 
-defs = build_defs()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_defs()

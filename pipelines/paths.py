@@ -38,11 +38,7 @@ def resolve_paths(
     """Resolve the folders from COHORTLENS_HOME; explicit arguments override single paths."""
     env = os.environ if env is None else env
     home = Path(env.get(HOME_ENV) or REPO_ROOT / "data").expanduser().resolve()
-    return Paths(
-        home=home,
-        landing=Path(landing).expanduser().resolve() if landing else home / "landing",
-        warehouse=Path(warehouse).expanduser().resolve()
-        if warehouse
-        else home / "warehouse.duckdb",
-        truth=home / "truth",
-    )
+    landing = Path(landing).expanduser().resolve() if landing else home / "landing"
+    warehouse = Path(warehouse).expanduser().resolve() if warehouse else home / "warehouse.duckdb"
+    # The generator writes its truth beside the landing folder (`generate --out`'s default).
+    return Paths(home=home, landing=landing, warehouse=warehouse, truth=landing.parent / "truth")

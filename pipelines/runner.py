@@ -11,15 +11,19 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
-
+from .ingest.landing import discover, fingerprint
 from .ingest.loader import SourceSummary
 from .ingest.sources import SOURCES
 from .paths import Paths, resolve_paths
 from .warehouse import open_writer
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+if TYPE_CHECKING:
+    import dagster as dg
+
+# Dagster logs a failed step with its stack trace; the run's log file gets it, not the console.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,38 @@ class CheckOutcome:
     passed: bool
     severity: str  # ERROR or WARN
     metadata: dict
+
+    @property
+    def sentence(self) -> str:
+        """What the check found, in words: its own summary, else its name and figures."""
+        if "summary" in self.metadata:
+            return f"{self.asset}: {self.metadata['summary']}"
+        figures = ", ".join(f"{k} {v}" for k, v in self.metadata.items())
+        outcome = "passed" if self.passed else "failed"
+        return f"{self.asset}: check {self.name} {outcome} ({figures})"
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    file_name: str
+    status: str  # failed or rejected
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a full run's results depend on: the landing listing, the as-of day, the models."""
+
+    landing: str
+    as_of: dt.date
+    project: str
+
+    @classmethod
+    def now(cls, paths: Paths) -> RunInputs:
+        from .defs.transform.project import project_fingerprint
+
+        today = dt.datetime.now(dt.UTC).date()
+        return cls(fingerprint(discover(paths.landing)), today, project_fingerprint())
 
 
 @dataclass
@@ -43,6 +79,9 @@ class RunReport:
     materialized: list[str] = field(default_factory=list)  # asset keys, e.g. marts/fct_…
     # Records of older files let out of quarantine this run, by raw asset (e.g. raw/xapi_…).
     released: dict[str, int] = field(default_factory=dict)
+    problems: list[FileProblem] = field(default_factory=list)  # files failed or rejected
+    # Set when the run did nothing: why (same inputs as the last successful run).
+    skipped: str | None = None
 
     @property
     def models(self) -> list[str]:
@@ -68,17 +107,33 @@ def run_all(
     ingestion_only: bool = False,
     forecast_only: bool = False,
     forecast_settings: object | None = None,
+    force: bool = False,
 ) -> RunReport:
     """Run the implicit job of every asset and check, in process, against these paths.
 
     `ingestion_only`: just the raw and audit assets and their checks, without dbt.
     `forecast_only`: the nightly forecast job (the engine's assets, then the models reading
     them). `forecast_settings`: a ForecastSettings (draws, horizon, seed, backtest weeks).
+    A full run whose inputs are those of the last successful one does nothing, unless `force`.
     """
-    from .definitions import build_defs
-    from .defs.ingest.resources import WarehouseResource
-
     paths = resolve_paths(landing=landing, warehouse=warehouse)
+    full = not (ingestion_only or forecast_only)
+    inputs = RunInputs.now(paths) if full else None
+    if full and not force:
+        last = last_successful_run(paths.warehouse)
+        if last is not None and last[0] == inputs:
+            return RunReport(
+                paths,
+                True,
+                0.0,
+                skipped=f"nothing new since the run of {last[1]:%Y-%m-%d %H:%M}"
+                " UTC: the same landing files, as-of date and models",
+            )
+    import dagster as dg
+
+    from .definitions import build_defs
+    from .defs.resources import WarehouseResource
+
     resource = WarehouseResource(landing=str(paths.landing), warehouse=str(paths.warehouse))
     defs = build_defs(resource, forecast_settings)
     if forecast_only:
@@ -103,6 +158,9 @@ def run_all(
         result = job.execute_in_process(
             instance=inst, raise_on_error=False, run_config=QUIET, asset_selection=selection
         )
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data.error is not None:
+                print(f"step {event.step_key} failed:\n{event.step_failure_data.error.to_string()}")
     report = RunReport(paths, result.success, time.perf_counter() - started, log=log_path)
     if not result.success:
         report.error = f"{_first_failure(result)} (details: {log_path})"
@@ -124,7 +182,46 @@ def run_all(
     ]
     if paths.warehouse.exists():
         report.sources = summarize(paths.warehouse, since=started_at)
+        report.problems = file_problems(paths.warehouse, since=started_at)
+        if full:
+            record_run(paths.warehouse, inputs, started_at, report.ok)
     return report
+
+
+def last_successful_run(warehouse: Path) -> tuple[RunInputs, dt.datetime] | None:
+    """The inputs of the latest full run, and when it started, if it succeeded."""
+    if not warehouse.exists():
+        return None
+    with open_writer(warehouse) as con:
+        rows = con.execute(
+            "select landing_fingerprint, as_of_date, project_fingerprint, started_at, success"
+            " from audit.runs order by finished_at desc limit 1"
+        ).fetchall()
+    if not rows or not rows[0][4]:
+        return None
+    landing, as_of, project, started_at, _ = rows[0]
+    return RunInputs(landing, as_of, project), started_at
+
+
+def record_run(warehouse: Path, inputs: RunInputs, started_at: dt.datetime, ok: bool) -> None:
+    with open_writer(warehouse) as con:
+        con.execute(
+            "insert into audit.runs values"
+            " (?, get_current_timestamp() at time zone 'UTC', ?, ?, ?, ?)",
+            [started_at, inputs.landing, inputs.as_of, inputs.project, ok],
+        )
+
+
+def file_problems(warehouse: Path, since: dt.datetime) -> list[FileProblem]:
+    """Files failed or rejected since `since`, with the reason each was given."""
+    with open_writer(warehouse) as con:
+        rows = con.execute(
+            "select file_name, status, coalesce(reason, 'no reason recorded')"
+            " from audit.ingested_files where ingested_at >= ?"
+            " and status in ('failed', 'rejected') order by file_name",
+            [since],
+        ).fetchall()
+    return [FileProblem(*row) for row in rows]
 
 
 def _first_failure(result: dg.ExecuteInProcessResult) -> str:

@@ -65,8 +65,10 @@ def publish(warehouse: Path, serving: Path | None = None) -> Snapshot:
                 con.execute(f"create schema snap.{schema}")
             for schema, table in tables:
                 order = _serving_order(con, schema, table)
-                con.execute(f'create table snap.{schema}."{table}" as'
-                            f' select * from {schema}."{table}" {order}')  # fmt: skip
+                con.execute(
+                    f'create table snap.{schema}."{table}" as'
+                    f' select * from {schema}."{table}" {order}'
+                )
             for table, query in AUDIT_TABLES.items():
                 con.execute(f"create table snap.audit.{table} as {query}")
             con.execute(

@@ -69,6 +69,15 @@ create table if not exists audit.quarantine (
     rechecked_at timestamp               -- checked again after newer reference data: still bad
 );
 alter table audit.quarantine add column if not exists rechecked_at timestamp;
+
+create table if not exists audit.runs (
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    landing_fingerprint varchar not null,  -- the landing folder's listing (names, sizes, times)
+    as_of_date date not null,
+    project_fingerprint varchar not null,  -- the dbt project's files
+    success boolean not null
+);
 """
 
 

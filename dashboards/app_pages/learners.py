@@ -1,19 +1,20 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, session
+from dashboards import charts, data, session
 from dashboards.export import safe_csv
 
 who = session.require()
 st.title("Learners")
 session.snapshot_caption()
 if who.role == "admin":  # one organization at a time: a whole program is no table to read
-    sizes = dict(session.load("organizations", who).iter_rows())
-    org = st.selectbox("Organization", list(sizes),
-                       format_func=lambda o: f"{o} ({sizes[o]:,} learners)")  # fmt: skip
-    learners = session.load("learners", who, org_id=org)
+    sizes = dict(session.load(data.organizations, who).iter_rows())
+    org = st.selectbox(
+        "Organization", list(sizes), format_func=lambda o: f"{o} ({sizes[o]:,} learners)"
+    )
+    learners = session.load(data.learners, who, org_id=org)
 else:
-    learners = session.load("learners", who)
+    learners = session.load(data.learners, who)
 search = st.text_input("Filter by name or learner id", "")
 at_risk_only = st.toggle("At risk only", False)
 shown = learners
@@ -27,18 +28,32 @@ if at_risk_only:
     shown = shown.filter(pl.col("at_risk"))
 session.viewed(who, "learners", f"rows={shown.height}")
 st.dataframe(
-    shown.select("learner_id", "display_name", "cohort_id", "readiness_score", "readiness_band",
-                 "current_streak_days", "at_risk", "at_risk_reasons", "p_mastery_by_target",
-                 "weeks_to_mastery_p50"),
-    hide_index=True, width="stretch",
-    column_config={"p_mastery_by_target": st.column_config.ProgressColumn(
-        "P(mastery by target)", min_value=0.0, max_value=1.0, format="%.2f")},
-)  # fmt: skip
+    shown.select(
+        "learner_id",
+        "display_name",
+        "cohort_id",
+        "readiness_score",
+        "readiness_band",
+        "current_streak_days",
+        "at_risk",
+        "at_risk_reasons",
+        "p_mastery_by_target",
+        "weeks_to_mastery_p50",
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "p_mastery_by_target": st.column_config.ProgressColumn(
+            "P(mastery by target)", min_value=0.0, max_value=1.0, format="%.2f"
+        )
+    },
+)
 if st.download_button("Export CSV", safe_csv(shown), "learners.csv", "text/csv"):
     session.viewed(who, "export", f"rows={shown.height}")
-choice = st.selectbox("Drill down", shown["learner_id"].to_list(), index=None,
-                      placeholder="Choose a learner")  # fmt: skip
-detail = session.load("learner", who, learner_id=choice) if choice else None
+choice = st.selectbox(
+    "Drill down", shown["learner_id"].to_list(), index=None, placeholder="Choose a learner"
+)
+detail = session.load(data.learner, who, learner_id=choice) if choice else None
 if detail is not None and not detail.is_empty():  # the full row: tier checklists, interval
     row = detail.row(0, named=True)
     session.viewed(who, "learner", choice)
@@ -53,10 +68,9 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
     for reason in row["at_risk_reasons"] or []:
         st.warning(reason)
     left, right = st.columns(2)
-    mine = session.load("competency", who, learner_id=choice)
+    mine = session.load(data.competency, who, learner_id=choice)
     if not mine.is_empty():
-        left.plotly_chart(charts.competency_radar(mine.row(0, named=True)),
-                          width="stretch")  # fmt: skip
+        left.plotly_chart(charts.competency_radar(mine.row(0, named=True)), width="stretch")
     for tier_no in (4, 5):
         done = row[f"tier{tier_no}_complete"]
         right.markdown(f"**Tier {tier_no}: {'complete' if done else 'not complete yet'}**")
@@ -64,8 +78,10 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
             right.markdown(f"- still missing: {item}")
     low, mid, high = (row[f"weeks_to_mastery_p{q}"] for q in (10, 50, 90))
     if mid is not None:
-        right.write(f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
-                    f"{'more than 52' if high is None else f'{high:.0f}'})")  # fmt: skip
-    feedback = session.load("rubric_feedback", who, learner_id=choice)
+        right.write(
+            f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
+            f"{'more than 52' if high is None else f'{high:.0f}'})"
+        )
+    feedback = session.load(data.rubric_feedback, who, learner_id=choice)
     if not feedback.is_empty():
         st.plotly_chart(charts.rubric_feedback_bars(feedback), width="stretch")

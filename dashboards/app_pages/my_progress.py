@@ -4,7 +4,7 @@ import streamlit as st
 from dashboards import charts, data, session
 
 who = session.page("My progress", "my_progress")
-me = session.load("learner", who, learner_id=who.learner_id)
+me = session.load(data.learner, who, learner_id=who.learner_id)
 if me.is_empty():
     st.info("Nothing recorded for you yet.")
     st.stop()
@@ -16,10 +16,9 @@ cols[0].metric(
 )
 cols[1].metric("Current streak", f"{row['current_streak_days']} days")
 cols[2].metric("Longest streak", f"{row['longest_streak_days']} days")
-competency = session.load("competency", who)
+competency = session.load(data.competency, who)
 if not competency.is_empty():
-    st.plotly_chart(charts.competency_radar(competency.row(0, named=True)),
-                    width="stretch")  # fmt: skip
+    st.plotly_chart(charts.competency_radar(competency.row(0, named=True)), width="stretch")
 st.subheader("Tier 4 and tier 5")
 checklist = st.columns(2)
 for col, tier_no in zip(checklist, (4, 5), strict=True):
@@ -28,17 +27,17 @@ for col, tier_no in zip(checklist, (4, 5), strict=True):
     col.markdown(f"**Tier {tier_no}: {'complete' if done else 'not complete yet'}**")
     for item in missing:
         col.markdown(f"- still missing: {item}")
-mine = session.load("points", who)
+mine = session.load(data.points, who)
 if not mine.is_empty():
     p = mine.row(0, named=True)
     cols = st.columns(3)
     cols[0].metric("Points", f"{p['total_points']:,}")
     cols[1].metric("Level", p["level"], f"{p['points_to_next_level']} points to the next")
     cols[2].metric("Rank in cohort", p["cohort_rank"])
-statuses = session.load("mission_statuses", who)
+statuses = session.load(data.mission_statuses, who)
 if not statuses.is_empty():
     st.plotly_chart(charts.status_bars(statuses), width="stretch")
-weekly = session.load("weekly_activity", who)
+weekly = session.load(data.weekly_activity, who)
 if not weekly.is_empty():
     st.plotly_chart(charts.activity_chart(weekly.tail(12)), width="stretch")
 st.subheader("Forecast")
@@ -50,27 +49,29 @@ if data.entitled(tier, "forecast"):
         low, mid, high = (row[f"weeks_to_mastery_p{q}"] for q in (10, 50, 90))
         st.metric("Chance of mastery by your cohort's target date", f"{p:.0%}")
         if mid is not None:
-            st.write(f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
-                     f"{'more than 52' if high is None else f'{high:.0f}'})")  # fmt: skip
+            st.write(
+                f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
+                f"{'more than 52' if high is None else f'{high:.0f}'})"
+            )
 else:
     st.info(f"The forecast is not part of your plan ({tier}).")
 st.subheader("Cohort leaderboard")
 if data.entitled(tier, "leaderboard"):
-    board = session.load("leaderboard", who)
-    st.dataframe(board.with_columns(pl.col("display_name").fill_null("—")),
-                 hide_index=True, width="stretch")  # fmt: skip
+    board = session.load(data.leaderboard, who)
+    st.dataframe(
+        board.with_columns(pl.col("display_name").fill_null("—")), hide_index=True, width="stretch"
+    )
 else:
     st.info(f"The leaderboard is not part of your plan ({tier}).")
 st.subheader("Mentor and rubric feedback")
 if data.entitled(tier, "mentor_feedback"):
-    feedback = session.load("rubric_feedback", who)
-    reviews = session.load("mentor_feedback", who)
+    feedback = session.load(data.rubric_feedback, who)
+    reviews = session.load(data.mentor_feedback, who)
     if feedback.is_empty() and reviews.is_empty():
         st.info("No mentor has reviewed a mission of yours yet.")
     if not feedback.is_empty():
         st.plotly_chart(charts.rubric_feedback_bars(feedback), width="stretch")
     if not reviews.is_empty():
-        st.dataframe(reviews.drop("learner_id").head(20), hide_index=True,
-                     width="stretch")  # fmt: skip
+        st.dataframe(reviews.drop("learner_id").head(20), hide_index=True, width="stretch")
 else:
     st.info(f"Mentor and rubric feedback are not part of your plan ({tier}).")

@@ -106,8 +106,12 @@ def write_calibration(con, cal: Calibration, roster: Roster, n_weeks: np.ndarray
             "learner_id": cal.learner_ids.astype(str),
             "as_of_date": np.full(len(cal.learner_ids), as_of, dtype="datetime64[D]"),
             "cohort_id": roster.cohort_id,
-            "v_max": cal.v_max, "v_max_p10": v_lo, "v_max_p90": v_hi,
-            "decay": cal.decay, "decay_p10": d_lo, "decay_p90": d_hi,
+            "v_max": cal.v_max,
+            "v_max_p10": v_lo,
+            "v_max_p90": v_hi,
+            "decay": cal.decay,
+            "decay_p10": d_lo,
+            "decay_p90": d_hi,
             **{f"competency_{d}": now[:, i] for i, d in enumerate(DOMAINS)},
             "competency_mean": now.mean(axis=1),
             "n_answers": cal.n_answers.astype(np.int64),
@@ -116,7 +120,7 @@ def write_calibration(con, cal: Calibration, roster: Roster, n_weeks: np.ndarray
             "theta": cal.theta,
             "covariance": cal.covariance.reshape(len(cal.theta), N_PARAMS * N_PARAMS),
         }
-    )  # fmt: skip
+    )
     return _replace(con, "forecasts.learner_calibration", as_of, frame)
 
 
@@ -152,8 +156,9 @@ def write_forecast(con, fc: Forecast, roster: Roster, competency_now: np.ndarray
             "learner_id": fc.learner_ids.astype(str),
             "as_of_date": np.full(n, fc.as_of, dtype="datetime64[D]"),
             "cohort_id": roster.cohort_id,
-            "target_date": np.where(np.isnat(roster.target_date), np.datetime64("NaT"),
-                                    target_date),
+            "target_date": np.where(
+                np.isnat(roster.target_date), np.datetime64("NaT"), target_date
+            ),
             "target_week": fc.target_week.astype(np.int32),
             "mastered_now": fc.mastered_now,
             "p_mastery_by_target": fc.p_mastery_by_target,
@@ -168,7 +173,7 @@ def write_forecast(con, fc: Forecast, roster: Roster, competency_now: np.ndarray
             "draws": np.full(n, fc.draws, dtype=np.int32),
         },
         nan_to_null=True,
-    )  # fmt: skip
+    )
     return _replace(con, "forecasts.mastery_forecast", fc.as_of, frame)
 
 

@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,11 +224,22 @@ class Loader:
     ) -> tuple:
         """A file's row of audit.ingested_files (written with the batch's, in its transaction)."""
         return (
-            file_id, file.name, outcome.source, digest, file.size, file.modified_at,
-            file.mtime_ns, outcome.status, outcome.reason, duplicate_of, outcome.rows_read,
-            outcome.rows_loaded, outcome.rows_quarantined, outcome.rows_duplicate,
+            file_id,
+            file.name,
+            outcome.source,
+            digest,
+            file.size,
+            file.modified_at,
+            file.mtime_ns,
+            outcome.status,
+            outcome.reason,
+            duplicate_of,
+            outcome.rows_read,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+            outcome.rows_duplicate,
             (time.perf_counter() - started) * 1000,
-        )  # fmt: skip
+        )
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -264,8 +275,10 @@ class Loader:
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
 
             def read_all(batch):
-                return [pool.submit(_read, seq, file, source)
-                        for seq, (file, source) in enumerate(batch)]  # fmt: skip
+                return [
+                    pool.submit(_read, seq, file, source)
+                    for seq, (file, source) in enumerate(batch)
+                ]
 
             batches = list(_batches(todo))
             ahead = read_all(batches[0]) if batches else []
@@ -359,10 +372,14 @@ class Loader:
         # `cohortlens_progress` lets a command line draw a bar per source.
         log.info(
             "%s: %s (%d read, %d loaded, %d quarantined, %d duplicate)",
-            outcome.file_name, outcome.status, outcome.rows_read, outcome.rows_loaded,
-            outcome.rows_quarantined, outcome.rows_duplicate,
+            outcome.file_name,
+            outcome.status,
+            outcome.rows_read,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+            outcome.rows_duplicate,
             extra={"cohortlens_progress": (name, done[name], totals[name])},
-        )  # fmt: skip
+        )
 
     def _load_batch(
         self, source: Source | None, reads: list[_Read], totals: Counter, done: Counter
@@ -393,12 +410,7 @@ class Loader:
                     " from staged group by file_seq"
                 ).fetchall()
             }
-        for r in reads:
-            if r.retry:
-                log.warning(
-                    "%s could not be read (%s); it will be tried again",
-                    r.file.name, r.outcome.reason,
-                )  # fmt: skip
+        _warn_retries(reads)
         try:
             with self._transaction():
                 outcomes = self._commit(source, [r for r in reads if not r.retry], counts)
@@ -420,12 +432,7 @@ class Loader:
         behind (bad ones) are checked again on their own for their reasons, and the repeats the
         insert took in are deleted, all inside the batch's transaction.
         """
-        for r in reads:
-            if r.retry:
-                log.warning(
-                    "%s could not be read (%s); it will be tried again",
-                    r.file.name, r.outcome.reason,
-                )  # fmt: skip
+        _warn_retries(reads)
         kept = [r for r in reads if not r.retry]
         try:
             with self._transaction():
@@ -441,64 +448,19 @@ class Loader:
         return outcomes
 
     def _commit_checked_as_inserted(self, source: Source, reads: list[_Read]) -> list[FileOutcome]:
-        con = self.con
-        first_id = con.execute(
-            "select coalesce(max(file_id), 0) + 1 from audit.ingested_files"
-        ).fetchone()[0]
-        loaded_before = self._loaded_by_sha([r.digest for r in reads if r.outcome is None])
-        # A file's outcome and what it duplicates; an unknown outcome is decided by its load.
-        outcome_of: dict[int, FileOutcome | None] = {}
-        duplicate_of: dict[int, int] = {}
-        copy_of: dict[int, _Read] = {}  # a copy of a file earlier in this batch -> that file
-        first_with: dict[str, _Read] = {}
-        for r in reads:
-            outcome_of[r.seq] = r.outcome
-            if r.outcome is not None:
-                continue
-            if (earlier := loaded_before.get(r.digest)) is not None:
-                duplicate_of[r.seq] = earlier[0]
-                outcome_of[r.seq] = FileOutcome(
-                    r.file.name, source.name, "duplicate",
-                    f"same content as {earlier[1]} (file {earlier[0]}), loaded before",
-                )  # fmt: skip
-            elif r.digest in first_with:
-                copy_of[r.seq] = first_with[r.digest]
-            else:
-                first_with[r.digest] = r
-        loading = [r for r in reads if outcome_of[r.seq] is None and r.seq not in copy_of]
-        rows_read = {r.seq: len(r.table) for r in loading}
-        results: dict[int, tuple[int, int, int]] = {}  # loaded, quarantined, not JSON
-        if loading:
-            results = self._insert_checked(source, first_id, loading, rows_read)
-        for r in loading:
-            loaded, bad, not_json = results.get(r.seq, (0, 0, 0))
-            n = rows_read[r.seq]
-            if n and not_json == n:
-                outcome = FileOutcome(
-                    r.file.name, source.name, "failed",
-                    f"not JSON Lines: none of its {n} lines is JSON",
-                )  # fmt: skip
-            else:
-                outcome = FileOutcome(
+        def load(first_id: int, files: list[_Read]) -> dict[int, FileOutcome]:
+            rows_read = {r.seq: len(r.table) for r in files}
+            results = self._insert_checked(source, first_id, files, rows_read)
+            outcomes = {}
+            for r in files:
+                loaded, bad, not_json = results.get(r.seq, (0, 0, 0))
+                n = rows_read[r.seq]
+                outcomes[r.seq] = _not_json_lines(r, source, n, not_json) or FileOutcome(
                     r.file.name, source.name, "loaded", None, n, loaded, bad, n - bad - loaded
-                )  # fmt: skip
-            outcome_of[r.seq] = outcome
-        for seq, original in copy_of.items():
-            first = outcome_of[original.seq]
-            r = next(r for r in reads if r.seq == seq)
-            if first.status == "loaded":
-                duplicate_of[seq] = first_id + original.seq
-                outcome_of[seq] = FileOutcome(
-                    r.file.name, source.name, "duplicate",
-                    f"same content as {original.file.name} (file {first_id + original.seq}),"
-                    " loaded before",
-                )  # fmt: skip
-            else:  # the same bytes, so the same verdict
-                outcome_of[seq] = FileOutcome(r.file.name, source.name, first.status, first.reason)
-        self._write_audit_rows(
-            [(r, first_id + r.seq, outcome_of[r.seq], duplicate_of.get(r.seq)) for r in reads]
-        )
-        return [outcome_of[r.seq] for r in reads]
+                )
+            return outcomes
+
+        return self._commit_files(source, reads, load)
 
     def _insert_checked(
         self, source: Source, first_id: int, loading: list[_Read], rows_read: dict[int, int]
@@ -590,48 +552,77 @@ class Loader:
         self, source: Source | None, reads: list[_Read], counts: dict[int, tuple[int, ...]]
     ) -> list[FileOutcome]:
         """Inside the batch's transaction: each file's records, quarantine and audit row."""
-        con = self.con
-        first_id = con.execute(
+
+        def load(first_id: int, files: list[_Read]) -> dict[int, FileOutcome]:
+            outcomes = {}
+            for r in files:
+                n, _, not_json, _ = counts.get(r.seq, (0, 0, 0, 0))
+                if failed := _not_json_lines(r, source, n, not_json):
+                    outcomes[r.seq] = failed
+            loading = [(r, first_id + r.seq) for r in files if r.seq not in outcomes]
+            results = self._load_records(source, first_id, loading, counts) if loading else {}
+            for r, _ in loading:
+                n, rows_bad, _, _ = counts[r.seq]
+                loaded, conflicts = results[r.seq]
+                bad = rows_bad + conflicts
+                outcomes[r.seq] = FileOutcome(
+                    r.file.name, source.name, "loaded", None, n, loaded, bad, n - bad - loaded
+                )
+            return outcomes
+
+        return self._commit_files(source, reads, load)
+
+    def _commit_files(
+        self,
+        source: Source | None,
+        reads: list[_Read],
+        load: Callable[[int, list[_Read]], dict[int, FileOutcome]],
+    ) -> list[FileOutcome]:
+        """What both commit paths share: give each file its id (the batch's first id + its
+        seq), make a file whose content was loaded before or comes earlier in the batch a
+        duplicate, `load(first_id, files)` the others for their outcomes, write the audit rows.
+        """
+        first_id = self.con.execute(
             "select coalesce(max(file_id), 0) + 1 from audit.ingested_files"
         ).fetchone()[0]
         loaded_before = self._loaded_by_sha([r.digest for r in reads if r.outcome is None])
-        decided: list[tuple[_Read, int, FileOutcome | None, int | None]] = []
-        for r in reads:
-            file_id, duplicate_of = first_id + r.seq, None
-            rows_read, _, not_json, _ = counts.get(r.seq, (0, 0, 0, 0))
-            outcome = r.outcome
-            if outcome is None:  # read: a duplicate, not JSON at all, or to be loaded
-                if (earlier := loaded_before.get(r.digest)) is not None:
-                    duplicate_of = earlier[0]
-                    outcome = FileOutcome(
-                        r.file.name, source.name, "duplicate",
-                        f"same content as {earlier[1]} (file {earlier[0]}), loaded before",
-                    )  # fmt: skip
-                elif rows_read and not_json == rows_read:
-                    outcome = FileOutcome(
-                        r.file.name, source.name, "failed",
-                        f"not JSON Lines: none of its {rows_read} lines is JSON",
-                    )  # fmt: skip
-                else:
-                    loaded_before[r.digest] = (file_id, r.file.name)  # a later copy repeats it
-            decided.append((r, file_id, outcome, duplicate_of))
+        outcome_of = {r.seq: r.outcome for r in reads}
+        duplicate_of: dict[int, int] = {}
+        copy_of: dict[int, _Read] = {}  # a copy of a file earlier in this batch -> that file
+        first_with: dict[str, _Read] = {}
 
-        loading = [(r, file_id) for r, file_id, outcome, _ in decided if outcome is None]
-        results = self._load_records(source, first_id, loading, counts) if loading else {}
-        outcomes, rows = [], []
-        for r, file_id, outcome, duplicate_of in decided:
-            if outcome is None:
-                rows_read, rows_bad, _, _ = counts[r.seq]
-                loaded, conflicts = results[r.seq]
-                bad = rows_bad + conflicts
-                outcome = FileOutcome(
-                    r.file.name, source.name, "loaded", None, rows_read, loaded, bad,
-                    rows_read - bad - loaded,
-                )  # fmt: skip
-            rows.append((r, file_id, outcome, duplicate_of))
-            outcomes.append(outcome)
-        self._write_audit_rows(rows)
-        return outcomes
+        def duplicate(r: _Read, file_id: int, file_name: str) -> None:
+            duplicate_of[r.seq] = file_id
+            reason = f"same content as {file_name} (file {file_id}), loaded before"
+            outcome_of[r.seq] = FileOutcome(r.file.name, source.name, "duplicate", reason)
+
+        for r in reads:
+            if r.outcome is not None:
+                continue
+            if (earlier := loaded_before.get(r.digest)) is not None:
+                duplicate(r, *earlier)
+            elif r.digest in first_with:
+                copy_of[r.seq] = first_with[r.digest]
+            else:
+                first_with[r.digest] = r
+        loading = [r for r in reads if outcome_of[r.seq] is None and r.seq not in copy_of]
+        if loading:
+            outcome_of.update(load(first_id, loading))
+        # A copy waits for its original's verdict: only a loaded original makes it a duplicate.
+        for r in reads:
+            if (original := copy_of.get(r.seq)) is None:
+                continue
+            first = outcome_of[original.seq]
+            if first.status == "loaded":
+                duplicate(r, first_id + original.seq, original.file.name)
+            else:  # the same bytes, so the same verdict
+                outcome_of[r.seq] = FileOutcome(
+                    r.file.name, source.name, first.status, first.reason
+                )
+        self._write_audit_rows(
+            [(r, first_id + r.seq, outcome_of[r.seq], duplicate_of.get(r.seq)) for r in reads]
+        )
+        return [outcome_of[r.seq] for r in reads]
 
     def _write_audit_rows(self, decided: list[tuple[_Read, int, FileOutcome, int | None]]) -> None:
         """The batch's rows of audit.ingested_files: (read, file_id, outcome, duplicate_of)."""
@@ -664,9 +655,12 @@ class Loader:
         con.execute(
             "create or replace temp table loading as select unnest(?::integer[]) as file_seq,"
             " unnest(?::bigint[]) as file_id, unnest(?::varchar[]) as file_name",
-            [[r.seq for r, _ in loading], [i for _, i in loading],
-             [r.file.name for r, _ in loading]],
-        )  # fmt: skip
+            [
+                [r.seq for r, _ in loading],
+                [i for _, i in loading],
+                [r.file.name for r, _ in loading],
+            ],
+        )
         con.execute(
             f"insert into audit.quarantine ({_QUARANTINE_COLUMNS})"
             " select ?, l.file_id, l.file_name, s.record_number,"
@@ -767,6 +761,14 @@ class Loader:
         return loaded, conflicts
 
 
+def _not_json_lines(r: _Read, source: Source, rows_read: int, not_json: int) -> FileOutcome | None:
+    """The failed outcome of a file none of whose lines is JSON (an empty file loads), or None."""
+    if rows_read and not_json == rows_read:
+        reason = f"not JSON Lines: none of its {rows_read} lines is JSON"
+        return FileOutcome(r.file.name, source.name, "failed", reason)
+    return None
+
+
 def _insert_into(source: Source) -> tuple[str, str]:
     """(`insert into` the raw table with its columns, the staged values to insert)."""
     columns = ", ".join(f'"{name}"' for name, _ in source.stored_columns())
@@ -815,6 +817,14 @@ CHECKED_AS_INSERTED = (MISSION_PROGRESS, XAPI)
 BATCH_BYTES = 256 * 1024 * 1024
 BATCH_FILES = 256
 READ_THREADS = min(4, os.cpu_count() or 1)
+
+
+def _warn_retries(reads: list[_Read]) -> None:
+    for r in reads:
+        if r.retry:
+            log.warning(
+                "%s could not be read (%s); it will be tried again", r.file.name, r.outcome.reason
+            )
 
 
 def _batches(todo: list[tuple[LandedFile, Source | None]]):

@@ -33,6 +33,7 @@ from .catalog import (
 )
 from .population import Population, uuid_strings
 
+MINUTE = 60_000
 HOUR = 3_600_000
 DAY = 24 * HOUR
 WEEK = 7 * DAY
@@ -42,6 +43,46 @@ PASS_MARK = 70.0  # mentor score needed for approval
 STALL_EXIT = 0.45  # weekly chance a stall ends
 FULL_STIMULUS_HOURS = 10.0  # seed 004's hours_per_week at which stimulus saturates
 CONTENT_SHARE = 0.45  # share of study time spent on videos and reading
+
+# Mission attempts. Pairs are the (low, high) of a uniform draw.
+SECOND_ATTEMPT_HOURS = 9.0  # weekly study hours that fit a second attempt into a week
+START_DELAY_MINUTES = (1, 30)  # into the study session
+NEED_BASE = 0.06  # competency a mission of true difficulty 0 demands
+NEED_PER_DIFFICULTY = 0.15
+TIME_SHARE = 0.45  # median share of the time limit an attempt takes
+TIME_SHARE_SPREAD = 0.45  # log-normal sigma of that share
+SHORTFALL_SLOWDOWN = 1.6  # an under-prepared learner is slower, and misses more deadlines
+SHARE_SHAPE = 2.0  # gamma shape of the split over subtasks and phases: uneven, rarely extreme
+SUBTASK_MINUTES = (40, 120)  # hands-on work per subtask
+SHORTFALL_EFFORT = 2  # an under-prepared learner works longer
+MISSED_REACH = (0.2, 1.0)  # share of subtasks reached when the deadline is missed
+BASE_SCORE = 0.72  # mentor score (as a fraction) with competency exactly at the demand
+SCORE_PER_GAP = 1.0
+RETRY_BONUS = 0.03  # per earlier attempt: the learner has seen the mission before
+SCORE_NOISE = 0.08
+MIN_SCORE = 5
+REVISE_FLOOR = 55  # below this the mentor fails the work rather than ask for a revision
+REVISE_MARGIN = 2  # work just over the pass mark is sometimes sent back too
+REVISE_RATE = 0.65
+REVISION_GAIN = (4, 14)  # score points
+AI_REVIEW_MINUTES = (2, 30)
+PICKUP_HOURS = (0.5, 12)  # in the mentor's queue before the review starts
+REVIEW_SPREAD = 0.4  # log-normal sigma around the mentor's usual speed
+RESUME_HOURS = (2, 36)
+REVISION_HOURS = (3, 48)
+SECOND_REVIEW_SHARE = (0.3, 0.8)  # of the first review's time: the mentor knows the work
+FAILED_REFLECTION = 0.3  # relative chance to reflect after a failure
+REFLECTION_HOURS = (1, 72)
+PHASES_END = 0.98  # share of the elapsed time: the last capstone phase precedes submission
+SUBTASK_SCORE_NOISE = 7
+RUBRIC_NOISE = 0.07
+HINTS_PER_SUBTASK = 0.25  # at a hint rate of 1
+SHORTFALL_HINTS = 4  # an under-prepared learner asks for more hints
+EXTRA_TOOL_P = 0.2  # chance of each tool beyond the first
+TRACKED_SUBTASKS = 6  # subtask progress reaches telemetry only from missions this long
+GIVE_UP_OPTIONAL = 0.5  # chance to move on after failing an optional mission
+ASSIGN_AFTER_MS = 1000  # the next assignment sorts after the decision,
+TIER_AFTER_MS = 2000  # and a tier change after that
 
 
 @dataclass
@@ -56,6 +97,56 @@ class Events:
     )  # (versions, attempt facts) per batch of attempts
     attempts: list[dict[str, np.ndarray]] = field(default_factory=list)
     answers: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+
+@dataclass
+class _Attempts:
+    """One batch of mission attempts (at most one per learner), filled in stage by stage by
+    :meth:`ProgramSimulation._missions`. Every array has one entry per attempt."""
+
+    idx: np.ndarray  # learners
+    t0: np.ndarray  # start of each attempt
+    mission: np.ndarray
+    attempt_no: np.ndarray
+    progress_id: np.ndarray
+    subtasks: np.ndarray
+    capstone: np.ndarray
+    # _play_subtasks
+    gap: np.ndarray = field(init=False)  # competency minus what the mission demands
+    shortfall: np.ndarray = field(init=False)
+    deadline: np.ndarray = field(init=False)
+    missed: np.ndarray = field(init=False)
+    elapsed: np.ndarray = field(init=False)
+    stage_end: np.ndarray = field(init=False)
+    stage_minutes: np.ndarray = field(init=False)
+    reached: np.ndarray = field(init=False)
+    drop_off: np.ndarray = field(init=False)
+    # _mentor_review
+    score1: np.ndarray = field(init=False)
+    revise: np.ndarray = field(init=False)
+    score2: np.ndarray = field(init=False)
+    passed: np.ndarray = field(init=False)
+    submitted1: np.ndarray = field(init=False)
+    ai1: np.ndarray = field(init=False)
+    pickup1: np.ndarray = field(init=False)
+    reviewed1: np.ndarray = field(init=False)
+    resumed: np.ndarray = field(init=False)
+    submitted2: np.ndarray = field(init=False)
+    ai2: np.ndarray = field(init=False)
+    pickup2: np.ndarray = field(init=False)
+    reviewed2: np.ndarray = field(init=False)
+    final_at: np.ndarray = field(init=False)
+    reflects: np.ndarray = field(init=False)
+    reflected_at: np.ndarray = field(init=False)
+    # _attempt_details
+    phase_at: np.ndarray = field(init=False)
+    phases_done: np.ndarray = field(init=False)
+    sub_noise: np.ndarray = field(init=False)
+    rub_noise: np.ndarray = field(init=False)
+    n_hints: np.ndarray = field(init=False)
+    hint_stage: np.ndarray = field(init=False)
+    n_tools: np.ndarray = field(init=False)
+    tool_rank: np.ndarray = field(init=False)
 
 
 def _xapi(ts, learner, verb, kind, obj, **optional) -> dict[str, np.ndarray]:
@@ -257,9 +348,9 @@ class ProgramSimulation:
         # Mission work draws on the study time left after content; an attempt may overdraw it,
         # and the learner then waits until later weeks have paid it back.
         self.mission_hours += (1 - CONTENT_SHARE) * hours
-        # Keen learners (9+ hours a week) may fit a second mission attempt into a week.
+        # Keen learners may fit a second mission attempt into a week.
         self._missions(rng, ev, days, session_start, c_start, hours > 0)
-        self._missions(rng, ev, days, session_start, c_start, hours >= 9)
+        self._missions(rng, ev, days, session_start, c_start, hours >= SECOND_ATTEMPT_HOURS)
 
         truth = {
             "learner": np.flatnonzero(started),
@@ -444,7 +535,22 @@ class ProgramSimulation:
     # ------------------------------------------------------------------ missions
     def _missions(self, rng, ev, days, session_start, c_start, willing):
         """Start at most one attempt per eligible learner, on their first study day after their
-        previous attempt was decided, and play the whole attempt out."""
+        previous attempt was decided, and play the whole attempt out.
+
+        The stages run in a fixed order because each draws from ``rng`` in turn; reordering them
+        would change every later draw of the week."""
+        att = self._choose_starters(rng, days, session_start, willing)
+        if att is None:
+            return
+        self._play_subtasks(rng, att, c_start)
+        self._mentor_review(rng, att)
+        self._attempt_details(rng, att)
+        self._record_versions(ev, att)
+        self._record_telemetry(rng, ev, att)
+        self._move_on(rng, ev, att)
+
+    def _choose_starters(self, rng, days, session_start, willing) -> _Attempts | None:
+        """Who starts an attempt, and when: the first study day after the previous attempt."""
         eligible = (
             willing
             & (self.mission_hours > 0)
@@ -454,132 +560,192 @@ class ProgramSimulation:
             & (self.tier < len(TIERS))
         )
         candidate = days & (session_start > self.mission_busy[:, None]) & eligible[:, None]
-        has = candidate.any(axis=1)
-        idx = np.flatnonzero(has)
+        idx = np.flatnonzero(candidate.any(axis=1))
         if not len(idx):
-            return
+            return None
         day = candidate[idx].argmax(axis=1)
-        t0 = session_start[idx, day] + rng.integers(1, 30, len(idx)) * 60_000
+        t0 = session_start[idx, day] + rng.integers(*START_DELAY_MINUTES, len(idx)) * MINUTE
         mission = self._mission_of(idx)
-        a = len(idx)
-        subtasks = self.m_subtasks[mission]
-        capstone = self.m_capstone[mission]
+        return _Attempts(
+            idx=idx,
+            t0=t0,
+            mission=mission,
+            attempt_no=self.attempt_no[idx],
+            progress_id=self.progress_id[idx],
+            subtasks=self.m_subtasks[mission],
+            capstone=self.m_capstone[mission],
+        )
+
+    def _play_subtasks(self, rng, att: _Attempts, c_start) -> None:
+        """Time taken against the limit, its split over subtasks, the effort spent (drawn from
+        the learner's mission hours) and, if the deadline is missed, how far the learner got."""
+        a, mission, subtasks = len(att.idx), att.mission, att.subtasks
         # Competency on the mission's domain mix against what its true difficulty demands.
-        c = (c_start[idx] * self.m_weights[mission]).sum(axis=1)
-        need = 0.06 + 0.15 * self.m_true[mission]
-        gap = c - need
-        shortfall = np.maximum(0, -gap)
-        attempt_no = self.attempt_no[idx]
+        c = (c_start[att.idx] * self.m_weights[mission]).sum(axis=1)
+        att.gap = c - (NEED_BASE + NEED_PER_DIFFICULTY * self.m_true[mission])
+        att.shortfall = shortfall = np.maximum(0, -att.gap)
 
         limit_ms = (self.m_hours[mission] * HOUR).astype(np.int64)
-        deadline = t0 + limit_ms
-        frac = np.exp(rng.normal(np.log(0.45) + 1.6 * shortfall, 0.45, a))
-        missed = frac > 1.0
-        elapsed = (np.minimum(frac, 1.0) * limit_ms).astype(np.int64)
+        att.deadline = att.t0 + limit_ms
+        frac = np.exp(
+            rng.normal(np.log(TIME_SHARE) + SHORTFALL_SLOWDOWN * shortfall, TIME_SHARE_SPREAD, a)
+        )
+        att.missed = missed = frac > 1.0
+        att.elapsed = (np.minimum(frac, 1.0) * limit_ms).astype(np.int64)
         # Stages: cumulative shares of the elapsed time; stage k ends at stage_end[:, k-1].
-        shares = rng.gamma(2.0, 1.0, (a, MAX_SUBTASKS)) * (
+        shares = rng.gamma(SHARE_SHAPE, 1.0, (a, MAX_SUBTASKS)) * (
             np.arange(MAX_SUBTASKS) < subtasks[:, None]
         )
         shares /= shares.sum(axis=1, keepdims=True)
-        stage_end = t0[:, None] + (np.cumsum(shares, axis=1) * elapsed[:, None]).astype(np.int64)
-        work_minutes = np.maximum(1, (subtasks * rng.uniform(40, 120, a) * (1 + 2 * shortfall)))
-        self.mission_hours[idx] -= work_minutes / 60
-        stage_minutes = np.round(shares * work_minutes[:, None]).astype(np.int64)
-        reached = np.where(
+        att.stage_end = att.t0[:, None] + (np.cumsum(shares, axis=1) * att.elapsed[:, None]).astype(
+            np.int64
+        )
+        work_minutes = np.maximum(
+            1, (subtasks * rng.uniform(*SUBTASK_MINUTES, a) * (1 + SHORTFALL_EFFORT * shortfall))
+        )
+        self.mission_hours[att.idx] -= work_minutes / 60
+        att.stage_minutes = np.round(shares * work_minutes[:, None]).astype(np.int64)
+        att.reached = np.where(
             missed,
-            np.minimum(subtasks, 1 + (subtasks * rng.uniform(0.2, 1.0, a)).astype(np.int64)),
+            np.minimum(subtasks, 1 + (subtasks * rng.uniform(*MISSED_REACH, a)).astype(np.int64)),
             subtasks,
         )
-        drop_off = np.where(missed, reached, -1)
+        att.drop_off = np.where(missed, att.reached, -1)
 
-        # Mentor scores: first review, then an optional revision cycle that lifts the score.
-        score1 = np.clip(
-            100 * (0.72 + 1.0 * gap + 0.03 * (attempt_no - 1) + rng.normal(0, 0.08, a)), 5, 100
+    def _mentor_review(self, rng, att: _Attempts) -> None:
+        """Mentor scores (a first review, then an optional revision cycle that lifts the score),
+        the review timeline up to the decision, and the learner's optional reflection after it."""
+        a, missed = len(att.idx), att.missed
+        att.score1 = np.clip(
+            100
+            * (
+                BASE_SCORE
+                + SCORE_PER_GAP * att.gap
+                + RETRY_BONUS * (att.attempt_no - 1)
+                + rng.normal(0, SCORE_NOISE, a)
+            ),
+            MIN_SCORE,
+            100,
         ).round(1)
-        revise = ~missed & (score1 >= 55) & (score1 < PASS_MARK + 2) & (rng.random(a) < 0.65)
-        score2 = np.where(revise, np.minimum(100, score1 + rng.uniform(4, 14, a)), score1).round(1)
-        passed = ~missed & (score2 >= PASS_MARK)
+        att.revise = revise = (
+            ~missed
+            & (att.score1 >= REVISE_FLOOR)
+            & (att.score1 < PASS_MARK + REVISE_MARGIN)
+            & (rng.random(a) < REVISE_RATE)
+        )
+        att.score2 = np.where(
+            revise, np.minimum(100, att.score1 + rng.uniform(*REVISION_GAIN, a)), att.score1
+        ).round(1)
+        att.passed = ~missed & (att.score2 >= PASS_MARK)
 
-        submitted1 = t0 + elapsed
-        ai1 = submitted1 + rng.integers(2, 30, a) * 60_000
-        review_wait = self.pop.mentor_speed[self.pop.mentor[idx]] * rng.lognormal(0, 0.4, a) * HOUR
-        pickup1 = ai1 + (rng.uniform(0.5, 12, a) * HOUR).astype(np.int64)
-        reviewed1 = pickup1 + review_wait.astype(np.int64)
-        resumed = reviewed1 + (rng.uniform(2, 36, a) * HOUR).astype(np.int64)
-        submitted2 = resumed + (rng.uniform(3, 48, a) * HOUR).astype(np.int64)
-        ai2 = submitted2 + rng.integers(2, 30, a) * 60_000
-        pickup2 = ai2 + (rng.uniform(0.5, 12, a) * HOUR).astype(np.int64)
-        reviewed2 = pickup2 + (review_wait * rng.uniform(0.3, 0.8, a)).astype(np.int64)
-        final_at = np.where(missed, deadline, np.where(revise, reviewed2, reviewed1))
-        reflect_p = self.pop.reflection_rate[idx] * np.where(passed, 1.0, 0.3)
-        reflects = ~missed & (rng.random(a) < reflect_p)
-        reflected_at = final_at + (rng.uniform(1, 72, a) * HOUR).astype(np.int64)
-        phase_share = np.cumsum(rng.gamma(2.0, 1.0, (a, 5)), axis=1)
+        att.submitted1 = att.t0 + att.elapsed
+        att.ai1 = att.submitted1 + rng.integers(*AI_REVIEW_MINUTES, a) * MINUTE
+        review_wait = (
+            self.pop.mentor_speed[self.pop.mentor[att.idx]]
+            * rng.lognormal(0, REVIEW_SPREAD, a)
+            * HOUR
+        )
+        att.pickup1 = att.ai1 + (rng.uniform(*PICKUP_HOURS, a) * HOUR).astype(np.int64)
+        att.reviewed1 = att.pickup1 + review_wait.astype(np.int64)
+        att.resumed = att.reviewed1 + (rng.uniform(*RESUME_HOURS, a) * HOUR).astype(np.int64)
+        att.submitted2 = att.resumed + (rng.uniform(*REVISION_HOURS, a) * HOUR).astype(np.int64)
+        att.ai2 = att.submitted2 + rng.integers(*AI_REVIEW_MINUTES, a) * MINUTE
+        att.pickup2 = att.ai2 + (rng.uniform(*PICKUP_HOURS, a) * HOUR).astype(np.int64)
+        att.reviewed2 = att.pickup2 + (review_wait * rng.uniform(*SECOND_REVIEW_SHARE, a)).astype(
+            np.int64
+        )
+        att.final_at = np.where(
+            missed, att.deadline, np.where(revise, att.reviewed2, att.reviewed1)
+        )
+
+        reflect_p = self.pop.reflection_rate[att.idx] * np.where(att.passed, 1.0, FAILED_REFLECTION)
+        att.reflects = ~missed & (rng.random(a) < reflect_p)
+        att.reflected_at = att.final_at + (rng.uniform(*REFLECTION_HOURS, a) * HOUR).astype(
+            np.int64
+        )
+
+    def _attempt_details(self, rng, att: _Attempts) -> None:
+        """Capstone phase times, the spread of subtask and rubric scores, hints and tools."""
+        a, subtasks, n_phases = len(att.idx), att.subtasks, len(CAPSTONE_PHASES)
+        phase_share = np.cumsum(rng.gamma(SHARE_SHAPE, 1.0, (a, n_phases)), axis=1)
         # Phases end in order, the last one shortly before the submission.
-        phase_at = t0[:, None] + (
-            phase_share / phase_share[:, -1:] * 0.98 * elapsed[:, None]
+        att.phase_at = att.t0[:, None] + (
+            phase_share / phase_share[:, -1:] * PHASES_END * att.elapsed[:, None]
         ).astype(np.int64)
-        phases_done = np.where(missed, np.minimum(5, (reached * 5) // np.maximum(subtasks, 1)), 5)
-        phases_done = np.where(capstone, phases_done, 0)
+        phases_done = np.where(
+            att.missed,
+            np.minimum(n_phases, (att.reached * n_phases) // np.maximum(subtasks, 1)),
+            n_phases,
+        )
+        att.phases_done = np.where(att.capstone, phases_done, 0)
 
-        # Attempt-level facts for the renderer, and the per-version rows.
-        sub_noise = rng.normal(0, 7, (a, MAX_SUBTASKS))
-        rub_noise = rng.normal(0, 0.07, (a, len(RUBRIC_CATEGORIES)))
-        n_hints = np.minimum(
-            rng.poisson(self.pop.hint_rate[idx] * subtasks * 0.25 * (1 + 4 * shortfall)), MAX_HINTS
+        att.sub_noise = rng.normal(0, SUBTASK_SCORE_NOISE, (a, MAX_SUBTASKS))
+        att.rub_noise = rng.normal(0, RUBRIC_NOISE, (a, len(RUBRIC_CATEGORIES)))
+        hint_mean = (
+            self.pop.hint_rate[att.idx]
+            * subtasks
+            * HINTS_PER_SUBTASK
+            * (1 + SHORTFALL_HINTS * att.shortfall)
         )
-        hint_stage = (
-            rng.integers(0, MAX_SUBTASKS, (a, MAX_HINTS)) % np.maximum(reached, 1)[:, None] + 1
+        att.n_hints = np.minimum(rng.poisson(hint_mean), MAX_HINTS)
+        att.hint_stage = (
+            rng.integers(0, MAX_SUBTASKS, (a, MAX_HINTS)) % np.maximum(att.reached, 1)[:, None] + 1
         )
-        n_tools = 1 + rng.binomial(MAX_TOOLS - 1, 0.2, a)
-        tool_rank = np.argsort(rng.random((a, 6)), axis=1)[:, :MAX_TOOLS]
+        att.n_tools = 1 + rng.binomial(MAX_TOOLS - 1, EXTRA_TOOL_P, a)
+        att.tool_rank = np.argsort(rng.random((a, self.tools.shape[1])), axis=1)[:, :MAX_TOOLS]
+
+    def _record_versions(self, ev: Events, att: _Attempts) -> None:
+        """The attempt-level facts for the renderer, and one row per progress version."""
+        a = len(att.idx)
+        track = self.pop.track[att.idx]
         batch = {
-            "progress_id": self.progress_id[idx],
-            "learner": idx.astype(np.int32),
-            "mission": mission.astype(np.int32),
-            "attempt_number": attempt_no,
-            "capstone": capstone,
-            "subtasks": subtasks,
-            "reached": reached,
-            "drop_off": drop_off,
-            "missed": missed,
-            "revise": revise,
-            "passed": passed,
-            "score1": score1,
-            "score2": score2,
-            "sub1": np.clip(score1[:, None] + sub_noise, 0, 100).round(0),
-            "sub2": np.clip(score2[:, None] + sub_noise, 0, 100).round(0),
-            "rub1": np.clip(score1[:, None] / 100 + rub_noise, 0, 1).round(2),
-            "rub2": np.clip(score2[:, None] / 100 + rub_noise, 0, 1).round(2),
-            "stage_minutes": stage_minutes,
-            "n_hints": n_hints,
-            "hint_stage": hint_stage,
-            "n_tools": n_tools,
-            "tools": self.tools[self.pop.track[idx][:, None], tool_rank],
-            "track": self.pop.track[idx],
-            "phase_at": phase_at,
-            "phases_done": phases_done,
-            "t0": t0,
-            "deadline": deadline,
-            "submitted1": submitted1,
-            "submitted2": submitted2,
-            "reviewed1": reviewed1,
-            "reviewed2": reviewed2,
+            "progress_id": att.progress_id,
+            "learner": att.idx.astype(np.int32),
+            "mission": att.mission.astype(np.int32),
+            "attempt_number": att.attempt_no,
+            "capstone": att.capstone,
+            "subtasks": att.subtasks,
+            "reached": att.reached,
+            "drop_off": att.drop_off,
+            "missed": att.missed,
+            "revise": att.revise,
+            "passed": att.passed,
+            "score1": att.score1,
+            "score2": att.score2,
+            "sub1": np.clip(att.score1[:, None] + att.sub_noise, 0, 100).round(0),
+            "sub2": np.clip(att.score2[:, None] + att.sub_noise, 0, 100).round(0),
+            "rub1": np.clip(att.score1[:, None] / 100 + att.rub_noise, 0, 1).round(2),
+            "rub2": np.clip(att.score2[:, None] / 100 + att.rub_noise, 0, 1).round(2),
+            "stage_minutes": att.stage_minutes,
+            "n_hints": att.n_hints,
+            "hint_stage": att.hint_stage,
+            "n_tools": att.n_tools,
+            "tools": self.tools[track[:, None], att.tool_rank],
+            "track": track,
+            "phase_at": att.phase_at,
+            "phases_done": att.phases_done,
+            "t0": att.t0,
+            "deadline": att.deadline,
+            "submitted1": att.submitted1,
+            "submitted2": att.submitted2,
+            "reviewed1": att.reviewed1,
+            "reviewed2": att.reviewed2,
         }
+        submitted, revise, everyone = ~att.missed, att.revise, np.ones(a, bool)
         versions = [
-            ("in_progress", t0, np.ones(a, bool)),
-            ("submitted", submitted1, ~missed),
-            ("ai_reviewed", ai1, ~missed),
-            ("mentor_review", pickup1, ~missed),
-            ("revision_requested", reviewed1, revise),
-            ("in_progress_resumed", resumed, revise),
-            ("submitted_again", submitted2, revise),
-            ("ai_reviewed_again", ai2, revise),
-            ("mentor_review_again", pickup2, revise),
-            ("decided", final_at, np.ones(a, bool)),
-            ("reflected", reflected_at, reflects),
+            ("in_progress", att.t0, everyone),
+            ("submitted", att.submitted1, submitted),
+            ("ai_reviewed", att.ai1, submitted),
+            ("mentor_review", att.pickup1, submitted),
+            ("revision_requested", att.reviewed1, revise),
+            ("in_progress_resumed", att.resumed, revise),
+            ("submitted_again", att.submitted2, revise),
+            ("ai_reviewed_again", att.ai2, revise),
+            ("mentor_review_again", att.pickup2, revise),
+            ("decided", att.final_at, everyone),
+            ("reflected", att.reflected_at, att.reflects),
         ] + [
-            (f"phase_{k + 1}", phase_at[:, k], capstone & (phases_done > k))
+            (f"phase_{k + 1}", att.phase_at[:, k], att.capstone & (att.phases_done > k))
             for k in range(len(CAPSTONE_PHASES))
         ]
         rows_attempt, rows_ts, rows_kind = [], [], []
@@ -599,51 +765,58 @@ class ProgramSimulation:
             )
         )
 
-        # Telemetry of the attempt.
-        learner = idx
+    def _record_telemetry(self, rng, ev: Events, att: _Attempts) -> None:
+        """xAPI statements of the attempt: launch, subtask progress, hints, tools, completion,
+        the verdict and capstone phases."""
+        learner, mission, attempt_no = att.idx, att.mission, att.attempt_no
+        progress_id, elapsed, m_ids = att.progress_id, att.elapsed, self.m_ids
         ev.xapi.append(
             _xapi(
-                t0,
+                att.t0,
                 learner,
                 "launched",
                 "mission",
-                self.m_ids[mission],
-                progress=self.progress_id[idx],
+                m_ids[mission],
+                progress=progress_id,
                 attempt=attempt_no,
             )
         )
-        # Subtask progress is tracked in telemetry for long (6+ subtask) missions only.
-        tracked = np.where(subtasks >= 6, np.where(missed, reached - 1, subtasks), 0)
+        # Subtask progress is tracked in telemetry for long missions only.
+        tracked = np.where(
+            att.subtasks >= TRACKED_SUBTASKS,
+            np.where(att.missed, att.reached - 1, att.subtasks),
+            0,
+        )
         si, sk = np.nonzero(np.arange(MAX_SUBTASKS)[None, :] < tracked[:, None])
         ev.xapi.append(
             _xapi(
-                stage_end[si, sk],
+                att.stage_end[si, sk],
                 learner[si],
                 "progressed",
                 "subtask",
-                self.m_ids[mission[si]] + np.char.mod("/subtask-%d", sk + 1).astype(object),
+                m_ids[mission[si]] + np.char.mod("/subtask-%d", sk + 1).astype(object),
                 completion=True,
-                progress=self.progress_id[idx][si],
+                progress=progress_id[si],
                 attempt=attempt_no[si],
             )
         )
-        hi, hk = np.nonzero(np.arange(MAX_HINTS)[None, :] < n_hints[:, None])
-        hint_ts = t0[hi] + (rng.random(len(hi)) * elapsed[hi]).astype(np.int64)
+        hi, hk = np.nonzero(np.arange(MAX_HINTS)[None, :] < att.n_hints[:, None])
+        hint_ts = att.t0[hi] + (rng.random(len(hi)) * elapsed[hi]).astype(np.int64)
         ev.xapi.append(
             _xapi(
                 hint_ts,
                 learner[hi],
                 "hint-requested",
                 "subtask",
-                self.m_ids[mission[hi]]
-                + np.char.mod("/subtask-%d", hint_stage[hi, hk]).astype(object),
-                progress=self.progress_id[idx][hi],
+                m_ids[mission[hi]]
+                + np.char.mod("/subtask-%d", att.hint_stage[hi, hk]).astype(object),
+                progress=progress_id[hi],
                 attempt=attempt_no[hi],
             )
         )
-        ti, tk = np.nonzero(np.arange(MAX_TOOLS)[None, :] < n_tools[:, None])
-        tools = self.tools[self.pop.track[idx][ti], tool_rank[ti, tk]]
-        tool_ts = t0[ti] + (rng.random(len(ti)) * elapsed[ti]).astype(np.int64)
+        ti, tk = np.nonzero(np.arange(MAX_TOOLS)[None, :] < att.n_tools[:, None])
+        tools = self.tools[self.pop.track[learner][ti], att.tool_rank[ti, tk]]
+        tool_ts = att.t0[ti] + (rng.random(len(ti)) * elapsed[ti]).astype(np.int64)
         ev.xapi.append(
             _xapi(
                 tool_ts,
@@ -651,67 +824,72 @@ class ProgramSimulation:
                 "tool-used",
                 "lab",
                 tools,
-                progress=self.progress_id[idx][ti],
+                progress=progress_id[ti],
                 attempt=attempt_no[ti],
             )
         )
-        sub = np.flatnonzero(~missed)
+        sub = np.flatnonzero(~att.missed)
         ev.xapi.append(
             _xapi(
-                submitted1[sub],
+                att.submitted1[sub],
                 learner[sub],
                 "completed",
                 "mission",
-                self.m_ids[mission[sub]],
+                m_ids[mission[sub]],
                 completion=True,
                 duration_s=elapsed[sub] // 1000,
-                progress=self.progress_id[idx][sub],
+                progress=progress_id[sub],
                 attempt=attempt_no[sub],
             )
         )
         ev.xapi.append(
             _xapi(
-                final_at[sub],
+                att.final_at[sub],
                 learner[sub],
-                np.where(passed[sub], "passed", "failed"),
+                np.where(att.passed[sub], "passed", "failed"),
                 "mission",
-                self.m_ids[mission[sub]],
-                score=score2[sub] / 100,
-                success=passed[sub],
+                m_ids[mission[sub]],
+                score=att.score2[sub] / 100,
+                success=att.passed[sub],
                 completion=True,
-                progress=self.progress_id[idx][sub],
+                progress=progress_id[sub],
                 attempt=attempt_no[sub],
             )
         )
         for k in range(len(CAPSTONE_PHASES)):
-            pk = np.flatnonzero(capstone & (phases_done > k))
+            pk = np.flatnonzero(att.capstone & (att.phases_done > k))
             ev.xapi.append(
                 _xapi(
-                    phase_at[pk, k],
+                    att.phase_at[pk, k],
                     learner[pk],
                     "progressed",
                     "phase",
-                    self.m_ids[mission[pk]] + f"/phase-{CAPSTONE_PHASES[k]}",
+                    m_ids[mission[pk]] + f"/phase-{CAPSTONE_PHASES[k]}",
                     completion=True,
-                    progress=self.progress_id[idx][pk],
+                    progress=progress_id[pk],
                     attempt=attempt_no[pk],
                 )
             )
 
-        # Move learners on.
-        end = np.where(reflects, reflected_at, final_at)
+    def _move_on(self, rng, ev: Events, att: _Attempts) -> None:
+        """Record the outcome on the learners: retry the mission, or move to the next one (and
+        maybe the next tier)."""
+        idx, passed, final_at = att.idx, att.passed, att.final_at
+        end = np.where(att.reflects, att.reflected_at, final_at)
         self.mission_busy[idx] = final_at
         self.busy[idx] = np.maximum(self.busy[idx], end)
         self.fail_streak[idx] = np.where(passed, 0, self.fail_streak[idx] + 1)
-        give_up = ~passed & ~self.m_required[mission] & (rng.random(a) < 0.5)
+        give_up = (
+            ~passed & ~self.m_required[att.mission] & (rng.random(len(idx)) < GIVE_UP_OPTIONAL)
+        )
         advance = passed | give_up
         retry = idx[~advance]
         self.attempt_no[retry] += 1
         self.progress_id[retry] = self._new_ids(rng, len(retry))
         moved = idx[advance]
         self.mission_pos[moved] += 1
-        self._assign(moved, final_at[advance] + 1000, rng, ev)
-        self._maybe_advance_tier(moved, final_at[advance] + 2000, rng, ev)
+        self._assign(moved, final_at[advance] + ASSIGN_AFTER_MS, rng, ev)
+        self._maybe_advance_tier(moved, final_at[advance] + TIER_AFTER_MS, rng, ev)
 
     def _maybe_advance_tier(self, idx, at_ms, rng, ev) -> None:
         """A learner whose tier has no mission or module left moves up (or finishes)."""

@@ -36,9 +36,12 @@ def served(built_program, tmp_path_factory) -> Served:
     shutil.copy(built_program.warehouse, warehouse)
     snapshot = publish(warehouse)
     with duckdb.connect(str(snapshot.path), read_only=True) as con:
-        orgs = [r[0] for r in con.sql(
-            "select org_id from marts.learner_readiness group by 1 order by count(*) desc"
-        ).fetchall()]  # fmt: skip
+        orgs = [
+            r[0]
+            for r in con.sql(
+                "select org_id from marts.learner_readiness group by 1 order by count(*) desc"
+            ).fetchall()
+        ]
         pick = "select learner_id from marts.learner_readiness where org_id = ? and subscription_tier = ? order by learner_id limit 1"  # noqa: E501
         student = con.execute(pick, [orgs[0], "starter3"]).fetchall()[0][0]
         free = con.execute(pick, [orgs[0], "free"]).fetchall()[0][0]
@@ -47,8 +50,9 @@ def served(built_program, tmp_path_factory) -> Served:
             " using (learner_id) where org_id = ? and subscription_tier = 'professional7'",
             [orgs[0]],
         ).fetchall()[0][0]
-        other = con.execute("select min(learner_id) from marts.learner_readiness where org_id = ?",
-                            [orgs[1]]).fetchall()[0][0]  # fmt: skip
+        other = con.execute(
+            "select min(learner_id) from marts.learner_readiness where org_id = ?", [orgs[1]]
+        ).fetchall()[0][0]
     accounts = auth.accounts_path(home)
     auth.add_user(accounts, "admin", "admin", PASSWORD)
     auth.add_user(accounts, "sup", "supervisor", PASSWORD, org_id=orgs[0])

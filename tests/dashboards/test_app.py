@@ -29,8 +29,18 @@ def sign_in(at, username, password=PASSWORD):
 
 
 def texts(at) -> str:
-    parts = [e.value for e in (*at.title, *at.markdown, *at.caption, *at.info, *at.warning,
-                               *at.error, *at.subheader)]  # fmt: skip
+    parts = [
+        e.value
+        for e in (
+            *at.title,
+            *at.markdown,
+            *at.caption,
+            *at.info,
+            *at.warning,
+            *at.error,
+            *at.subheader,
+        )
+    ]
     return " ".join(str(p) for p in parts)
 
 

@@ -10,11 +10,24 @@ from dashboards.auth import Principal
 from dashboards.export import safe_csv
 
 SCOPED_READS = [
-    "learners", "learner", "organizations", "readiness_overview", "cohorts",
-    "difficulty_performance", "cohort_fan", "competency", "mission_statuses", "drop_off",
-    "mentor_reviews", "points", "weekly_activity", "leaderboard", "rubric_categories",
-    "rubric_feedback", "mentor_feedback",
-]  # fmt: skip
+    "learners",
+    "learner",
+    "organizations",
+    "readiness_overview",
+    "cohorts",
+    "difficulty_performance",
+    "cohort_fan",
+    "competency",
+    "mission_statuses",
+    "drop_off",
+    "mentor_reviews",
+    "points",
+    "weekly_activity",
+    "leaderboard",
+    "rubric_categories",
+    "rubric_feedback",
+    "mentor_feedback",
+]
 
 
 def org_of(served, learner_ids):
@@ -65,11 +78,13 @@ def test_rubric_categories_count_the_organizations_own_scores(served):
     theirs = data.rubric_categories(served.serving, sup)
     everyone = data.rubric_categories(served.serving, Principal("a", "admin"))
     with duckdb.connect(str(data.snapshot(served.serving).path), read_only=True) as con:
-        expected = dict(con.execute(
-            "select rubric_category, sum(n_scores) from marts.learner_rubric_scores"
-            " join marts.learner_readiness using (learner_id) where org_id = ? group by 1",
-            [served.org],
-        ).fetchall())  # fmt: skip
+        expected = dict(
+            con.execute(
+                "select rubric_category, sum(n_scores) from marts.learner_rubric_scores"
+                " join marts.learner_readiness using (learner_id) where org_id = ? group by 1",
+                [served.org],
+            ).fetchall()
+        )
     got = theirs.group_by("rubric_category").agg(pl.col("n_scores").sum())
     assert dict(got.iter_rows()) == expected
     assert theirs["n_scores"].sum() < everyone["n_scores"].sum()
@@ -98,11 +113,15 @@ def test_mission_outcomes_count_the_organizations_own_attempts(served):
         expected_me = counted("learner_id", served.student)
         n_sup_attempts = con.execute(
             "select count(*) from marts.fct_mission_attempts join marts.learner_readiness"
-            " using (learner_id) where org_id = ?", [served.org]).fetchall()[0][0]  # fmt: skip
+            " using (learner_id) where org_id = ?",
+            [served.org],
+        ).fetchall()[0][0]
 
     def shown(frame):
-        return {(r["track"], r["tier"], r["difficulty"]): (r["n_decided"], r["n_passed"])
-                for r in frame.iter_rows(named=True)}  # fmt: skip
+        return {
+            (r["track"], r["tier"], r["difficulty"]): (r["n_decided"], r["n_passed"])
+            for r in frame.iter_rows(named=True)
+        }
 
     assert shown(data.difficulty_performance(served.serving, sup)) == expected_sup
     assert shown(data.difficulty_performance(served.serving, me)) == expected_me

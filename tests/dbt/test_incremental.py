@@ -10,9 +10,12 @@ import subprocess
 import uuid
 
 import duckdb
+import pytest
 
 from pipelines.defs.transform.project import DBT_DIR, DBT_EXECUTABLE
 from pipelines.runner import run_all
+
+pytestmark = pytest.mark.slow  # each test builds with dbt or Dagster
 
 # Each incremental model, and whether a new day must add rows to it (a day may fall in a week
 # already built, complete no module, or only extend runs).
@@ -41,11 +44,22 @@ def _rows(warehouse, table: str) -> list[tuple]:
 def _dbt(command: list[str], warehouse, tmp_path) -> None:
     """`dbt <command>` on the incremental models only."""
     done = subprocess.run(
-        [DBT_EXECUTABLE, *command, "--select", *(table.split(".")[1] for table in INCREMENTAL),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_DIR, env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            DBT_EXECUTABLE,
+            *command,
+            "--select",
+            *(table.split(".")[1] for table in INCREMENTAL),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
 
 
@@ -176,11 +190,25 @@ def test_a_statement_the_daily_aggregates_missed_is_reported(built_program, tmp_
 
     def build(*flags: str) -> tuple[str, int]:
         subprocess.run(
-            [DBT_EXECUTABLE, "build", *flags, "--select", "int_learner_days_aggregated", check,
-             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-            cwd=DBT_DIR, env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
-            capture_output=True, text=True, timeout=600, check=True,
-        )  # fmt: skip
+            [
+                DBT_EXECUTABLE,
+                "build",
+                *flags,
+                "--select",
+                "int_learner_days_aggregated",
+                check,
+                "--target-path",
+                str(tmp_path / "target"),
+                "--log-path",
+                str(tmp_path / "logs"),
+            ],
+            cwd=DBT_DIR,
+            env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
         results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
         (test,) = [
             r for r in results if r["unique_id"].startswith("test.") and check in r["unique_id"]

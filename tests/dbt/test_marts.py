@@ -9,6 +9,7 @@ import subprocess
 
 import duckdb
 import polars as pl
+import pytest
 
 from pipelines.contract import MISSION_STATUSES
 from pipelines.defs.transform.project import DBT_DIR, DBT_EXECUTABLE
@@ -25,8 +26,11 @@ def _mart(warehouse, sql: str) -> pl.DataFrame:
 def test_every_dbt_model_and_test_passed_in_the_run(built_program):
     report = built_program.report
     assert report.ok, report.error
-    assert {"marts/fct_mission_attempts", "marts/fct_assessment_attempts",
-            "marts/mission_difficulty_performance"} <= set(report.models)  # fmt: skip
+    assert {
+        "marts/fct_mission_attempts",
+        "marts/fct_assessment_attempts",
+        "marts/mission_difficulty_performance",
+    } <= set(report.models)
     dbt_checks = [c for c in report.checks if not c.asset.startswith(("raw/", "audit/"))]
     assert dbt_checks and all(c.passed for c in dbt_checks)
     # Singular tests reading two models show as checks of the model their meta names.
@@ -45,7 +49,7 @@ def test_pass_rates_by_difficulty_match_a_recomputation_from_the_landing_files(b
             "progress_id", "mission_id", "status", "final_status", "attempt_number", "updated_at"
         )
         for path in sorted((built_program.landing / "mission_progress").glob("*.jsonl"))
-    )  # fmt: skip
+    )
     current = (
         progress.with_columns(
             rank=pl.col("status").replace_strict(
@@ -106,15 +110,26 @@ def test_assessment_passes_match_a_recomputation_from_the_landing_files(built_pr
     assert mart["n"][0] == attempts.height
 
 
+@pytest.mark.slow
 def test_an_analysts_plain_dbt_build_passes(built_program, tmp_path):
     warehouse = tmp_path / "copy.duckdb"
     shutil.copy(built_program.warehouse, warehouse)
     env = {**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)}
     done = subprocess.run(
-        [DBT_EXECUTABLE, "build", "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            DBT_EXECUTABLE,
+            "build",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "ERROR=0" in done.stdout
 
@@ -126,8 +141,9 @@ def test_item_analysis_tracks_the_generators_hidden_question_truth(built_program
         "select question_id, proportion_correct, point_biserial"
         " from marts.question_item_analysis where n_answers >= 30",
     ).join(truth, on="question_id")
-    harder_is_rarer = items.select(pl.corr("true_difficulty", "proportion_correct",
-                                           method="spearman")).item()  # fmt: skip
+    harder_is_rarer = items.select(
+        pl.corr("true_difficulty", "proportion_correct", method="spearman")
+    ).item()
     assert harder_is_rarer < -0.2
     # On 400 learners the per-item correlation with the true discrimination is noise; the
     # items do discriminate on average.

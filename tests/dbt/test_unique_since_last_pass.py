@@ -7,8 +7,11 @@ import shutil
 import subprocess
 
 import duckdb
+import pytest
 
 from pipelines.defs.transform.project import DBT_DIR, DBT_EXECUTABLE
+
+pytestmark = pytest.mark.slow  # each test builds with dbt or Dagster
 
 KEY = "stg_xapi__statements.statement_id"
 TEST = "unique_since_last_pass_stg_xapi__statements_statement_id__loaded_at"
@@ -24,11 +27,23 @@ def _sql(warehouse, sql: str) -> list[tuple]:
 
 def _dbt_test(warehouse, tmp_path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [DBT_EXECUTABLE, "test", "--select", TEST, *extra,
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_DIR, env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            DBT_EXECUTABLE,
+            "test",
+            "--select",
+            TEST,
+            *extra,
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _watermarks(warehouse) -> list[tuple]:
@@ -62,8 +77,11 @@ def test_a_new_copy_of_an_old_statement_fails_and_holds_the_watermark(built_prog
     assert "Got 1 result, configured to fail if != 0" in failed.stdout, failed.stdout[-2000:]
     assert _watermarks(warehouse) == marks_before, "a failed test moves no watermark"
 
-    _sql(warehouse, "delete from raw.xapi_statements where loaded_at > (select max(tested_through)"
-         " from audit.dbt_test_watermarks)")  # fmt: skip
+    _sql(
+        warehouse,
+        "delete from raw.xapi_statements where loaded_at > (select max(tested_through)"
+        " from audit.dbt_test_watermarks)",
+    )
     passed = _dbt_test(warehouse, tmp_path)
     assert passed.returncode == 0, passed.stdout[-2000:]
     assert len(_watermarks(warehouse)) == len(marks_before) + 1
@@ -77,9 +95,12 @@ def test_rows_loaded_before_the_watermark_are_checked_with_every_row_on_request(
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built_program.warehouse, warehouse)
     _add_copy_of_a_statement(warehouse, "timestamp '2000-01-01'")
-    _sql(warehouse, "update raw.xapi_statements set loaded_at = timestamp '2000-01-01'"
-         " where statement_id in (select statement_id from raw.xapi_statements"
-         " where loaded_at = timestamp '2000-01-01')")  # fmt: skip
+    _sql(
+        warehouse,
+        "update raw.xapi_statements set loaded_at = timestamp '2000-01-01'"
+        " where statement_id in (select statement_id from raw.xapi_statements"
+        " where loaded_at = timestamp '2000-01-01')",
+    )
     assert _dbt_test(warehouse, tmp_path).returncode == 0
     every_row = _dbt_test(warehouse, tmp_path, "--vars", "{test_every_row: true}")
     assert every_row.returncode == 1, every_row.stdout[-2000:]

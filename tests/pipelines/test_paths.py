@@ -21,3 +21,8 @@ def test_flags_override_single_paths_and_serving_follows_the_warehouse(tmp_path:
     paths = resolve_paths(warehouse=tmp_path / "elsewhere" / "wh.duckdb", env={})
     assert paths.landing == REPO_ROOT / "data" / "landing"
     assert paths.serving == tmp_path / "elsewhere" / "serving"
+
+
+def test_the_truth_folder_sits_beside_the_landing_folder(tmp_path: Path):
+    paths = resolve_paths(landing=tmp_path / "replay" / "landing", env={})
+    assert paths.truth == tmp_path / "replay" / "truth"

@@ -6,10 +6,11 @@ import shutil
 import threading
 
 import duckdb
+import pytest
 
 from dashboards import data
 from dashboards.auth import Principal
-from pipelines.defs.forecast.resources import ForecastSettings
+from pipelines.defs.resources import ForecastSettings
 from pipelines.runner import run_all
 from pipelines.serving import current, publish
 
@@ -21,14 +22,20 @@ def test_the_snapshot_holds_what_dashboards_read_and_no_payloads(built_program, 
     snap = publish(warehouse)
     assert current(tmp_path / "serving") == snap
     with duckdb.connect(str(snap.path), read_only=True) as con:
-        schemas = {r[0] for r in con.sql("select table_schema from information_schema.tables")
-                   .fetchall()}  # fmt: skip
-        columns = {r[0] for r in con.sql("select column_name from information_schema.columns"
-                                         " where table_schema = 'audit'").fetchall()}  # fmt: skip
+        schemas = {
+            r[0] for r in con.sql("select table_schema from information_schema.tables").fetchall()
+        }
+        columns = {
+            r[0]
+            for r in con.sql(
+                "select column_name from information_schema.columns where table_schema = 'audit'"
+            ).fetchall()
+        }
     assert schemas == {"marts", "forecasts", "audit", "meta"}
     assert "payload" not in columns
 
 
+@pytest.mark.slow
 def test_readers_see_no_error_while_a_run_publishes(built_program, tmp_path):
     landing = tmp_path / "landing"
     shutil.copytree(built_program.landing, landing)
@@ -42,8 +49,9 @@ def test_readers_see_no_error_while_a_run_publishes(built_program, tmp_path):
 
     def pipeline():
         try:
-            run_all(landing, warehouse, forecast_only=True,
-                    forecast_settings=ForecastSettings(draws=20))  # fmt: skip
+            run_all(
+                landing, warehouse, forecast_only=True, forecast_settings=ForecastSettings(draws=20)
+            )
             for _ in range(5):
                 publish(warehouse)
         finally:

@@ -1,8 +1,8 @@
 """The engine's batch as assets: calibration, mastery forecast with cohort fans, backtest."""
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+import functools
 import time
-from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -20,12 +20,11 @@ from ...forecast.tables import (
     write_forecast,
     write_trajectories,
 )
-from ..ingest.assets import POOL
-from ..ingest.resources import WarehouseResource
-from .resources import ForecastSettings
+from ..resources import POOL, ForecastSettings, WarehouseResource
+from ..transform.assets import model_key
 
 GROUP = "forecasts"
-OBSERVATIONS = dg.AssetKey(["marts", "learner_domain_weekly"])
+OBSERVATIONS_MODEL = "learner_domain_weekly"  # the dbt model every forecast reads
 CALIBRATION = dg.AssetKey(["forecasts", "learner_calibration"])
 MASTERY_FORECAST = dg.AssetKey(["forecasts", "mastery_forecast"])
 COHORT_TRAJECTORY = dg.AssetKey(["forecasts", "cohort_trajectory"])
@@ -39,14 +38,6 @@ def weeks_until(target: np.ndarray, as_of: np.datetime64, horizon: int) -> np.nd
     return np.clip(weeks, 0, horizon).astype(np.int64)
 
 
-@dg.asset(
-    key=CALIBRATION,
-    deps=[OBSERVATIONS],
-    group_name=GROUP,
-    pool=POOL,
-    description="Per-learner V_max, lambda and starting competency with their uncertainty, "
-    "fitted to the weekly answers and study time (engine.calibration).",
-)
 def learner_calibration(warehouse: WarehouseResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     with warehouse.connect() as con:
@@ -67,21 +58,6 @@ def learner_calibration(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            MASTERY_FORECAST, deps=[CALIBRATION, OBSERVATIONS], group_name=GROUP,
-            description="Per learner and as-of date: mastered now, probability of mastery by "
-            "the cohort's target date, weeks to mastery p10/p50/p90 (Monte Carlo).",
-        ),
-        dg.AssetSpec(
-            COHORT_TRAJECTORY, deps=[CALIBRATION, OBSERVATIONS], group_name=GROUP,
-            description="Per cohort, week ahead and domain (and the mean): quantiles of "
-            "competency over its learners' simulated futures, for fan charts.",
-        ),
-    ],
-    pool=POOL,
-)  # fmt: skip
 def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSettings):
     settings = forecast_settings
     started = time.perf_counter()
@@ -92,8 +68,15 @@ def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSe
         theta, covariance = read_calibration_arrays(con, obs.learner_ids, obs.as_of)
         cal = from_parameters(obs, theta, covariance)
         target = weeks_until(roster.target_date, obs.as_of, settings.horizon_weeks)
-        fc = forecast(cal, obs, target, roster.cohort_index, horizon_weeks=settings.horizon_weeks,
-                      draws=settings.draws, seed=settings.seed)  # fmt: skip
+        fc = forecast(
+            cal,
+            obs,
+            target,
+            roster.cohort_index,
+            horizon_weeks=settings.horizon_weeks,
+            draws=settings.draws,
+            seed=settings.seed,
+        )
         learners = write_forecast(con, fc, roster, cal.competency_now)
         fan_rows = write_trajectories(con, fc, roster.cohorts)
     seconds = round(time.perf_counter() - started, 2)
@@ -113,14 +96,6 @@ def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSe
     )
 
 
-@dg.asset(
-    key=BACKTEST,
-    deps=[OBSERVATIONS],
-    group_name=GROUP,
-    pool=POOL,
-    description="Forecast from k weeks ago scored against what happened since, beside seed "
-    "004's linear method: mean absolute error, 80 % interval coverage, Brier, log loss.",
-)
 def backtest_report(
     warehouse: WarehouseResource, forecast_settings: ForecastSettings
 ) -> dg.MaterializeResult:
@@ -132,12 +107,18 @@ def backtest_report(
         roster = load_roster(con, obs.learner_ids)
         weeks = min(settings.backtest_weeks, len(obs.week_starts) - 1)
         cut_as_of = obs.as_of - np.timedelta64(7 * weeks, "D")
-        # The generator's hidden truth sits beside its landing folder; production has none.
-        truth = load_truth(Path(paths.landing).parent / "truth", obs.learner_ids, obs.as_of,
-                           cut_as_of)  # fmt: skip
+        # The generator's hidden truth, when there is one; production has none.
+        truth = load_truth(paths.truth, obs.learner_ids, obs.as_of, cut_as_of)
         competency, mastered = truth if truth is not None else (None, None)
-        report = backtest(obs, weeks, roster.cohort_index, competency, mastered,
-                          draws=settings.draws, seed=settings.seed)  # fmt: skip
+        report = backtest(
+            obs,
+            weeks,
+            roster.cohort_index,
+            competency,
+            mastered,
+            draws=settings.draws,
+            seed=settings.seed,
+        )
         write_backtest(con, report)
     engine, seed = report.engine, report.seed_method
     return dg.MaterializeResult(
@@ -155,4 +136,43 @@ def backtest_report(
     )
 
 
-ASSETS = [learner_calibration, mastery_forecast, backtest_report]
+@functools.cache
+def forecast_assets() -> list[dg.AssetsDefinition]:
+    """The engine's assets, each after the dbt model of weekly observations they read."""
+    observations = model_key(OBSERVATIONS_MODEL)
+    calibration = dg.asset(
+        key=CALIBRATION,
+        deps=[observations],
+        group_name=GROUP,
+        pool=POOL,
+        description="Per-learner V_max, lambda and starting competency with their uncertainty, "
+        "fitted to the weekly answers and study time (engine.calibration).",
+    )(learner_calibration)
+    forecasts = dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                MASTERY_FORECAST,
+                deps=[CALIBRATION, observations],
+                group_name=GROUP,
+                description="Per learner and as-of date: mastered now, probability of mastery by "
+                "the cohort's target date, weeks to mastery p10/p50/p90 (Monte Carlo).",
+            ),
+            dg.AssetSpec(
+                COHORT_TRAJECTORY,
+                deps=[CALIBRATION, observations],
+                group_name=GROUP,
+                description="Per cohort, week ahead and domain (and the mean): quantiles of "
+                "competency over its learners' simulated futures, for fan charts.",
+            ),
+        ],
+        pool=POOL,
+    )(mastery_forecast)
+    backtest = dg.asset(
+        key=BACKTEST,
+        deps=[observations],
+        group_name=GROUP,
+        pool=POOL,
+        description="Forecast from k weeks ago scored against what happened since, beside a linear "
+        "trend with ±20 % bounds: mean absolute error, 80 % interval coverage, Brier, log loss.",
+    )(backtest_report)
+    return [calibration, forecasts, backtest]

@@ -2,9 +2,8 @@
 
 import dagster as dg
 
-from ..ingest.resources import WarehouseResource
+from ..resources import ForecastSettings, WarehouseResource
 from .assets import BACKTEST
-from .resources import ForecastSettings
 
 
 @dg.asset_check(
@@ -31,11 +30,18 @@ def interval_coverage_in_band(
         ).fetchall()
     low, high = forecast_settings.coverage_low, forecast_settings.coverage_high
     if not rows or rows[0][3] is None:
-        return dg.AssetCheckResult(passed=False, metadata={"reason": "no backtest coverage"})
+        return dg.AssetCheckResult(
+            passed=False, metadata={"summary": "the backtest measured no interval coverage"}
+        )
     as_of, weeks, truth, coverage = rows[0]
+    passed = bool(low <= coverage <= high)
+    against = "the ground truth" if truth else "the held-out answers"
     return dg.AssetCheckResult(
-        passed=bool(low <= coverage <= high),
+        passed=passed,
         metadata={
+            "summary": f"the forecast's 80 % interval covered {coverage:.0%} of {against} in the"
+            f" backtest cut {weeks} weeks before {as_of}"
+            + ("" if passed else f", outside the band [{low:.0%}, {high:.0%}]"),
             "coverage_80": float(coverage),
             "band": f"[{low}, {high}]",
             "against": "ground truth" if truth else "held-out answers",

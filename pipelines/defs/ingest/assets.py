@@ -14,11 +14,9 @@ from ...ingest.sources import (
     XAPI,
     Source,
 )
-from .resources import WarehouseResource
+from ..resources import POOL, WarehouseResource
 
 GROUP = "raw"
-# Every asset that writes the warehouse shares one pool: DuckDB has a single writer.
-POOL = "warehouse"
 
 
 def raw_key(table: str) -> dg.AssetKey:

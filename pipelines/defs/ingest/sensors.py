@@ -4,7 +4,7 @@
 import dagster as dg
 
 from ...ingest.landing import discover, fingerprint
-from .resources import WarehouseResource
+from ..resources import WarehouseResource
 from .schedules import refresh_job
 
 

@@ -4,8 +4,7 @@
 import dagster as dg
 
 from ...warehouse import compact
-from ..ingest.assets import POOL
-from ..ingest.resources import WarehouseResource
+from ..resources import POOL, WarehouseResource
 
 
 @dg.op(

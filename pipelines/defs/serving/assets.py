@@ -1,26 +1,18 @@
 """The dashboards' snapshot: published after the marts and forecasts it copies."""
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+import functools
+
 import dagster as dg
 
 from ...serving import publish
 from ..forecast.assets import BACKTEST, CALIBRATION, COHORT_TRAJECTORY, MASTERY_FORECAST
-from ..ingest.assets import POOL
-from ..ingest.resources import WarehouseResource
+from ..resources import POOL, WarehouseResource
 from ..transform.assets import dbt_models
 
 SNAPSHOT = dg.AssetKey(["serving", "snapshot"])
-MARTS = [key for key in dbt_models.keys if key.path[0] == "marts"]
 
 
-@dg.asset(
-    key=SNAPSHOT,
-    deps=[*MARTS, CALIBRATION, MASTERY_FORECAST, COHORT_TRAJECTORY, BACKTEST],
-    group_name="serving",
-    pool=POOL,
-    description="A read-only copy of the marts, forecasts and audit counts for the "
-    "dashboards, swapped in atomically (serving/current.json).",
-)
 def serving_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths = warehouse.paths()
     snapshot = publish(paths.warehouse, paths.serving)
@@ -33,4 +25,16 @@ def serving_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
-ASSETS = [serving_snapshot]
+@functools.cache
+def serving_assets() -> list[dg.AssetsDefinition]:
+    """The snapshot, published after every mart and forecast it copies."""
+    marts = [key for key in dbt_models().keys if key.path[0] == "marts"]
+    snapshot = dg.asset(
+        key=SNAPSHOT,
+        deps=[*marts, CALIBRATION, MASTERY_FORECAST, COHORT_TRAJECTORY, BACKTEST],
+        group_name="serving",
+        pool=POOL,
+        description="A read-only copy of the marts, forecasts and audit counts for the "
+        "dashboards, swapped in atomically (serving/current.json).",
+    )(serving_snapshot)
+    return [snapshot]

@@ -2,16 +2,16 @@
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from ...warehouse import writer_lock
-from ..ingest.assets import POOL
-from ..ingest.resources import WarehouseResource
+from ..resources import POOL, WarehouseResource
 from .project import dbt_project, ensure_manifest
 
 
@@ -64,15 +64,28 @@ def _dbt_environment(warehouse: WarehouseResource) -> Iterator[None]:
                 os.environ[key] = value
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=dbt_project,
-    dagster_dbt_translator=Translator(),
-    pool=POOL,
-)
-def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-):
-    """`dbt build`: models, data tests and unit tests, one writer at a time."""
-    with _dbt_environment(warehouse), writer_lock(warehouse.paths().warehouse):
-        yield from dbt.cli(["build"], context=context).stream()
+@functools.cache
+def dbt_models() -> dg.AssetsDefinition:
+    """`dbt build` as assets: models, data tests and unit tests, one writer at a time.
+
+    Built on first use, not at import: it needs the manifest, which may take a `dbt parse`.
+    """
+
+    @dbt_assets(
+        manifest=ensure_manifest(),
+        project=dbt_project,
+        dagster_dbt_translator=Translator(),
+        pool=POOL,
+    )
+    def dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ):
+        with _dbt_environment(warehouse), writer_lock(warehouse.paths().warehouse):
+            yield from dbt.cli(["build"], context=context).stream()
+
+    return dbt_models
+
+
+def model_key(name: str) -> dg.AssetKey:
+    """The asset key of the dbt model ``name``, as the translator names it."""
+    return get_asset_key_for_model([dbt_models()], name)

@@ -5,6 +5,7 @@ definitions without it (PITFALLS.md 5), so importing them makes sure the manifes
 `dbt parse` reads no data and never opens the warehouse.
 """
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +20,24 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
-def _newest_source(project_dir: Path) -> float:
+def _sources(project_dir: Path) -> list[Path]:
     files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
     for folder in ("models", "macros", "tests"):
-        files += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
-    return max(p.stat().st_mtime for p in files if p.exists())
+        files += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    return [p for p in files if p.exists()]
+
+
+def _newest_source(project_dir: Path) -> float:
+    return max(p.stat().st_mtime for p in _sources(project_dir))
+
+
+def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
+    """A short digest of the dbt project's files: it changes when a model, test or macro does."""
+    digest = hashlib.sha256()
+    for path in _sources(project_dir):
+        digest.update(f"{path.relative_to(project_dir)}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
@@ -31,8 +45,16 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     manifest = project.manifest_path
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source(project.project_dir):
         subprocess.run(
-            [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(project.project_dir),
-             "--profiles-dir", str(project.profiles_dir)],
-            check=True, cwd=project.project_dir,
-        )  # fmt: skip
+            [
+                DBT_EXECUTABLE,
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(project.project_dir),
+                "--profiles-dir",
+                str(project.profiles_dir),
+            ],
+            check=True,
+            cwd=project.project_dir,
+        )
     return manifest

@@ -6,8 +6,8 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import build_defs
-from pipelines.defs.ingest.resources import WarehouseResource
 from pipelines.defs.maintenance.schedules import nightly_compaction_schedule
+from pipelines.defs.resources import WarehouseResource
 
 
 def test_the_compaction_runs_nightly_after_the_forecast():

@@ -71,10 +71,17 @@ def test_a_repeated_statement_id_loads_once(reference_only):
 
 def test_cdc_versions_arriving_out_of_order_resolve_to_the_latest(reference_only):
     (record,) = reference_only.sample("mission_progress")
-    early = record | {"status": "in_progress", "final_status": "pending",
-                      "updated_at": "2026-01-05T10:00:00.000Z"}  # fmt: skip
-    late = record | {"status": "approved", "final_status": "pass", "mentor_score": 81.0,
-                     "updated_at": "2026-01-07T10:00:00.000Z"}  # fmt: skip
+    early = record | {
+        "status": "in_progress",
+        "final_status": "pending",
+        "updated_at": "2026-01-05T10:00:00.000Z",
+    }
+    late = record | {
+        "status": "approved",
+        "final_status": "pass",
+        "mentor_score": 81.0,
+        "updated_at": "2026-01-07T10:00:00.000Z",
+    }
     # The later version lands first; the earlier one a day after.
     reference_only.write_lines("mission_progress/mission_progress_2026-01-07.jsonl", [late])
     reference_only.write_lines("mission_progress/mission_progress_2026-01-08.jsonl", [early])
@@ -113,8 +120,12 @@ def test_cdc_versions_with_the_same_time_resolve_the_same_way_in_any_order(
 
 def test_an_attempt_advances_but_never_goes_back(reference_only):
     graded = next(a for a in reference_only.sample("assessment_attempts", 20) if a["answers"])
-    started = copy.deepcopy(graded) | {"status": "in_progress", "percentage": None,
-                                       "graded_at": None, "answers": []}  # fmt: skip
+    started = copy.deepcopy(graded) | {
+        "status": "in_progress",
+        "percentage": None,
+        "graded_at": None,
+        "answers": [],
+    }
     started = {k: v for k, v in started.items() if v is not None}
     reference_only.write_lines("assessment_attempts/assessment_attempts_1.jsonl", [started])
     reference_only.load()

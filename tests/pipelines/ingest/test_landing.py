@@ -26,8 +26,12 @@ def test_short_and_long_lines_keep_every_byte():
     long = '{"name": "' + "é" * 40 + '"}'
     data = ("x\n12345678901\n123456789012\n1234567890123\n" + long).encode()
     assert [line for _, line in _lines(data)] == [
-        "x", "12345678901", "123456789012", "1234567890123", long,
-    ]  # fmt: skip
+        "x",
+        "12345678901",
+        "123456789012",
+        "1234567890123",
+        long,
+    ]
 
 
 def test_an_empty_file_has_no_lines():

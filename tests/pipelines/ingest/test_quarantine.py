@@ -193,7 +193,7 @@ PROGRESS_CASES = [
     ("no updated_at", lambda r: _set(r, "updated_at", None), "missing required field updated_at"),
     ("attempt 0", lambda r: r | {"attempt_number": 0}, "attempt_number 0 is below 1"),
     ("drop-off 9", lambda r: r | {"drop_off_stage": 9}, "drop_off_stage 9 is not between 1 and 8"),
-]  # fmt: skip
+]
 
 
 def test_each_broken_mission_progress_rule_is_quarantined(reference_only):
@@ -218,12 +218,14 @@ def test_each_broken_assessment_attempt_rule_is_quarantined(reference_only):
         (good[1] | {"percentage": 130}, "percentage 130 is not between 0 and 100"),
         (good[2] | {"assessment_id": "NOPE-QUIZ"}, 'unknown assessment_id "NOPE-QUIZ"'),
         (
-            foreign | {"answers": [{"question_id": other_question, "is_correct": True,
-                                    "points_earned": 1}]},
+            foreign
+            | {
+                "answers": [{"question_id": other_question, "is_correct": True, "points_earned": 1}]
+            },
             f"answer 1: question {other_question} is not part of",
         ),
         (_set(good[4], "percentage", None), "status graded but percentage is missing"),
-    ]  # fmt: skip
+    ]
     records = [good[0]] + [_with_new_id(r, "attempt_id", n) for n, (r, _) in enumerate(cases)]
     reference_only.write_lines("assessment_attempts/assessment_attempts_2026-01-10.jsonl", records)
     (outcome,) = [o for o in reference_only.load() if o.source == "assessment_attempts"]
@@ -244,8 +246,9 @@ def test_bad_reference_rows_are_quarantined_and_the_rest_replace_the_snapshot(re
     outcomes = [o for o in reference_only.load() if o.source == "learners"]
     assert [(o.rows_read, o.rows_loaded, o.rows_quarantined) for o in outcomes] == [(4, 2, 2)]
     reasons = sorted(_quarantine(reference_only, "learners").values())
-    assert any("subscription_tier 'gold' is not one of free, starter3, professional7" in r
-               for r in reasons)  # fmt: skip
+    assert any(
+        "subscription_tier 'gold' is not one of free, starter3, professional7" in r for r in reasons
+    )
     assert any("repeats record 3 of this file" in r for r in reasons)
     assert reference_only.scalar("select count(*) from raw.learners") == 2, "latest file wins"
 

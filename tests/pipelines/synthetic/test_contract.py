@@ -183,6 +183,7 @@ def test_assessment_attempts_match_the_contract_and_add_up(small_batch, ref):
             assert 0 <= r["percentage"] <= 100
 
 
+@pytest.mark.slow
 def test_every_xapi_statement_validates_against_ralphs_model(small_batch, ref):
     learners = set(ref["learners"]["learner_id"])
     ids = set()
