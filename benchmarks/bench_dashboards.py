@@ -20,7 +20,7 @@ from dashboards import auth, data
 from dashboards.auth import Principal
 from pipelines.defs.resources import ForecastSettings
 from pipelines.runner import run_all
-from pipelines.serving import publish
+from pipelines.serving import connect, publish
 
 GOAL_P95_MS = 200.0
 REPEATS = 30
@@ -65,9 +65,9 @@ def run(warehouse: Path, landing: Path) -> None:
             landing, warehouse, forecast_only=True, forecast_settings=ForecastSettings(draws=100)
         )
         assert report.success, report.error
-    snap = publish(warehouse)
+    snap = publish(warehouse).snapshot
     serving = snap.path.parent
-    with duckdb.connect(str(snap.path), read_only=True) as con:
+    with connect(snap) as con:
         n_learners, org = con.sql(
             "select sum(count(*)) over (), org_id from marts.learner_readiness"
             " group by org_id order by count(*) desc limit 1"
@@ -85,7 +85,7 @@ def run(warehouse: Path, landing: Path) -> None:
         "learner": Principal("stu", "student", learner_id=learner),
     }
     print(
-        f"dashboards: {n_learners:,} learners, snapshot {snap.path.stat().st_size / 1e6:.0f} MB"
+        f"dashboards: {n_learners:,} learners, snapshot {snap.size_bytes / 1e6:.0f} MB"
         f" (published in the run)"
     )
     print(f"  {'query':<24}" + "".join(f"{name:>22}" for name in principals))

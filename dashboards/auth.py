@@ -26,6 +26,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from pipelines.warehouse import make_private, private_dir
+
 ROLES = ("admin", "supervisor", "student")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -99,8 +101,10 @@ def accounts_path(home: Path) -> Path:
 
 @contextlib.contextmanager
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        private_dir(path.parent)
     con = sqlite3.connect(path, timeout=30)
+    make_private(path)  # password hashes and the audit trail: whatever the umask
     try:
         con.executescript(SCHEMA)
         columns = {row[1] for row in con.execute("pragma table_info(users)")}

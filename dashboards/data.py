@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.serving import Snapshot, current
+from pipelines.serving import Snapshot, connect, current
 
 from .auth import Principal
 
@@ -60,36 +60,79 @@ def snapshot(serving: Path) -> Snapshot:
     return found
 
 
-# The snapshots being served, each opened once per process and kept open so that its blocks
-# stay cached: a fresh database pays 20-40 ms to open and reads every block cold (a supervisor's
-# scope: 150 ms cold, 11 ms warm). Each query runs on its own short-lived cursor. The previous
-# snapshot of a folder stays open too, so a query begun just before a swap finishes on it.
+# The publications being served, each opened once per process and kept open so that its blocks
+# stay cached (a fresh open reads every block cold). Each query runs on its own short-lived
+# cursor. The previous publication of a folder stays open too; older ones are retired, and
+# closed (releasing their files) once the last query begun on them has finished.
 _KEEP_PER_FOLDER = 2
-_open: dict[Path, list[tuple[Path, duckdb.DuckDBPyConnection]]] = {}
+
+
+@dataclass
+class _Opened:
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    readers: int = 0
+    retired: bool = False
+
+
+_open: dict[Path, list[_Opened]] = {}
 _open_lock = threading.Lock()
 
 
-def _database(path: Path) -> duckdb.DuckDBPyConnection:
+def _acquire(snap: Snapshot) -> _Opened:
     with _open_lock:
-        kept = _open.setdefault(path.parent, [])
-        for known, con in kept:
-            if known == path:
-                return con
-        con = duckdb.connect(str(path), read_only=True)
-        kept.append((path, con))
-        for _, retired in kept[:-_KEEP_PER_FOLDER]:
-            retired.close()
-        del kept[:-_KEEP_PER_FOLDER]
-        return con
+        kept = _open.setdefault(snap.path.parent, [])
+        found = next((o for o in kept if o.path == snap.path), None)
+        if found is None:
+            found = _Opened(snap.path, connect(snap))
+            kept.append(found)
+            for old in kept[:-_KEEP_PER_FOLDER]:
+                old.retired = True
+                if old.readers == 0:
+                    old.con.close()
+            del kept[:-_KEEP_PER_FOLDER]
+        found.readers += 1
+        return found
+
+
+def _release(opened: _Opened) -> None:
+    with _open_lock:
+        opened.readers -= 1
+        if opened.retired and opened.readers == 0:
+            opened.con.close()
+
+
+def open_connections(serving: Path) -> int:
+    """How many publications of ``serving`` this process holds open (at most two kept, and
+    retired ones until their last query ends)."""
+    with _open_lock:
+        return len(_open.get(serving, []))
 
 
 @contextlib.contextmanager
 def _read(serving: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = _database(snapshot(serving).path).cursor()
+    for attempt in range(3):
+        try:
+            opened = _acquire(snapshot(serving))
+            break
+        except (duckdb.IOException, FileNotFoundError):
+            # Its files went between reading the pointer and opening them (pruned after a
+            # swap): the pointer names a newer publication by now.
+            if attempt == 2:
+                raise
     try:
-        yield con
+        con = opened.con.cursor()
+        try:
+            yield con
+        finally:
+            con.close()
     finally:
-        con.close()
+        _release(opened)
+
+
+def snapshot_warning(serving: Path) -> str | None:
+    """Why the publication shown is not the one the pointer names, if it is not."""
+    return snapshot(serving).fallback
 
 
 def _params(principal: Principal) -> dict:

@@ -9,7 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards import session
+from pipelines.warehouse import keep_private
 
+keep_private()  # accounts and the audit trail are written by this process
 st.set_page_config(page_title="cohortlens", page_icon=":material/school:", layout="wide")
 
 PAGES = Path(__file__).parent / "app_pages"

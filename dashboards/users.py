@@ -103,9 +103,8 @@ DEMO_PASSWORD = "cohortlens-demo"
 @users_app.command("demo", cls=Command)
 def users_demo() -> None:
     """(Re)create the demo accounts from the published data and print how to sign in."""
-    import duckdb
-
     from dashboards import auth, data
+    from pipelines.serving import connect
 
     paths = resolve_paths()
     try:
@@ -113,7 +112,7 @@ def users_demo() -> None:
     except data.NoSnapshot as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    with duckdb.connect(str(snap.path), read_only=True) as con:
+    with connect(snap) as con:
         orgs = con.sql("select distinct org_id from marts.learner_readiness order by 1")
         orgs = [row[0] for row in orgs.fetchall()]
         students = con.sql(

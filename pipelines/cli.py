@@ -25,6 +25,7 @@ from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
 from .cli_help import Command, Group
 from .paths import resolve_paths
+from .warehouse import RunInProgress, keep_private, run_lock
 
 app = typer.Typer(
     cls=Group,
@@ -42,6 +43,7 @@ def main() -> None:
 
     Paths default to folders under $COHORTLENS_HOME (default: data/ in the repository).
     """
+    keep_private()
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -216,6 +218,10 @@ def run(
             "--force", help="Run even when nothing changed since the last successful run."
         ),
     ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(min=0.0, help="Seconds to wait for a run in progress to finish."),
+    ] = 0.0,
 ) -> None:
     """Materialize every asset once, in-process, through Dagster, and summarise the load."""
     import warnings
@@ -247,9 +253,14 @@ def run(
         handler = _ProgressHandler(progress)
         loader_log.addHandler(handler)
         try:
-            report = run_all(landing=paths.landing, warehouse=paths.warehouse, force=force)
+            report = run_all(
+                landing=paths.landing, warehouse=paths.warehouse, force=force, wait_s=wait
+            )
+        except RunInProgress as exc:
+            err.print(f"[red]error:[/red] {exc} (--wait SECONDS waits for it)")
+            raise typer.Exit(3) from None
         except Exception as exc:  # anything outside a step: one clear line, no traceback
-            err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+            err.print(f"[red]error:[/red] {_when_disk_full(f'{type(exc).__name__}: {exc}')}")
             raise typer.Exit(1) from None
         finally:
             loader_log.removeHandler(handler)
@@ -291,12 +302,22 @@ def run(
     for check in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {check.sentence}", soft_wrap=True)
     if not report.success:
-        err.print(f"[red]error:[/red] {report.error}")
+        err.print(f"[red]error:[/red] {_when_disk_full(report.error or '')}")
         raise typer.Exit(1)
     if report.failed_checks:
         for check in report.failed_checks:
             err.print(f"[red]error:[/red] {check.sentence}")
         raise typer.Exit(1)
+
+
+def _when_disk_full(message: str) -> str:
+    """The message, and what to do, when it says a disk is full."""
+    if "No space left" not in message and "Errno 28" not in message:
+        return message
+    return (
+        f"{message} -- a disk is full: each batch that did not commit was rolled back, so"
+        " nothing is lost; free some space and run again to resume"
+    )
 
 
 @app.command(cls=Command)
@@ -339,6 +360,9 @@ def forecast(
             report = run_all(
                 paths.landing, paths.warehouse, forecast_only=True, forecast_settings=settings
             )
+        except RunInProgress as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(3) from None
         except Exception as exc:  # anything outside a step: one clear line, no traceback
             err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
             raise typer.Exit(1) from None
@@ -369,7 +393,11 @@ def compact(
         raise typer.Exit(2)
     with console.status("compacting ..."):
         try:
-            done = compact_warehouse(paths.warehouse)
+            with run_lock(paths.warehouse, 0.0, "cohortlens compact"):
+                done = compact_warehouse(paths.warehouse)
+        except RunInProgress as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(3) from None
         except Exception as exc:  # one clear line, no traceback
             err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
             raise typer.Exit(1) from None

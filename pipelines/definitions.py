@@ -21,6 +21,7 @@ from .defs.resources import ForecastSettings, WarehouseResource
 from .defs.serving.assets import serving_assets
 from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
+from .warehouse import keep_private
 
 
 def build_defs(
@@ -48,4 +49,5 @@ def build_defs(
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    keep_private()  # `dagster dev`'s processes write the warehouse too
     return build_defs()

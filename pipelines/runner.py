@@ -17,7 +17,7 @@ from .ingest.landing import discover, fingerprint
 from .ingest.loader import SourceSummary
 from .ingest.sources import SOURCES
 from .paths import Paths, resolve_paths
-from .warehouse import open_writer
+from .warehouse import open_writer, run_lock
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -108,6 +108,7 @@ def run_all(
     forecast_only: bool = False,
     forecast_settings: object | None = None,
     force: bool = False,
+    wait_s: float = 0.0,
 ) -> RunReport:
     """Run the implicit job of every asset and check, in process, against these paths.
 
@@ -115,8 +116,26 @@ def run_all(
     `forecast_only`: the nightly forecast job (the engine's assets, then the models reading
     them). `forecast_settings`: a ForecastSettings (draws, horizon, seed, backtest weeks).
     A full run whose inputs are those of the last successful one does nothing, unless `force`.
+    Raises RunInProgress when another run holds the warehouse for longer than `wait_s`.
     """
     paths = resolve_paths(landing=landing, warehouse=warehouse)
+    with run_lock(paths.warehouse, wait_s, command=_command(ingestion_only, forecast_only)):
+        return _run(paths, ingestion_only, forecast_only, forecast_settings, force)
+
+
+def _command(ingestion_only: bool, forecast_only: bool) -> str:
+    if forecast_only:
+        return "cohortlens forecast"
+    return "cohortlens run (ingestion only)" if ingestion_only else "cohortlens run"
+
+
+def _run(
+    paths: Paths,
+    ingestion_only: bool,
+    forecast_only: bool,
+    forecast_settings: object | None,
+    force: bool,
+) -> RunReport:
     full = not (ingestion_only or forecast_only)
     inputs = RunInputs.now(paths) if full else None
     if full and not force:

@@ -1,91 +1,284 @@
 """The dashboards' read-only snapshot, published beside the warehouse and swapped in atomically.
 
 Dashboards never open the pipeline's file (PRODUCT.md section 5). After a run, the tables they
-read — the marts, the forecasts, and the audit trail without record payloads — are copied
-into a new DuckDB file under ``serving/``; ``serving/current.json`` is then replaced (one
-rename) to point at it. A reader resolves the pointer and opens that file read-only, so a run
-in progress never shows it an error or a half-built table. Older snapshots are kept for a
-grace period so that connections opened just before a swap can finish.
+read — the marts, the forecasts, and the audit trail without record payloads — are published
+under ``serving/``:
+
+- ``tables/<schema>.<table>.<stamp>.duckdb``: one served table per file, never changed once
+  written (written as ``.partial``, then renamed);
+- ``snapshot-<stamp>.json``: a publication — when it was made, and which file holds each table;
+- ``current.json``: the publication readers use. Replacing it (one rename) is the swap.
+
+A table whose storage in the warehouse is unchanged since the previous publication keeps its
+file, so a publication costs the tables a run rebuilt, not the whole history. A replaced
+publication stays GRACE_SECONDS after it was replaced, so readers that resolved it just
+before the swap can finish; then it goes, with the table files no remaining publication names.
+
+A reader resolves the pointer and opens that publication's files read-only (:func:`connect`).
+If the pointer is missing or unreadable (a disk fault, a hand edit), readers fall back to the
+newest complete publication and say so; the next publication repairs the pointer. Publications
+are serialized by the warehouse's writer lock, so a leftover ``.partial`` or pointer temp file
+found at the start of one is from a publication that was killed, and is removed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import json
 import os
-import time
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .warehouse import open_writer
+import duckdb
+
+from .warehouse import open_writer, private_dir
 
 SERVED_SCHEMAS = ("marts", "forecasts")
 POINTER = "current.json"
+TABLES = "tables"
 SCOPE_COLUMNS = ("learner_id", "org_id", "cohort_id")  # the first one a table has orders it
-GRACE_SECONDS = 600.0  # an older snapshot lives this long after being replaced
+GRACE_SECONDS = 600.0  # a replaced publication lives this long after its replacement
+# Room kept free beyond what a publication writes: DuckDB's own temporary files, the pointer.
+SPACE_MARGIN_BYTES = 64 * 1024 * 1024
+BLOCK_BYTES = 256 * 1024  # DuckDB's block size: what a table's storage takes on disk, per block
 
-# The audit trail as served: files and quarantine counts by reason, never the payloads.
+# The audit trail as served: files and quarantine counts by reason, never the payloads. Each
+# is republished only when the audit table it reads changed.
 AUDIT_TABLES = {
-    "ingested_files": """
+    "ingested_files": (
+        "audit.ingested_files",
+        """
         select file_name, source, sha256, status, reason, rows_read, rows_loaded,
             rows_quarantined, rows_duplicate, ingested_at
         from audit.ingested_files
-    """,
-    "quarantine_by_reason": """
+        """,
+    ),
+    "quarantine_by_reason": (
+        "audit.quarantine",
+        """
         select source, reason, count(*) as n_records, max(quarantined_at) as last_seen
         from audit.quarantine group by source, reason
-    """,
+        """,
+    ),
 }
+
+
+class NotEnoughSpace(OSError):
+    """The serving folder's file system lacks the room a publication needs."""
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    path: Path
+    """One publication: its manifest, when it was made, and the file holding each table."""
+
+    path: Path  # the manifest, snapshot-<stamp>.json
     published_at: dt.datetime
+    tables: dict[str, Path]  # "marts.learner_readiness" -> its file
+    warehouse: str = ""
+    # Set when readers use this publication without the pointer naming it: why.
+    fallback: str | None = None
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.tables.values() if p.exists())
 
 
-def publish(warehouse: Path, serving: Path | None = None) -> Snapshot:
-    """Copy the served tables into a new snapshot and point ``current.json`` at it."""
+@dataclass(frozen=True)
+class Publication:
+    snapshot: Snapshot
+    copied: list[str] = field(default_factory=list)  # tables written anew
+    carried: list[str] = field(default_factory=list)  # tables whose file was kept
+    bytes_written: int = 0
+    seconds: float = 0.0
+
+
+def publish(warehouse: Path, serving: Path | None = None) -> Publication:
+    """Publish the served tables and point ``current.json`` at them.
+
+    Raises NotEnoughSpace, before writing anything, when the tables to copy would not fit.
+    """
+    started = dt.datetime.now(dt.UTC)
     serving = serving or warehouse.parent / "serving"
-    serving.mkdir(parents=True, exist_ok=True)
-    published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    name = f"snapshot-{published_at:%Y%m%dT%H%M%S%f}.duckdb"
-    partial = serving / f".{name}.partial"
-    partial.unlink(missing_ok=True)
+    tables_dir = private_dir(serving / TABLES)
+    stamp = f"{started.replace(tzinfo=None):%Y%m%dT%H%M%S%f}"
+    published_at = started.replace(tzinfo=None)
     with open_writer(warehouse) as con:
+        _remove_leftovers(serving)
+        previous = current(serving)
+        previous_fingerprints = _fingerprints_of(previous)
         con.execute("set enable_progress_bar = false")  # sorting a large table would draw one
-        con.execute(f"attach '{partial}' as snap")  # a path we made: no user input
-        try:
-            tables = con.sql(
-                "select table_schema, table_name from information_schema.tables"
-                " where table_catalog = current_database() and table_type = 'BASE TABLE'"
-                f" and table_schema in {SERVED_SCHEMAS}"
-            ).fetchall()
-            for schema in {*SERVED_SCHEMAS, "audit", "meta"}:
-                con.execute(f"create schema snap.{schema}")
-            for schema, table in tables:
-                order = _serving_order(con, schema, table)
-                con.execute(
-                    f'create table snap.{schema}."{table}" as'
-                    f' select * from {schema}."{table}" {order}'
-                )
-            for table, query in AUDIT_TABLES.items():
-                con.execute(f"create table snap.audit.{table} as {query}")
-            con.execute(
-                "create table snap.meta.snapshot as select ?::timestamp as published_at,"
-                " ?::varchar as warehouse",
-                [published_at, str(warehouse)],
+        # Fingerprints read the storage as checkpointed: a table changed since has new blocks.
+        con.execute("checkpoint")
+        sources = _served_tables(con)
+        fingerprints = {name: _fingerprint(con, source) for name, (source, _) in sources.items()}
+        unchanged = {
+            name
+            for name, fp in fingerprints.items()
+            if previous is not None
+            and previous_fingerprints.get(name) == fp
+            and name in previous.tables
+            and previous.tables[name].exists()
+        }
+        to_copy = [name for name in sources if name not in unchanged]
+        needed = sum(_stored_bytes(con, sources[name][0]) for name in to_copy)
+        free = shutil.disk_usage(serving).free
+        if needed + SPACE_MARGIN_BYTES > free:
+            raise NotEnoughSpace(
+                f"publishing needs about {_mb(needed + SPACE_MARGIN_BYTES)} in {serving}, and"
+                f" only {_mb(free)} is free: the current snapshot stays as it is"
             )
-        finally:
-            con.execute("detach snap")
-    final = serving / name
+        files = {name: previous.tables[name] for name in unchanged} if previous else {}
+        written = 0
+        try:
+            for name in to_copy:
+                files[name] = _copy_table(con, name, sources[name][1], tables_dir, stamp)
+                written += files[name].stat().st_size
+        except BaseException:  # a full disk after all, say: give back what this one wrote
+            for name in to_copy:
+                if name in files:
+                    files[name].unlink(missing_ok=True)
+            _remove_leftovers(serving)
+            raise
+        # Inside the writer lock still: no other publication prunes what this one wrote.
+        manifest = serving / f"snapshot-{stamp}.json"
+        _write_atomically(
+            manifest,
+            {
+                "published_at": published_at.isoformat(),
+                "warehouse": str(warehouse),
+                "tables": {name: path.name for name, path in sorted(files.items())},
+                "fingerprints": fingerprints,
+            },
+        )
+        _write_atomically(serving / POINTER, {"file": manifest.name})
+        snapshot = Snapshot(manifest, published_at, files, str(warehouse))
+        _prune(serving, keep=manifest)
+    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    return Publication(snapshot, sorted(to_copy), sorted(unchanged), written, seconds)
+
+
+def current(serving: Path) -> Snapshot | None:
+    """The publication dashboards should read now, or None before the first one.
+
+    The pointer's, read again if its publication vanished in between (a prune after a swap);
+    else the newest complete publication, with ``fallback`` saying why.
+    """
+    for _ in range(3):
+        try:
+            name = json.loads((serving / POINTER).read_text())["file"]
+        except FileNotFoundError:
+            reason = f"{POINTER} is missing"
+            break
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            reason = f"{POINTER} is unreadable ({type(exc).__name__})"
+            break
+        snapshot = _load(serving / name)
+        if snapshot is not None:
+            return snapshot
+        reason = f"{POINTER} names {name}, which is incomplete"
+    newest = _newest_complete(serving)
+    if newest is None:
+        return None
+    return Snapshot(
+        newest.path,
+        newest.published_at,
+        newest.tables,
+        newest.warehouse,
+        fallback=f"{reason}: showing the newest complete publication,"
+        f" of {newest.published_at:%Y-%m-%d %H:%M} UTC, until the next run repairs it",
+    )
+
+
+def connect(snapshot: Snapshot) -> duckdb.DuckDBPyConnection:
+    """An in-memory database that shows the publication's tables under their own names
+    (views over each table file, attached read-only), and ``meta.snapshot``.
+
+    Raises duckdb.IOException when one of its files has gone meanwhile.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        schemas = {name.split(".")[0] for name in snapshot.tables} | {"meta"}
+        for schema in sorted(schemas):
+            con.execute(f'create schema "{schema}"')
+        for i, (name, path) in enumerate(sorted(snapshot.tables.items())):
+            schema, table = name.split(".")
+            con.execute(f"attach '{path}' as t{i} (read_only)")  # a path we made
+            con.execute(f'create view "{schema}"."{table}" as select * from t{i}.main.data')
+        con.execute(
+            "create table meta.snapshot as"
+            " select ?::timestamp as published_at, ?::varchar as warehouse",
+            [snapshot.published_at, snapshot.warehouse],
+        )
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    """Each served name, e.g. "marts.learner_readiness", with the warehouse table it reads
+    and the query that makes it."""
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_catalog = current_database() and table_type = 'BASE TABLE'"
+        f" and table_schema in {SERVED_SCHEMAS} order by 1, 2"
+    ).fetchall()
+    served = {
+        f"{schema}.{table}": (
+            f'{schema}."{table}"',
+            f'select * from {schema}."{table}" {_serving_order(con, schema, table)}',
+        )
+        for schema, table in rows
+    }
+    for table, (source, query) in AUDIT_TABLES.items():
+        served[f"audit.{table}"] = (source, query)
+    return served
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """A digest of a table's storage (its segments, blocks, row counts and statistics): it
+    changes whenever the table does, and reading it scans no data."""
+    digest = hashlib.sha256(source.encode())
+    digest.update(repr(con.execute(f"describe {source}").fetchall()).encode())
+    digest.update(repr(con.execute(f"select count(*) from {source}").fetchall()).encode())
+    segments = con.execute(
+        "select row_group_id, column_id, column_path, segment_id, start, count, compression,"
+        " stats, has_updates, persistent, block_id, block_offset, additional_block_ids"
+        " from pragma_storage_info(?) order by all",
+        [source],
+    ).fetchall()
+    digest.update(repr(segments).encode())
+    return digest.hexdigest()[:32]
+
+
+def _stored_bytes(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    """About what a table takes on disk: its distinct blocks, at least one."""
+    (blocks,) = con.execute(
+        "select count(distinct block_id) filter (where block_id >= 0) from pragma_storage_info(?)",
+        [source],
+    ).fetchone()
+    return max(int(blocks), 1) * BLOCK_BYTES
+
+
+def _copy_table(
+    con: duckdb.DuckDBPyConnection, name: str, query: str, tables_dir: Path, stamp: str
+) -> Path:
+    final = tables_dir / f"{name}.{stamp}.duckdb"
+    partial = final.with_name(f".{final.name}.partial")
+    partial.unlink(missing_ok=True)
+    con.execute(f"attach '{partial}' as snap")  # a path we made: no user input
+    try:
+        con.execute(f"create table snap.main.data as {query}")
+    finally:
+        con.execute("detach snap")
     os.replace(partial, final)
-    _write_pointer(serving, name, published_at)
-    _prune(serving, keep=final)
-    return Snapshot(final, published_at)
+    return final
 
 
-def _serving_order(con, schema: str, table: str) -> str:
+def _serving_order(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
     """Sort a served table by the column the dashboards scope it by, so each row group holds a
     narrow range of it: a learner's query then skips the rest of the file (DuckDB prunes row
     groups by min/max, also from a join's keys), instead of scanning every learner's rows."""
@@ -101,30 +294,91 @@ def _serving_order(con, schema: str, table: str) -> str:
     return f'order by "{keys[0]}"' if keys else ""
 
 
-def current(serving: Path) -> Snapshot | None:
-    """The snapshot dashboards should read now, or None before the first publication."""
+def _fingerprints_of(snapshot: Snapshot | None) -> dict[str, str]:
+    if snapshot is None:
+        return {}
     try:
-        pointer = json.loads((serving / POINTER).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    path = serving / pointer["file"]
-    if not path.exists():
-        return None
-    return Snapshot(path, dt.datetime.fromisoformat(pointer["published_at"]))
+        return json.loads(snapshot.path.read_text()).get("fingerprints", {})
+    except (OSError, ValueError):
+        return {}
 
 
-def _write_pointer(serving: Path, name: str, published_at: dt.datetime) -> None:
-    tmp = serving / f".{POINTER}.tmp"
-    tmp.write_text(json.dumps({"file": name, "published_at": published_at.isoformat()}))
-    os.replace(tmp, serving / POINTER)  # atomic on POSIX: readers see the old or the new
+def _load(manifest: Path) -> Snapshot | None:
+    """The publication a manifest describes, or None if it or one of its files is gone."""
+    try:
+        content = json.loads(manifest.read_text())
+        tables = {name: manifest.parent / TABLES / file for name, file in content["tables"].items()}
+        published_at = dt.datetime.fromisoformat(content["published_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(path.exists() for path in tables.values()):
+        return None
+    return Snapshot(manifest, published_at, tables, content.get("warehouse", ""))
+
+
+def _manifests(serving: Path) -> list[Path]:
+    """Every publication's manifest, oldest first (the stamp in the name orders them)."""
+    return sorted(serving.glob("snapshot-*.json"))
+
+
+def _newest_complete(serving: Path) -> Snapshot | None:
+    for manifest in reversed(_manifests(serving)):
+        snapshot = _load(manifest)
+        if snapshot is not None:
+            return snapshot
+    return None
+
+
+def _write_atomically(path: Path, content: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w") as handle:
+        json.dump(content, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)  # atomic on POSIX: readers see the old file or the new one
+
+
+def _remove_leftovers(serving: Path) -> None:
+    """What a killed publication left: partial table files and pointer or manifest temps."""
+    for leftover in [*serving.glob(".*.tmp"), *(serving / TABLES).glob(".*.partial*")]:
+        leftover.unlink(missing_ok=True)
 
 
 def _prune(serving: Path, keep: Path) -> None:
-    """Delete snapshots replaced more than GRACE_SECONDS ago (by file age) and leftovers."""
-    now = time.time()
-    for old in serving.glob("snapshot-*.duckdb"):
-        if old != keep and now - old.stat().st_mtime > GRACE_SECONDS:
-            old.unlink(missing_ok=True)
-    for leftover in serving.glob(".snapshot-*.partial"):
-        if now - leftover.stat().st_mtime > GRACE_SECONDS:
-            leftover.unlink(missing_ok=True)
+    """Remove publications replaced more than GRACE_SECONDS ago, then every table file that
+    no remaining publication names.
+
+    A publication's replacement time is the publication time of the one after it.
+    """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    manifests = _manifests(serving)
+    published = {m: _published_at(m) for m in manifests}
+    for older, newer in itertools.pairwise(manifests):
+        replaced_at = published[newer]
+        if older == keep or replaced_at is None:
+            continue
+        if (now - replaced_at).total_seconds() > GRACE_SECONDS:
+            older.unlink(missing_ok=True)
+    named: set[str] = set()
+    for manifest in _manifests(serving):
+        try:
+            named.update(json.loads(manifest.read_text())["tables"].values())
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    for table_file in (serving / TABLES).glob("*.duckdb"):
+        if table_file.name not in named:
+            table_file.unlink(missing_ok=True)
+
+
+def _published_at(manifest: Path) -> dt.datetime | None:
+    """When a publication was made, from the stamp in its name (readable even if its
+    content is not)."""
+    stamp = manifest.stem.removeprefix("snapshot-")
+    try:
+        return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%f")
+    except ValueError:
+        return None
+
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.0f} MB"

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import fcntl
+import json
+import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +85,29 @@ create table if not exists audit.runs (
 """
 
 
+OWNER_ONLY_UMASK = 0o077  # files 0600, folders 0700
+
+
+def keep_private() -> None:
+    """Whatever the caller's umask, files this process creates from now on — the warehouse,
+    its write-ahead log, snapshots, accounts — are readable by their owner only: they hold
+    personal data and password hashes. Called by each entry point (CLI, Dagster, Streamlit)."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter, made if missing."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def make_private(path: Path) -> None:
+    """Owner-only permissions on a file this process made, if it exists."""
+    with contextlib.suppress(FileNotFoundError):
+        path.chmod(0o600)
+
+
 class WarehouseBusy(RuntimeError):
     """Another writer held the warehouse for longer than we were willing to wait."""
 
@@ -88,7 +115,8 @@ class WarehouseBusy(RuntimeError):
 @contextlib.contextmanager
 def writer_lock(warehouse: Path, timeout_s: float = 600.0) -> Iterator[None]:
     """Hold the advisory writer lock of `warehouse` (a `.lock` file beside it)."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if not warehouse.parent.exists():
+        private_dir(warehouse.parent)
     lock_path = warehouse.with_name(warehouse.name + ".lock")
     deadline = time.monotonic() + timeout_s
     with lock_path.open("a") as handle:
@@ -108,6 +136,122 @@ def writer_lock(warehouse: Path, timeout_s: float = 600.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@dataclasses.dataclass(frozen=True)
+class RunHolder:
+    """Who holds a warehouse's run lock."""
+
+    pid: int
+    started_at: str  # ISO 8601, UTC
+    command: str
+
+    def describe(self) -> str:
+        return (
+            f"another run is in progress since {self.started_at.replace('T', ' ')[:19]} UTC,"
+            f" under pid {self.pid} ({self.command})"
+        )
+
+
+class RunInProgress(RuntimeError):
+    def __init__(self, holder: RunHolder | None):
+        self.holder = holder
+        super().__init__(holder.describe() if holder else "another run is in progress")
+
+
+_held_runs: dict[Path, int] = {}
+_held_runs_lock = threading.Lock()
+
+
+def _run_lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".run.lock")
+
+
+def run_holder(warehouse: Path) -> RunHolder | None:
+    """The run in progress on ``warehouse``, or None.
+
+    The one rule the CLI, the sensor and the schedules share. The lock is the kernel's (flock),
+    so a run killed with -9 holds nothing: its lock file, with its pid, is stale and the next
+    run takes it over.
+    """
+    path = _run_lock_path(warehouse)
+    with _held_runs_lock:
+        if path in _held_runs:
+            return _read_holder(path)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_holder(path) or RunHolder(0, "?", "unknown")
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def run_lock(warehouse: Path, wait_s: float = 0.0, command: str = "cohortlens run"):
+    """Hold ``warehouse``'s run lock for a whole run; re-entrant within one process.
+
+    Waits up to ``wait_s`` for a run in progress, then raises RunInProgress saying whose.
+    """
+    path = _run_lock_path(warehouse)
+    with _held_runs_lock:
+        if path in _held_runs:
+            _held_runs[path] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _held_runs_lock:
+                _held_runs[path] -= 1
+        return
+    if not path.parent.exists():
+        private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunInProgress(_read_holder(path)) from None
+                time.sleep(0.2)
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(
+            fd,
+            json.dumps({"pid": os.getpid(), "started_at": started, "command": command}).encode(),
+            0,
+        )
+        with _held_runs_lock:
+            _held_runs[path] = 1
+        try:
+            yield
+        finally:
+            with _held_runs_lock:
+                del _held_runs[path]
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _read_holder(path: Path) -> RunHolder | None:
+    try:
+        content = json.loads(path.read_text() or "null")
+        return RunHolder(int(content["pid"]), str(content["started_at"]), str(content["command"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 @contextlib.contextmanager
 def open_writer(
     warehouse: Path, timeout_s: float = 600.0, vacuum: bool = False
@@ -119,6 +263,7 @@ def open_writer(
     config = {**WRITER_CONFIG, "max_vacuum_tasks": VACUUM_TASKS} if vacuum else WRITER_CONFIG
     with writer_lock(warehouse, timeout_s):
         con = duckdb.connect(str(warehouse), config=config)
+        make_private(warehouse)
         try:
             con.execute(SCHEMA_DDL)
             yield con

@@ -5,6 +5,7 @@ Resolved when a run starts, never at import (paths follow COHORTLENS_HOME).
 
 import contextlib
 from collections.abc import Iterator
+from typing import Self
 
 import dagster as dg
 import duckdb
@@ -12,7 +13,7 @@ import duckdb
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
 from ..paths import Paths, resolve_paths
-from ..warehouse import open_writer
+from ..warehouse import keep_private, open_writer, run_lock
 
 # Every asset that writes the warehouse shares one pool: DuckDB has a single writer.
 POOL = "warehouse"
@@ -26,9 +27,24 @@ class WarehouseResource(dg.ConfigurableResource):
     # Thresholds of the ingestion checks.
     max_quarantine_rate: float = 0.05
     max_staleness_hours: float = 48.0
+    # How long a run waits for another to finish before it fails saying whose it is.
+    run_wait_seconds: float = 300.0
 
     def paths(self) -> Paths:
         return resolve_paths(landing=self.landing, warehouse=self.warehouse)
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:
+        """A run holds the warehouse's run lock from start to end (pipelines/defs/runs.py);
+        a sensor or schedule evaluating with this resource does not."""
+        keep_private()
+        run = context.run
+        if run is None:
+            yield self
+            return
+        command = f"Dagster run {run.run_id[:8]} of {run.job_name}"
+        with run_lock(self.paths().warehouse, self.run_wait_seconds, command):
+            yield self
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -6,11 +6,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboards import auth
-from pipelines.serving import publish
+from pipelines.serving import connect, publish
 
 PASSWORD = "correct horse battery"
 SSO_EMAIL = "supervisor@example.org"
@@ -34,8 +33,8 @@ def served(built_program, tmp_path_factory) -> Served:
     home = tmp_path_factory.mktemp("home")
     warehouse = home / "warehouse.duckdb"
     shutil.copy(built_program.warehouse, warehouse)
-    snapshot = publish(warehouse)
-    with duckdb.connect(str(snapshot.path), read_only=True) as con:
+    snapshot = publish(warehouse).snapshot
+    with connect(snapshot) as con:
         orgs = [
             r[0]
             for r in con.sql(

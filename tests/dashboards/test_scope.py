@@ -8,6 +8,7 @@ import pytest
 from dashboards import data
 from dashboards.auth import Principal
 from dashboards.export import safe_csv
+from pipelines.serving import connect
 
 SCOPED_READS = [
     "learners",
@@ -72,12 +73,11 @@ def test_a_student_sees_only_themselves(served):
 def test_rubric_categories_count_the_organizations_own_scores(served):
     """The supervisor's rubric view sums their learners' scores only: it equals the per-learner
     mart summed over the organization's learners, and differs from the whole program."""
-    import duckdb
 
     sup = Principal("sup", "supervisor", org_id=served.org)
     theirs = data.rubric_categories(served.serving, sup)
     everyone = data.rubric_categories(served.serving, Principal("a", "admin"))
-    with duckdb.connect(str(data.snapshot(served.serving).path), read_only=True) as con:
+    with connect(data.snapshot(served.serving)) as con:
         expected = dict(
             con.execute(
                 "select rubric_category, sum(n_scores) from marts.learner_rubric_scores"
@@ -93,11 +93,10 @@ def test_rubric_categories_count_the_organizations_own_scores(served):
 def test_mission_outcomes_count_the_organizations_own_attempts(served):
     """The outcome charts read per-organization sums: they equal the supervisor's learners'
     attempts counted straight from the fact, and a learner's equal their own attempts."""
-    import duckdb
 
     sup = Principal("sup", "supervisor", org_id=served.org)
     me = Principal("stu", "student", learner_id=served.student)
-    with duckdb.connect(str(data.snapshot(served.serving).path), read_only=True) as con:
+    with connect(data.snapshot(served.serving)) as con:
 
         def counted(where: str, value: str) -> dict:
             rows = con.execute(

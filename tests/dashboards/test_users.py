@@ -1,6 +1,7 @@
 """`cohortlens users`: local dashboard accounts from the command line."""
 
 import shutil
+import stat
 
 import pytest
 from typer.testing import CliRunner
@@ -25,6 +26,8 @@ def test_users_are_added_listed_and_removed_with_the_password_on_stdin(home, ser
         input="a good password\n",
     )
     assert added.exit_code == 0 and f"sees {served.org}" in added.output
+    accounts = home / "accounts.sqlite"
+    assert stat.S_IMODE(accounts.stat().st_mode) == 0o600, "password hashes: owner only"
     listed = runner.invoke(app, ["users", "list"])
     assert "sup" in listed.output and "$argon2" not in listed.output
     again = runner.invoke(

@@ -1,4 +1,6 @@
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -92,9 +94,22 @@ def test_run_loads_through_dagster_and_ends_with_a_reconciled_summary(small_batc
     shutil.copytree(small_batch.landing / "assessment_attempts", landing / "assessment_attempts")
     shutil.copytree(small_batch.landing / "xapi", landing / "xapi")  # study time, for forecasts
     (landing / "stray.txt").write_text("no source")
-    warehouse = tmp_path / "w.duckdb"
-    result = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])
+    home = tmp_path / "home"  # a folder the run makes
+    warehouse = home / "w.duckdb"
+    usual = os.umask(0o022)  # world-readable, unless the command says otherwise
+    try:
+        result = runner.invoke(
+            app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)]
+        )
+    finally:
+        os.umask(usual)
     assert result.exit_code == 0, result.output
+    shared = [
+        f"{path.relative_to(home)} {stat.filemode(path.stat().st_mode)}"
+        for path in [home, *home.rglob("*")]
+        if path.stat().st_mode & 0o077
+    ]
+    assert shared == [], "the warehouse, snapshots and logs are their owner's only"
     assert "assessment_attempts" in result.output and "unrecognized" in result.output
     assert "checks:" in result.output and "Traceback" not in result.output
     assert "rejected: stray.txt: " in result.output, "a rejected file says why"

@@ -1,29 +1,62 @@
-"""The serving snapshot: what it holds, and readers that never see a half-published one."""
+"""The serving snapshot: what it holds, what a publication copies, and readers that never see
+a gap — across swaps, prunes, killed publications, a corrupt pointer and long uptimes."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 
-import duckdb
 import pytest
 
 from dashboards import data
 from dashboards.auth import Principal
+from pipelines import serving as serving_module
 from pipelines.defs.resources import ForecastSettings
+from pipelines.paths import REPO_ROOT
 from pipelines.runner import run_all
-from pipelines.serving import current, publish
+from pipelines.serving import connect, current, publish
+from pipelines.warehouse import open_writer
+
+ADMIN = Principal("admin", "admin")
+
+
+def change_readiness(warehouse, delta: int = 1) -> None:
+    """What a run that rebuilt one mart does: every readiness score moves by ``delta``."""
+    with open_writer(warehouse) as con:
+        con.execute(
+            "update marts.learner_readiness set readiness_score = readiness_score + ?", [delta]
+        )
+
+
+def leftovers(serving) -> list[str]:
+    """Files no publication accounts for: partial tables, temps, tables no manifest names."""
+    named = set()
+    for manifest in serving.glob("snapshot-*.json"):
+        named.update(json.loads(manifest.read_text())["tables"].values())
+    found = [p.name for p in serving.glob(".*")]
+    found += [p.name for p in (serving / "tables").iterdir() if p.name not in named]
+    return sorted(found)
 
 
 def test_the_snapshot_holds_what_dashboards_read_and_no_payloads(built_program, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built_program.warehouse, warehouse)
     assert current(tmp_path / "serving") is None
-    snap = publish(warehouse)
+    snap = publish(warehouse).snapshot
     assert current(tmp_path / "serving") == snap
-    with duckdb.connect(str(snap.path), read_only=True) as con:
+    with connect(snap) as con:
         schemas = {
-            r[0] for r in con.sql("select table_schema from information_schema.tables").fetchall()
+            r[0]
+            for r in con.sql(
+                "select table_schema from information_schema.tables"
+                " where table_catalog = current_database()"
+            ).fetchall()
         }
         columns = {
             r[0]
@@ -76,3 +109,174 @@ def test_readers_see_no_error_while_a_run_publishes(built_program, tmp_path):
         thread.join()
     assert errors == [] and reads >= 20
     assert len(seen) >= 3, "the readers went through several published snapshots"
+
+
+def test_a_publication_copies_only_the_tables_that_changed(tiny_warehouse):
+    serving = tiny_warehouse.parent / "serving"
+    first = publish(tiny_warehouse)
+    assert "marts.learner_readiness" in first.copied and first.carried == []
+    again = publish(tiny_warehouse)
+    assert again.copied == [] and again.bytes_written == 0, "nothing changed, nothing copied"
+    change_readiness(tiny_warehouse, 5)
+    third = publish(tiny_warehouse)
+    assert third.copied == ["marts.learner_readiness"]
+    assert "forecasts.mastery_forecast" in third.carried
+    with connect(third.snapshot) as con:
+        (total,) = con.execute(
+            "select sum(readiness_score) from marts.learner_readiness"
+        ).fetchone()
+    with open_writer(tiny_warehouse) as con:
+        (expected,) = con.execute(
+            "select sum(readiness_score) from marts.learner_readiness"
+        ).fetchone()
+    assert total == expected
+    assert current(serving).path == third.snapshot.path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("grace", [serving_module.GRACE_SECONDS, 0.0])
+def test_readers_see_no_gap_while_aged_snapshots_are_replaced(
+    built_program, tmp_path, monkeypatch, grace
+):
+    """Four readers while twenty publications replace snapshots that had been current for an
+    hour; with no grace at all, replaced files go at once and readers must look again."""
+    monkeypatch.setattr(serving_module, "GRACE_SECONDS", grace)
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_program.warehouse, warehouse)
+    serving = tmp_path / "serving"
+    publish(warehouse)
+    errors, reads = [], [0]
+    done = threading.Event()
+
+    def reader():
+        while not done.is_set():
+            try:
+                assert not data.learners(serving, ADMIN).is_empty()
+                assert not data.cohorts(serving, ADMIN).is_empty()
+            except Exception as exc:  # every kind counts
+                errors.append(repr(exc))
+            reads[0] += 1
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(20):
+            hour_ago = time.time() - 3600
+            for path in serving.rglob("*"):
+                os.utime(path, (hour_ago, hour_ago))
+            with open_writer(warehouse) as con:  # one mart rebuilt, as a refresh does
+                con.execute("update marts.cohort_summary set n_learners = n_learners + ?", [i])
+            publish(warehouse)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert errors == [], errors[:3]
+    assert reads[0] >= 40
+    assert leftovers(serving) == []
+
+
+KILL_DURING_PUBLISH = """
+import os, signal, sys
+from pathlib import Path
+from pipelines import serving
+
+point = sys.argv[2]
+replace = os.replace
+
+def replace_or_die(src, dst):
+    name = Path(dst).name
+    if point == "before renaming a table" and str(src).endswith(".partial"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    replace(src, dst)
+    if point == "after renaming a table" and name.endswith(".duckdb"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if point == "before the pointer" and name.startswith("snapshot-"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+copy = serving._copy_table
+
+def copy_or_die(con, name, query, tables_dir, stamp):
+    if point == "while copying":
+        con.execute(f"attach '{tables_dir}/.{name}.{stamp}.duckdb.partial' as snap")
+        con.execute(f"create table snap.main.data as {query}")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return copy(con, name, query, tables_dir, stamp)
+
+serving.os.replace = replace_or_die
+serving._copy_table = copy_or_die
+serving.publish(Path(sys.argv[1]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "point",
+    ["while copying", "before renaming a table", "after renaming a table", "before the pointer"],
+)
+def test_a_publication_killed_at_any_point_leaves_readers_on_the_previous_one(
+    tiny_warehouse, point
+):
+    serving = tiny_warehouse.parent / "serving"
+    before = publish(tiny_warehouse).snapshot
+    change_readiness(tiny_warehouse)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_DURING_PUBLISH, str(tiny_warehouse), point],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert current(serving).path == before.path and current(serving).fallback is None
+    assert not data.query(serving, ADMIN, "select * from scoped").is_empty()
+    after = publish(tiny_warehouse)
+    assert after.copied == ["marts.learner_readiness"]
+    assert leftovers(serving) == [], "the next publication cleans up"
+
+
+def test_a_corrupt_pointer_falls_back_to_the_newest_complete_snapshot_until_repaired(
+    tiny_warehouse,
+):
+    serving = tiny_warehouse.parent / "serving"
+    publish(tiny_warehouse)
+    change_readiness(tiny_warehouse)
+    newest = publish(tiny_warehouse).snapshot
+    (serving / "current.json").write_text('{"file": "snapshot-2026')  # cut short
+    fallen_back = current(serving)
+    assert fallen_back.path == newest.path
+    assert "unreadable" in data.snapshot_warning(serving)
+    assert not data.query(serving, ADMIN, "select * from scoped").is_empty()
+    (serving / "current.json").unlink()
+    assert "missing" in data.snapshot_warning(serving)
+    publish(tiny_warehouse)
+    assert data.snapshot_warning(serving) is None, "the next publication repairs the pointer"
+
+
+@pytest.mark.slow
+def test_a_long_lived_reader_keeps_its_files_and_memory_bounded(tiny_warehouse, monkeypatch):
+    """A dashboard process reading after each of 1,000 publications holds no more open files
+    or memory at the end than after the first hundred."""
+    # Publications every few minutes outlive a grace of some minutes: a few at a time are kept.
+    monkeypatch.setattr(serving_module, "GRACE_SECONDS", 0.0)
+    serving = tiny_warehouse.parent / "serving"
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def resident_mb() -> float:
+        with open("/proc/self/status") as handle:
+            status = handle.read()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    for i in range(1000):
+        change_readiness(tiny_warehouse, 1 if i % 2 else -1)
+        publish(tiny_warehouse)
+        assert not data.query(serving, ADMIN, "select * from scoped").is_empty()
+        if i == 99:
+            files_early, memory_early = open_files(), resident_mb()
+    assert data.open_connections(serving) <= 2
+    assert len(list((serving / "tables").iterdir())) <= 2 * 3, "replaced files are deleted"
+    assert open_files() <= files_early + 4
+    assert resident_mb() <= memory_early + 64

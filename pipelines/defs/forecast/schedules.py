@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ..runs import guarded_schedule
 from .assets import GROUP
 
 forecast_selection = dg.AssetSelection.groups(GROUP).downstream()
@@ -12,10 +13,10 @@ nightly_forecast_job = dg.define_asset_job(
     description="Calibrate, forecast and backtest; then rebuild the marts that read forecasts.",
 )
 
-nightly_forecast_schedule = dg.ScheduleDefinition(
-    name="nightly_forecast",
-    job=nightly_forecast_job,
-    cron_schedule="30 2 * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+nightly_forecast_schedule = guarded_schedule(
+    "nightly_forecast",
+    nightly_forecast_job,
+    "30 2 * * *",
+    dg.DefaultScheduleStatus.RUNNING,
+    "The nightly forecast, unless a run is in progress.",
 )

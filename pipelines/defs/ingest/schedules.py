@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from ..runs import guarded_schedule
+
 refresh_job = dg.define_asset_job(
     "refresh",
     # The forecasts are the nightly job's; marts reading them use the latest there is.
@@ -9,11 +11,11 @@ refresh_job = dg.define_asset_job(
     description="Load new landing files and rebuild every model downstream.",
 )
 
-refresh_schedule = dg.ScheduleDefinition(
-    name="refresh_every_5_minutes",
-    job=refresh_job,
-    cron_schedule="*/5 * * * *",
-    execution_timezone="UTC",
-    # Off until an operator turns it on; the sensor already reacts to new files.
-    default_status=dg.DefaultScheduleStatus.STOPPED,
+# Off until an operator turns it on; the sensor already reacts to new files.
+refresh_schedule = guarded_schedule(
+    "refresh_every_5_minutes",
+    refresh_job,
+    "*/5 * * * *",
+    dg.DefaultScheduleStatus.STOPPED,
+    "The refresh every 5 minutes, unless a run is in progress.",
 )

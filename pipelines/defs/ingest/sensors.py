@@ -5,6 +5,7 @@ import dagster as dg
 
 from ...ingest.landing import discover, fingerprint
 from ..resources import WarehouseResource
+from ..runs import skip_while_running
 from .schedules import refresh_job
 
 
@@ -17,6 +18,9 @@ from .schedules import refresh_job
 )
 def landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     landing = warehouse.paths().landing
+    busy = skip_while_running(warehouse)
+    if busy is not None:  # the listing is looked at again on the next tick
+        return busy
     files = discover(landing)
     if not files:
         return dg.SkipReason(f"no files in {landing}")

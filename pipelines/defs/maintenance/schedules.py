@@ -2,12 +2,13 @@
 
 import dagster as dg
 
+from ..runs import guarded_schedule
 from .jobs import compaction
 
-nightly_compaction_schedule = dg.ScheduleDefinition(
-    name="nightly_compaction",
-    job=compaction,
-    cron_schedule="30 4 * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+nightly_compaction_schedule = guarded_schedule(
+    "nightly_compaction",
+    compaction,
+    "30 4 * * *",
+    dg.DefaultScheduleStatus.RUNNING,
+    "Merge the row groups loads and incremental builds leave, once a night.",
 )

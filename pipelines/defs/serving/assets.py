@@ -15,12 +15,16 @@ SNAPSHOT = dg.AssetKey(["serving", "snapshot"])
 
 def serving_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths = warehouse.paths()
-    snapshot = publish(paths.warehouse, paths.serving)
+    done = publish(paths.warehouse, paths.serving)
     return dg.MaterializeResult(
         metadata={
-            "path": str(snapshot.path),
-            "published_at": snapshot.published_at.isoformat(),
-            "size_mb": round(snapshot.path.stat().st_size / 1e6, 1),
+            "path": str(done.snapshot.path),
+            "published_at": done.snapshot.published_at.isoformat(),
+            "size_mb": round(done.snapshot.size_bytes / 1e6, 1),
+            "tables_copied": len(done.copied),
+            "tables_carried_over": len(done.carried),
+            "mb_written": round(done.bytes_written / 1e6, 1),
+            "seconds": round(done.seconds, 2),
         }
     )
 

@@ -11,8 +11,9 @@ import pytest
 
 from pipelines.definitions import build_defs
 from pipelines.defs.forecast.schedules import nightly_forecast_schedule
-from pipelines.defs.resources import ForecastSettings
+from pipelines.defs.resources import ForecastSettings, WarehouseResource
 from pipelines.runner import run_all
+from tests.pipelines.defs.evaluate import evaluate_schedule
 
 
 def rows(warehouse, sql):
@@ -33,11 +34,14 @@ def test_learner_readiness_waits_for_the_forecast_which_waits_for_the_observatio
     assert forecast not in refresh, "the 5-minute refresh leaves the forecast to the night"
 
 
-def test_the_nightly_schedule_runs_the_forecast_job():
+def test_the_nightly_schedule_runs_the_forecast_job(tmp_path):
     assert nightly_forecast_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert nightly_forecast_schedule.cron_schedule == "30 2 * * *"
-    context = dg.build_schedule_context(scheduled_execution_time=None)
-    (request,) = nightly_forecast_schedule.evaluate_tick(context).run_requests
+    context = dict(
+        scheduled_execution_time=None,
+        resources={"warehouse": WarehouseResource(warehouse=str(tmp_path / "w.duckdb"))},
+    )
+    (request,) = evaluate_schedule(nightly_forecast_schedule, **context).run_requests
     defs = build_defs()
     assert nightly_forecast_schedule.job_name == "nightly_forecast"
     keys = defs.resolve_job_def("nightly_forecast").asset_layer.executable_asset_keys

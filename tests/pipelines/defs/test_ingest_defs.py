@@ -14,9 +14,9 @@ import pytest
 
 from pipelines.definitions import build_defs
 from pipelines.defs.ingest.schedules import refresh_job, refresh_schedule
-from pipelines.defs.ingest.sensors import landing_sensor
 from pipelines.defs.resources import WarehouseResource
 from pipelines.runner import run_all
+from tests.pipelines.defs.evaluate import evaluate_schedule, evaluate_sensor
 
 
 def test_importing_the_code_location_parses_no_dbt_project():
@@ -97,30 +97,31 @@ def test_the_sensor_requests_a_refresh_only_when_the_landing_changes(small_batch
     shutil.copytree(small_batch.landing / "reference", landing / "reference")
     resources = {"warehouse": WarehouseResource(landing=str(landing))}
 
-    first = landing_sensor(dg.build_sensor_context(resources=resources))
+    first = evaluate_sensor(resources=resources)
     assert isinstance(first, dg.RunRequest)
     cursor = first.run_key
-    unchanged = landing_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
+    unchanged = evaluate_sensor(cursor=cursor, resources=resources)
     assert isinstance(unchanged, dg.SkipReason)
 
     (landing / "xapi").mkdir()
     shutil.copy(sorted((small_batch.landing / "xapi").glob("*"))[0], landing / "xapi")
-    changed = landing_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
+    changed = evaluate_sensor(cursor=cursor, resources=resources)
     assert isinstance(changed, dg.RunRequest) and changed.run_key != cursor
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    nothing = landing_sensor(
-        dg.build_sensor_context(resources={"warehouse": WarehouseResource(landing=str(empty))})
-    )
+    nothing = evaluate_sensor(resources={"warehouse": WarehouseResource(landing=str(empty))})
     assert isinstance(nothing, dg.SkipReason)
 
 
-def test_the_schedule_refreshes_every_five_minutes_and_is_off_by_default():
+def test_the_schedule_refreshes_every_five_minutes_and_is_off_by_default(tmp_path):
     assert refresh_schedule.cron_schedule == "*/5 * * * *"
     assert refresh_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    context = dg.build_schedule_context(scheduled_execution_time=None)
-    (request,) = refresh_schedule.evaluate_tick(context).run_requests
+    context = dict(
+        scheduled_execution_time=None,
+        resources={"warehouse": WarehouseResource(warehouse=str(tmp_path / "w.duckdb"))},
+    )
+    (request,) = evaluate_schedule(refresh_schedule, **context).run_requests
     assert refresh_schedule.job_name == refresh_job.name == "refresh"
     assert isinstance(request, dg.RunRequest)
 

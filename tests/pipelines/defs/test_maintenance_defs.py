@@ -8,14 +8,18 @@ import duckdb
 from pipelines.definitions import build_defs
 from pipelines.defs.maintenance.schedules import nightly_compaction_schedule
 from pipelines.defs.resources import WarehouseResource
+from tests.pipelines.defs.evaluate import evaluate_schedule
 
 
-def test_the_compaction_runs_nightly_after_the_forecast():
+def test_the_compaction_runs_nightly_after_the_forecast(tmp_path):
     assert nightly_compaction_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert nightly_compaction_schedule.cron_schedule == "30 4 * * *"
     assert nightly_compaction_schedule.job_name == "compaction"
-    context = dg.build_schedule_context(scheduled_execution_time=None)
-    (request,) = nightly_compaction_schedule.evaluate_tick(context).run_requests
+    context = dict(
+        scheduled_execution_time=None,
+        resources={"warehouse": WarehouseResource(warehouse=str(tmp_path / "w.duckdb"))},
+    )
+    (request,) = evaluate_schedule(nightly_compaction_schedule, **context).run_requests
     assert request is not None
 
 
