@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dashboards.auth import Principal
 from pipelines.defs.resources import ForecastSettings
 from pipelines.runner import run_all
 from pipelines.serving import connect, publish
+from pipelines.warehouse import open_writer
 
 GOAL_P95_MS = 200.0
 REPEATS = 30
@@ -108,7 +110,73 @@ def run(warehouse: Path, landing: Path) -> None:
         print(f"  {read:<24}" + "".join(f"{c:>22}" for c in cells))
     verdict = "met" if worst <= GOAL_P95_MS else "NOT met"
     print(f"  worst p95 {worst:.1f} ms (goal at most {GOAL_P95_MS:.0f} ms: {verdict})")
+    _publication_costs(warehouse)
+    _latency_while_publishing(warehouse, principals[f"supervisor {org}"])
     _first_renders(warehouse, snap.path.resolve().parent.parent, org, learner)
+
+
+def _rebuild_one_mart(warehouse: Path) -> None:
+    """What a refresh that rebuilt one mart leaves: its storage changed, the rest not."""
+    with open_writer(warehouse) as con:
+        con.execute("create or replace table marts.cohort_summary as from marts.cohort_summary")
+
+
+def _publication_costs(warehouse: Path) -> None:
+    """A publication's time and bytes written against the snapshot's size: the first (every
+    table), one after a run that changed nothing, and one after a run that rebuilt one mart."""
+    with tempfile.TemporaryDirectory(dir=warehouse.parent) as tmp:
+        serving = Path(tmp)
+        first = publish(warehouse, serving)
+        unchanged = publish(warehouse, serving)
+        _rebuild_one_mart(warehouse)
+        one_mart = publish(warehouse, serving)
+        size = first.snapshot.size_bytes
+        print(f"  publication, snapshot {size / 1e6:,.0f} MB in {len(first.copied)} tables:")
+        runs = [("every table", first), ("nothing changed", unchanged), ("one mart", one_mart)]
+        for label, done in runs:
+            share = done.seconds / first.seconds if first.seconds else 0.0
+            print(
+                f"    {label:<18} {done.seconds * 1000:8.0f} ms  {done.bytes_written / 1e6:8.1f} MB"
+                f" written  ({share:.2f} of the first)"
+            )
+
+
+def _latency_while_publishing(warehouse: Path, who: Principal, seconds: float = 20.0) -> None:
+    """p99 of the supervisor's learners query alone, then with publications running beside it
+    (each after one mart was rebuilt, as a 5-minute refresh does, back to back)."""
+    with tempfile.TemporaryDirectory(dir=warehouse.parent) as tmp:
+        serving = Path(tmp)
+        publish(warehouse, serving)
+
+        def p99_for(duration: float) -> tuple[float, int]:
+            samples, deadline = [], time.perf_counter() + duration
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                data.learners(serving, who)
+                samples.append((time.perf_counter() - started) * 1000)
+            return statistics.quantiles(samples, n=100)[-1], len(samples)
+
+        alone, n_alone = p99_for(seconds)
+        done, published = threading.Event(), [0]
+
+        def publisher():
+            while not done.is_set():
+                _rebuild_one_mart(warehouse)
+                publish(warehouse, serving)
+                published[0] += 1
+
+        thread = threading.Thread(target=publisher)
+        thread.start()
+        try:
+            beside, n_beside = p99_for(seconds)
+        finally:
+            done.set()
+            thread.join()
+        print(
+            f"  learners query p99: {alone:.1f} ms alone ({n_alone} queries), {beside:.1f} ms"
+            f" with {published[0]} publications beside it ({n_beside} queries):"
+            f" {beside / alone:.2f}x"
+        )
 
 
 def _first_renders(warehouse: Path, home: Path, org: str, learner: str) -> None:
