@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.serving import Snapshot, connect, current
+from pipelines.serving import Snapshot, current
 
 from .auth import Principal
 
@@ -60,60 +60,129 @@ def snapshot(serving: Path) -> Snapshot:
     return found
 
 
-# The publications being served, each opened once per process and kept open so that its blocks
-# stay cached (a fresh open reads every block cold). Each query runs on its own short-lived
-# cursor. The previous publication of a folder stays open too; older ones are retired, and
-# closed (releasing their files) once the last query begun on them has finished.
+# The publications being served. Per serving folder, one in-memory DuckDB database per process
+# attaches each table file once, read-only, and keeps it attached (its blocks stay cached) for
+# as long as an open publication names it; each publication is a catalog of views over those
+# files. So a new publication attaches only the files that changed. Each query runs on its own
+# cursor, switched to its publication's catalog. The previous publication stays open too; older
+# ones are retired, and closed (their files detached) once the last query begun on them ends.
 _KEEP_PER_FOLDER = 2
 
 
 @dataclass
-class _Opened:
-    path: Path
-    con: duckdb.DuckDBPyConnection
+class _Publication:
+    manifest: Path
+    catalog: str
+    files: list[str]  # the table files it reads
     readers: int = 0
     retired: bool = False
 
 
-_open: dict[Path, list[_Opened]] = {}
+@dataclass
+class _Folder:
+    con: duckdb.DuckDBPyConnection
+    files: dict[str, tuple[str, int]] = field(default_factory=dict)  # file -> (alias, users)
+    open: list[_Publication] = field(default_factory=list)
+    opened: int = 0  # publications opened so far: names catalogs and aliases
+
+
+_folders: dict[Path, _Folder] = {}
 _open_lock = threading.Lock()
 
 
-def _acquire(snap: Snapshot) -> _Opened:
+def _attach(folder: _Folder, snap: Snapshot) -> _Publication:
+    """Open a publication in ``folder``'s database: attach the files it adds, then its views.
+
+    Raises duckdb.IOException (undoing what it attached) when one of its files has gone.
+    """
+    folder.opened += 1
+    catalog = f"p{folder.opened}"
+    used: list[str] = []
+    try:
+        for path in snap.tables.values():
+            alias, users = folder.files.get(path.name, (None, 0))
+            if alias is None:
+                alias = f"f{folder.opened}_{len(used)}"
+                folder.con.execute(f"attach '{path}' as {alias} (read_only)")  # a path we made
+            folder.files[path.name] = (alias, users + 1)
+            used.append(path.name)
+        folder.con.execute(f"attach ':memory:' as {catalog}")
+        for schema in sorted({name.split(".")[0] for name in snap.tables}):
+            folder.con.execute(f'create schema {catalog}."{schema}"')
+        for name, path in snap.tables.items():
+            schema, table = name.split(".")
+            alias = folder.files[path.name][0]
+            folder.con.execute(
+                f'create view {catalog}."{schema}"."{table}" as select * from {alias}.main.data'
+            )
+    except BaseException:
+        _detach(folder, _Publication(snap.path, catalog, used))
+        raise
+    return _Publication(snap.path, catalog, used)
+
+
+def _detach(folder: _Folder, publication: _Publication) -> None:
+    """Close a publication: its catalog, and the files no other open publication reads.
+    Never raises: a file left attached is only memory, and a query's result matters more."""
+    with contextlib.suppress(duckdb.Error):
+        folder.con.execute(f"detach database if exists {publication.catalog}")
+    for name in publication.files:
+        alias, users = folder.files[name]
+        if users > 1:
+            folder.files[name] = (alias, users - 1)
+            continue
+        with contextlib.suppress(duckdb.Error):
+            folder.con.execute(f"detach database if exists {alias}")
+            del folder.files[name]
+
+
+def _acquire(snap: Snapshot) -> tuple[_Folder, _Publication]:
     with _open_lock:
-        kept = _open.setdefault(snap.path.parent, [])
-        found = next((o for o in kept if o.path == snap.path), None)
+        folder = _folders.get(snap.path.parent)
+        if folder is None:
+            folder = _folders[snap.path.parent] = _Folder(duckdb.connect(":memory:"))
+        found = next((p for p in folder.open if p.manifest == snap.path), None)
         if found is None:
-            found = _Opened(snap.path, connect(snap))
-            kept.append(found)
-            for old in kept[:-_KEEP_PER_FOLDER]:
+            found = _attach(folder, snap)
+            folder.open.append(found)
+            # Newest last, by name: a slow reader of an older publication evicts no newer one.
+            folder.open.sort(key=lambda p: p.manifest.name)
+            for old in folder.open[:-_KEEP_PER_FOLDER]:
                 old.retired = True
                 if old.readers == 0:
-                    old.con.close()
-            del kept[:-_KEEP_PER_FOLDER]
+                    _detach(folder, old)
+            del folder.open[:-_KEEP_PER_FOLDER]
         found.readers += 1
-        return found
+        return folder, found
 
 
-def _release(opened: _Opened) -> None:
+def _release(folder: _Folder, publication: _Publication) -> None:
     with _open_lock:
-        opened.readers -= 1
-        if opened.retired and opened.readers == 0:
-            opened.con.close()
+        publication.readers -= 1
+        if publication.retired and publication.readers == 0:
+            _detach(folder, publication)
 
 
 def open_connections(serving: Path) -> int:
     """How many publications of ``serving`` this process holds open (at most two kept, and
     retired ones until their last query ends)."""
     with _open_lock:
-        return len(_open.get(serving, []))
+        folder = _folders.get(serving)
+        return len(folder.open) if folder else 0
+
+
+def attached_files(serving: Path) -> int:
+    """How many table files of ``serving`` this process holds attached."""
+    with _open_lock:
+        folder = _folders.get(serving)
+        return len(folder.files) if folder else 0
 
 
 @contextlib.contextmanager
 def _read(serving: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     for attempt in range(3):
         try:
-            opened = _acquire(snapshot(serving))
+            folder, publication = _acquire(snapshot(serving))
             break
         except (duckdb.IOException, FileNotFoundError):
             # Its files went between reading the pointer and opening them (pruned after a
@@ -121,13 +190,14 @@ def _read(serving: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             if attempt == 2:
                 raise
     try:
-        con = opened.con.cursor()
+        con = folder.con.cursor()
         try:
+            con.execute(f"use {publication.catalog}")
             yield con
         finally:
             con.close()
     finally:
-        _release(opened)
+        _release(folder, publication)
 
 
 def snapshot_warning(serving: Path) -> str | None:

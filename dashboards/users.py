@@ -90,6 +90,8 @@ def _unknown_scope(org: str | None, learner: str | None) -> str | None:
             f"no published data in {serving} to check --org / --learner against:"
             " run `cohortlens run` first"
         )
+    except Exception as exc:  # an unreadable publication: say so, in one line
+        return f"the published data in {serving} could not be read: {exc}"
     if org is not None and org not in known.org_ids:
         return f"organization {org!r} is not in the reference data"
     if learner is not None and learner not in known.learner_ids:
@@ -100,18 +102,11 @@ def _unknown_scope(org: str | None, learner: str | None) -> str | None:
 DEMO_PASSWORD = "cohortlens-demo"
 
 
-@users_app.command("demo", cls=Command)
-def users_demo() -> None:
-    """(Re)create the demo accounts from the published data and print how to sign in."""
-    from dashboards import auth, data
+def _demo_accounts(accounts, snap) -> list:
+    """An admin, a supervisor per organization and a learner per plan, from ``snap``."""
+    from dashboards import auth
     from pipelines.serving import connect
 
-    paths = resolve_paths()
-    try:
-        snap = data.snapshot(paths.serving)
-    except data.NoSnapshot as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
     with connect(snap) as con:
         orgs = con.sql("select distinct org_id from marts.learner_readiness order by 1")
         orgs = [row[0] for row in orgs.fetchall()]
@@ -122,7 +117,6 @@ def users_demo() -> None:
             group by 1 order by 1
             """
         ).fetchall()
-    accounts = auth.accounts_path(paths.home)
     made = [auth.add_user(accounts, "admin", "admin", DEMO_PASSWORD, replace=True)]
     for org in orgs:
         name = f"supervisor-{org.lower()}"
@@ -140,6 +134,23 @@ def users_demo() -> None:
                 replace=True,
             )
         )
+    return made
+
+
+@users_app.command("demo", cls=Command)
+def users_demo() -> None:
+    """(Re)create the demo accounts from the published data and print how to sign in."""
+    from dashboards import auth, data
+
+    paths = resolve_paths()
+    try:
+        made = _demo_accounts(auth.accounts_path(paths.home), data.snapshot(paths.serving))
+    except data.NoSnapshot as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except Exception as exc:  # one clear line, no traceback
+        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
     table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
     for column in ("username", "role", "sees"):
         table.add_column(column)

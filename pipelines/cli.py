@@ -408,7 +408,15 @@ def compact(
 
 
 def _print_forecast_summary(warehouse: Path, report=None) -> None:
-    """The latest forecast in one line, and its backtest beside the seed method's."""
+    """The latest forecast in one line, and its backtest beside the seed method's; one line
+    saying why when it cannot be read (another run holds the warehouse, say)."""
+    try:
+        _forecast_summary(warehouse, report)
+    except Exception as exc:
+        err.print(f"[yellow]warning:[/yellow] the forecast summary is unavailable: {exc}")
+
+
+def _forecast_summary(warehouse: Path, report=None) -> None:
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:

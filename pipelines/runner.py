@@ -17,6 +17,7 @@ from .ingest.landing import discover, fingerprint
 from .ingest.loader import SourceSummary
 from .ingest.sources import SOURCES
 from .paths import Paths, resolve_paths
+from .serving import current
 from .warehouse import open_writer, run_lock
 
 if TYPE_CHECKING:
@@ -140,7 +141,9 @@ def _run(
     inputs = RunInputs.now(paths) if full else None
     if full and not force:
         last = last_successful_run(paths.warehouse)
-        if last is not None and last[0] == inputs:
+        published = current(paths.serving)
+        # A missing or broken publication is repaired by running, not skipped.
+        if last is not None and last[0] == inputs and published and not published.fallback:
             return RunReport(
                 paths,
                 True,

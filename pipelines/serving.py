@@ -23,12 +23,16 @@ found at the start of one is from a publication that was killed, and is removed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import itertools
 import json
 import os
 import shutil
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +48,8 @@ GRACE_SECONDS = 600.0  # a replaced publication lives this long after its replac
 # Room kept free beyond what a publication writes: DuckDB's own temporary files, the pointer.
 SPACE_MARGIN_BYTES = 64 * 1024 * 1024
 BLOCK_BYTES = 256 * 1024  # DuckDB's block size: what a table's storage takes on disk, per block
+# Bumped when what a served file holds changes shape: older files are then copied anew.
+SERVED_FORMAT = "tables-1"
 
 # The audit trail as served: files and quarantine counts by reason, never the payloads. Each
 # is republished only when the audit table it reads changed.
@@ -100,41 +106,41 @@ def publish(warehouse: Path, serving: Path | None = None) -> Publication:
 
     Raises NotEnoughSpace, before writing anything, when the tables to copy would not fit.
     """
-    started = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
     serving = serving or warehouse.parent / "serving"
     tables_dir = private_dir(serving / TABLES)
-    stamp = f"{started.replace(tzinfo=None):%Y%m%dT%H%M%S%f}"
-    published_at = started.replace(tzinfo=None)
-    with open_writer(warehouse) as con:
+    # Two writers of one serving folder (two warehouses beside each other) take turns too.
+    with _serving_lock(serving), open_writer(warehouse) as con:
+        stamp = _next_stamp(serving)  # under both locks: stamps only grow
         _remove_leftovers(serving)
         previous = current(serving)
-        previous_fingerprints = _fingerprints_of(previous)
+        _prune(serving, keep=previous.path if previous else None)
+        same_source = previous is not None and previous.warehouse == str(warehouse)
+        previous_fingerprints = _fingerprints_of(previous) if same_source else {}
         con.execute("set enable_progress_bar = false")  # sorting a large table would draw one
-        # Fingerprints read the storage as checkpointed: a table changed since has new blocks.
-        con.execute("checkpoint")
         sources = _served_tables(con)
-        fingerprints = {name: _fingerprint(con, source) for name, (source, _) in sources.items()}
+        fingerprints = {name: _fingerprint(con, table.content) for name, table in sources.items()}
         unchanged = {
             name
             for name, fp in fingerprints.items()
-            if previous is not None
-            and previous_fingerprints.get(name) == fp
-            and name in previous.tables
-            and previous.tables[name].exists()
+            if previous_fingerprints.get(name) == fp and previous.tables.get(name) is not None
         }
         to_copy = [name for name in sources if name not in unchanged]
-        needed = sum(_stored_bytes(con, sources[name][0]) for name in to_copy)
+        needed = sum(
+            _stored_bytes(con, sources[name].source) if sources[name].source else BLOCK_BYTES
+            for name in to_copy
+        )
         free = shutil.disk_usage(serving).free
         if needed + SPACE_MARGIN_BYTES > free:
             raise NotEnoughSpace(
                 f"publishing needs about {_mb(needed + SPACE_MARGIN_BYTES)} in {serving}, and"
                 f" only {_mb(free)} is free: the current snapshot stays as it is"
             )
-        files = {name: previous.tables[name] for name in unchanged} if previous else {}
+        files = {name: previous.tables[name] for name in unchanged}
         written = 0
         try:
             for name in to_copy:
-                files[name] = _copy_table(con, name, sources[name][1], tables_dir, stamp)
+                files[name] = _copy_table(con, name, sources[name].copy, tables_dir, stamp)
                 written += files[name].stat().st_size
         except BaseException:  # a full disk after all, say: give back what this one wrote
             for name in to_copy:
@@ -142,7 +148,8 @@ def publish(warehouse: Path, serving: Path | None = None) -> Publication:
                     files[name].unlink(missing_ok=True)
             _remove_leftovers(serving)
             raise
-        # Inside the writer lock still: no other publication prunes what this one wrote.
+        # The swap's own time: a replaced publication's grace counts from it.
+        published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         manifest = serving / f"snapshot-{stamp}.json"
         _write_atomically(
             manifest,
@@ -156,8 +163,29 @@ def publish(warehouse: Path, serving: Path | None = None) -> Publication:
         _write_atomically(serving / POINTER, {"file": manifest.name})
         snapshot = Snapshot(manifest, published_at, files, str(warehouse))
         _prune(serving, keep=manifest)
-    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    seconds = time.perf_counter() - started
     return Publication(snapshot, sorted(to_copy), sorted(unchanged), written, seconds)
+
+
+@contextlib.contextmanager
+def _serving_lock(serving: Path) -> Iterator[None]:
+    with (serving / ".publishing.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _next_stamp(serving: Path) -> str:
+    """A name for the next publication, later than every one there is even if the clock
+    stepped back (names order publications)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stamps = [t for t in map(_stamp_time, _manifests(serving)) if t is not None]
+    newest = max(stamps, default=None)
+    if newest is not None and now <= newest:
+        now = newest + dt.timedelta(microseconds=1)
+    return f"{now:%Y%m%dT%H%M%S%f}"
 
 
 def current(serving: Path) -> Snapshot | None:
@@ -218,39 +246,48 @@ def connect(snapshot: Snapshot) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
-    """Each served name, e.g. "marts.learner_readiness", with the warehouse table it reads
-    and the query that makes it."""
+@dataclass(frozen=True)
+class _Served:
+    source: str | None  # the warehouse table, when it is served as it is
+    content: str  # the query of what is served, in no order
+    copy: str  # the same, ordered for the dashboards' reads
+
+
+def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, _Served]:
+    """Each served name, e.g. "marts.learner_readiness", with what makes it."""
     rows = con.execute(
-        "select table_schema, table_name from information_schema.tables"
-        " where table_catalog = current_database() and table_type = 'BASE TABLE'"
-        f" and table_schema in {SERVED_SCHEMAS} order by 1, 2"
+        "select t.schema_name, t.table_name, list(c.column_name order by c.column_index)"
+        " from duckdb_tables() as t join duckdb_columns() as c using (table_oid)"
+        " where t.database_name = current_database() and list_contains(?, t.schema_name)"
+        " group by all order by 1, 2",
+        [list(SERVED_SCHEMAS)],
     ).fetchall()
-    served = {
-        f"{schema}.{table}": (
-            f'{schema}."{table}"',
-            f'select * from {schema}."{table}" {_serving_order(con, schema, table)}',
-        )
-        for schema, table in rows
-    }
+    served = {}
+    for schema, table, columns in rows:
+        source = f'{schema}."{table}"'
+        content = f"select * from {source}"
+        # Sorted by the column the dashboards scope it by, each row group holds a narrow range
+        # of it: a learner's query skips the rest of the file (DuckDB's zone maps).
+        keys = [c for c in SCOPE_COLUMNS if c in columns][:1]
+        order = f'order by "{keys[0]}"' if keys else ""
+        served[f"{schema}.{table}"] = _Served(source, content, f"{content} {order}")
     for table, (source, query) in AUDIT_TABLES.items():
-        served[f"audit.{table}"] = (source, query)
+        # Sized by its source, except the quarantine's counts: its payloads stay behind.
+        served[f"audit.{table}"] = _Served(
+            source if table == "ingested_files" else None, query, query
+        )
     return served
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, source: str) -> str:
-    """A digest of a table's storage (its segments, blocks, row counts and statistics): it
-    changes whenever the table does, and reading it scans no data."""
-    digest = hashlib.sha256(source.encode())
-    digest.update(repr(con.execute(f"describe {source}").fetchall()).encode())
-    digest.update(repr(con.execute(f"select count(*) from {source}").fetchall()).encode())
-    segments = con.execute(
-        "select row_group_id, column_id, column_path, segment_id, start, count, compression,"
-        " stats, has_updates, persistent, block_id, block_offset, additional_block_ids"
-        " from pragma_storage_info(?) order by all",
-        [source],
-    ).fetchall()
-    digest.update(repr(segments).encode())
+def _fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """A digest of what a served table holds: its columns, its row count and the sum of its
+    rows' hashes (any order). A table rewritten into the very blocks it had can hold other
+    rows, so storage metadata alone would not do."""
+    digest = hashlib.sha256(SERVED_FORMAT.encode())
+    digest.update(repr(con.execute(f"describe {query}").fetchall()).encode())
+    digest.update(
+        repr(con.execute(f"select count(*), sum(hash(t)) from ({query}) as t").fetchall()).encode()
+    )
     return digest.hexdigest()[:32]
 
 
@@ -276,22 +313,6 @@ def _copy_table(
         con.execute("detach snap")
     os.replace(partial, final)
     return final
-
-
-def _serving_order(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    """Sort a served table by the column the dashboards scope it by, so each row group holds a
-    narrow range of it: a learner's query then skips the rest of the file (DuckDB prunes row
-    groups by min/max, also from a join's keys), instead of scanning every learner's rows."""
-    columns = {
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns"
-            " where table_catalog = current_database() and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    }
-    keys = [c for c in SCOPE_COLUMNS if c in columns][:1]
-    return f'order by "{keys[0]}"' if keys else ""
 
 
 def _fingerprints_of(snapshot: Snapshot | None) -> dict[str, str]:
@@ -344,35 +365,50 @@ def _remove_leftovers(serving: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _prune(serving: Path, keep: Path) -> None:
-    """Remove publications replaced more than GRACE_SECONDS ago, then every table file that
-    no remaining publication names.
+def _prune(serving: Path, keep: Path | None) -> None:
+    """Remove publications replaced more than GRACE_SECONDS ago, manifests newer than ``keep``
+    (a killed publication's: never swapped in), then every table file no remaining publication
+    names. Without ``keep`` (no readable publication), only unnamed files older than the grace
+    period go.
 
-    A publication's replacement time is the publication time of the one after it.
+    A publication's replacement time is when the one after it was swapped in.
     """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    manifests = _manifests(serving)
-    published = {m: _published_at(m) for m in manifests}
-    for older, newer in itertools.pairwise(manifests):
-        replaced_at = published[newer]
-        if older == keep or replaced_at is None:
-            continue
-        if (now - replaced_at).total_seconds() > GRACE_SECONDS:
-            older.unlink(missing_ok=True)
+    if keep is not None:
+        for orphan in _manifests(serving):
+            if orphan.name > keep.name:
+                orphan.unlink(missing_ok=True)
+        manifests = _manifests(serving)
+        for older, newer in itertools.pairwise(manifests):
+            replaced_at = _published_at(newer)
+            if older == keep or replaced_at is None:
+                continue
+            if (now - replaced_at).total_seconds() > GRACE_SECONDS:
+                older.unlink(missing_ok=True)
     named: set[str] = set()
     for manifest in _manifests(serving):
         try:
             named.update(json.loads(manifest.read_text())["tables"].values())
         except (OSError, ValueError, KeyError, TypeError):
-            continue
+            if keep is None:
+                return  # an unreadable manifest may name any file: delete nothing
     for table_file in (serving / TABLES).glob("*.duckdb"):
-        if table_file.name not in named:
-            table_file.unlink(missing_ok=True)
+        if table_file.name in named:
+            continue
+        if keep is None and time.time() - table_file.stat().st_mtime <= GRACE_SECONDS:
+            continue
+        table_file.unlink(missing_ok=True)
 
 
 def _published_at(manifest: Path) -> dt.datetime | None:
-    """When a publication was made, from the stamp in its name (readable even if its
-    content is not)."""
+    """When a publication was swapped in: its own record, else the stamp in its name."""
+    try:
+        return dt.datetime.fromisoformat(json.loads(manifest.read_text())["published_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return _stamp_time(manifest)
+
+
+def _stamp_time(manifest: Path) -> dt.datetime | None:
     stamp = manifest.stem.removeprefix("snapshot-")
     try:
         return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%f")

@@ -77,10 +77,10 @@ alter table audit.quarantine add column if not exists rechecked_at timestamp;
 create table if not exists audit.runs (
     started_at timestamp not null,
     finished_at timestamp not null,
-    landing_fingerprint varchar not null,  -- the landing folder's listing (names, sizes, times)
+    landing_fingerprint varchar not null,  -- the landing folder's listing; '' for a Dagster run
     as_of_date date not null,
-    project_fingerprint varchar not null,  -- the dbt project's files
-    success boolean not null
+    project_fingerprint varchar not null,  -- the dbt project's files and the pipeline's code
+    success boolean not null               -- false for a Dagster run: the next CLI run runs
 );
 """
 
@@ -157,7 +157,9 @@ class RunInProgress(RuntimeError):
         super().__init__(holder.describe() if holder else "another run is in progress")
 
 
-_held_runs: dict[Path, int] = {}
+_held_runs: dict[tuple[Path, int], int] = {}  # (lock file, thread) -> depth
+# A probe (run_holder) holds the lock shared for an instant: a run retries at least this long.
+MIN_RUN_WAIT_S = 1.0
 _held_runs_lock = threading.Lock()
 
 
@@ -174,7 +176,7 @@ def run_holder(warehouse: Path) -> RunHolder | None:
     """
     path = _run_lock_path(warehouse)
     with _held_runs_lock:
-        if path in _held_runs:
+        if any(held == path for held, _ in _held_runs):
             return _read_holder(path)
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -193,29 +195,29 @@ def run_holder(warehouse: Path) -> RunHolder | None:
 
 @contextlib.contextmanager
 def run_lock(warehouse: Path, wait_s: float = 0.0, command: str = "cohortlens run"):
-    """Hold ``warehouse``'s run lock for a whole run; re-entrant within one process.
+    """Hold ``warehouse``'s run lock for a whole run; re-entrant within one thread (the CLI
+    takes it, then the Dagster run it starts in the same thread takes it again).
 
     Waits up to ``wait_s`` for a run in progress, then raises RunInProgress saying whose.
     """
     path = _run_lock_path(warehouse)
+    key = (path, threading.get_ident())
     with _held_runs_lock:
-        if path in _held_runs:
-            _held_runs[path] += 1
-            reentered = True
-        else:
-            reentered = False
+        reentered = key in _held_runs
+        if reentered:
+            _held_runs[key] += 1
     if reentered:
         try:
             yield
         finally:
             with _held_runs_lock:
-                _held_runs[path] -= 1
+                _held_runs[key] -= 1
         return
     if not path.parent.exists():
         private_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + wait_s
+        deadline = time.monotonic() + max(wait_s, MIN_RUN_WAIT_S)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -232,16 +234,30 @@ def run_lock(warehouse: Path, wait_s: float = 0.0, command: str = "cohortlens ru
             0,
         )
         with _held_runs_lock:
-            _held_runs[path] = 1
+            _held_runs[key] = 1
         try:
             yield
         finally:
             with _held_runs_lock:
-                del _held_runs[path]
+                del _held_runs[key]
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def holds_run_lock(warehouse: Path) -> bool:
+    """Whether this thread already holds ``warehouse``'s run lock."""
+    with _held_runs_lock:
+        return (_run_lock_path(warehouse), threading.get_ident()) in _held_runs
+
+
+def note_dagster_run(warehouse: Path) -> None:
+    """A run Dagster started (a sensor, a schedule, the UI) changed the warehouse: the next
+    `cohortlens run` must not take its own last run's results as current."""
+    with open_writer(warehouse) as con:
+        now = "get_current_timestamp() at time zone 'UTC'"
+        con.execute(f"insert into audit.runs values ({now}, {now}, '', current_date, '', false)")
 
 
 def _read_holder(path: Path) -> RunHolder | None:

@@ -13,7 +13,7 @@ import duckdb
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
 from ..paths import Paths, resolve_paths
-from ..warehouse import keep_private, open_writer, run_lock
+from ..warehouse import holds_run_lock, keep_private, note_dagster_run, open_writer, run_lock
 
 # Every asset that writes the warehouse shares one pool: DuckDB has a single writer.
 POOL = "warehouse"
@@ -27,8 +27,8 @@ class WarehouseResource(dg.ConfigurableResource):
     # Thresholds of the ingestion checks.
     max_quarantine_rate: float = 0.05
     max_staleness_hours: float = 48.0
-    # How long a run waits for another to finish before it fails saying whose it is.
-    run_wait_seconds: float = 300.0
+    # How long a Dagster run waits for another to finish before it fails saying whose it is.
+    run_wait_seconds: float = 3600.0
 
     def paths(self) -> Paths:
         return resolve_paths(landing=self.landing, warehouse=self.warehouse)
@@ -42,9 +42,15 @@ class WarehouseResource(dg.ConfigurableResource):
         if run is None:
             yield self
             return
+        warehouse = self.paths().warehouse
+        started_by_cli = holds_run_lock(warehouse)  # `cohortlens run` records its own run
         command = f"Dagster run {run.run_id[:8]} of {run.job_name}"
-        with run_lock(self.paths().warehouse, self.run_wait_seconds, command):
-            yield self
+        with run_lock(warehouse, self.run_wait_seconds, command):
+            try:
+                yield self
+            finally:
+                if not started_by_cli and warehouse.exists():
+                    note_dagster_run(warehouse)
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,8 +1,10 @@
 """One pipeline run at a time per warehouse: the rule sensors, schedules and the CLI share.
 
 A run holds the warehouse's run lock from start to end (WarehouseResource takes it when a run
-initializes it; `cohortlens run` takes it first). While it does, a sensor or schedule tick
-skips, saying which run holds it; a killed run's lock is free again (pipelines.warehouse).
+initializes it; `cohortlens run` takes it first). While it does, the landing sensor and the
+5-minute refresh skip, saying which run holds it (their next tick sees the same files again);
+the nightly jobs, which must not lose a night, start and wait for the lock, bounded by the
+resource's `run_wait_seconds`. A killed run's lock is free again (pipelines.warehouse).
 """
 
 import dagster as dg
@@ -22,8 +24,10 @@ def guarded_schedule(
     cron_schedule: str,
     default_status: dg.DefaultScheduleStatus,
     description: str,
+    skip_when_busy: bool,
 ) -> dg.ScheduleDefinition:
-    """A schedule that starts ``job`` on its cron, unless a run is in progress."""
+    """A schedule that starts ``job`` on its cron; while a run is in progress, it skips the
+    tick or starts a run that waits for the lock."""
 
     @dg.schedule(
         name=name,
@@ -34,6 +38,7 @@ def guarded_schedule(
         description=description,
     )
     def _schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
-        return skip_while_running(warehouse) or dg.RunRequest()
+        busy = skip_while_running(warehouse) if skip_when_busy else None
+        return busy or dg.RunRequest()
 
     return _schedule

@@ -12,6 +12,7 @@ import uuid
 import duckdb
 import pytest
 
+from pipelines.defs.resources import ForecastSettings
 from pipelines.defs.transform.project import DBT_DIR, DBT_EXECUTABLE
 from pipelines.runner import run_all
 
@@ -76,14 +77,15 @@ def test_new_days_built_incrementally_equal_a_full_rebuild(small_batch, tmp_path
             shutil.copy2(path, landing / source / path.name)
         held_back[source] = files[-2:]
     warehouse = tmp_path / "warehouse.duckdb"
-    assert run_all(landing, warehouse).ok
+    quick = ForecastSettings(draws=50)  # the forecast is not what this test is about
+    assert run_all(landing, warehouse, forecast_settings=quick).ok
     before = {table: len(_rows(warehouse, table)) for table in INCREMENTAL}
 
     for day in range(2):
         for source, paths in held_back.items():
             shutil.copy2(paths[day], landing / source / paths[day].name)
         # The first day through the whole pipeline; the second loaded, then just these models.
-        report = run_all(landing, warehouse, ingestion_only=day == 1)
+        report = run_all(landing, warehouse, ingestion_only=day == 1, forecast_settings=quick)
         assert report.ok, report.error
         assert sorted(s.source for s in report.sources) == sorted(EVENTS), "one new file each"
     _dbt(["run"], warehouse, tmp_path)

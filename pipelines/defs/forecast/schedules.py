@@ -18,5 +18,6 @@ nightly_forecast_schedule = guarded_schedule(
     nightly_forecast_job,
     "30 2 * * *",
     dg.DefaultScheduleStatus.RUNNING,
-    "The nightly forecast, unless a run is in progress.",
+    "The nightly forecast (after a run in progress, if any).",
+    skip_when_busy=False,
 )

@@ -18,4 +18,5 @@ refresh_schedule = guarded_schedule(
     "*/5 * * * *",
     dg.DefaultScheduleStatus.STOPPED,
     "The refresh every 5 minutes, unless a run is in progress.",
+    skip_when_busy=True,
 )

@@ -10,5 +10,7 @@ nightly_compaction_schedule = guarded_schedule(
     compaction,
     "30 4 * * *",
     dg.DefaultScheduleStatus.RUNNING,
-    "Merge the row groups loads and incremental builds leave, once a night.",
+    "Merge the row groups loads and incremental builds leave, once a night (after a run in"
+    " progress, if any).",
+    skip_when_busy=False,
 )

@@ -32,10 +32,16 @@ def _newest_source(project_dir: Path) -> float:
 
 
 def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
-    """A short digest of the dbt project's files: it changes when a model, test or macro does."""
+    """A short digest of the dbt project's files and the pipeline's and engine's code: it
+    changes when a model, test, macro or any step of a run does."""
+    code = [
+        path
+        for folder in ("pipelines", "engine")
+        for path in sorted((REPO_ROOT / folder).rglob("*.py"))
+    ]
     digest = hashlib.sha256()
-    for path in _sources(project_dir):
-        digest.update(f"{path.relative_to(project_dir)}\0".encode())
+    for path in [*_sources(project_dir), *code]:
+        digest.update(f"{path.relative_to(REPO_ROOT)}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
 

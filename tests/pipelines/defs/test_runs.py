@@ -1,5 +1,6 @@
-"""One run at a time: while a run holds the warehouse, the sensor and every schedule skip, and
-`cohortlens run` says whose run it is, or waits; a run killed with -9 blocks nothing."""
+"""One run at a time: while a run holds the warehouse, the sensor and the refresh skip, the
+nightly jobs start runs that wait their turn, and `cohortlens run` says whose run it is, or
+waits; a run killed with -9 blocks nothing."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ with run_lock(Path(sys.argv[1]), command="a long test run"):
     time.sleep(float(sys.argv[2]))
 """
 SCHEDULES = [refresh_schedule, nightly_forecast_schedule, nightly_compaction_schedule]
+NIGHTLY = [nightly_forecast_schedule, nightly_compaction_schedule]  # never lose a night
 
 
 def hold_run_lock(warehouse, seconds: float) -> subprocess.Popen:
@@ -55,7 +57,7 @@ def landing(small_batch, tmp_path):
     return folder
 
 
-def test_the_sensor_and_schedules_skip_while_a_run_holds_the_warehouse(landing, tmp_path):
+def test_the_sensor_and_refresh_skip_while_a_run_holds_the_warehouse(landing, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     resources = {"warehouse": WarehouseResource(landing=str(landing), warehouse=str(warehouse))}
     holder = hold_run_lock(warehouse, 60)
@@ -63,10 +65,11 @@ def test_the_sensor_and_schedules_skip_while_a_run_holds_the_warehouse(landing, 
         skipped = evaluate_sensor(resources=resources)
         assert isinstance(skipped, dg.SkipReason)
         assert f"under pid {holder.pid} (a long test run)" in skipped.skip_message
-        for schedule in SCHEDULES:
-            context = dict(scheduled_execution_time=None, resources=resources)
-            result = evaluate_schedule(schedule, **context)
-            assert not result.run_requests and f"pid {holder.pid}" in result.skip_message
+        context = dict(scheduled_execution_time=None, resources=resources)
+        refresh = evaluate_schedule(refresh_schedule, **context)
+        assert not refresh.run_requests and f"pid {holder.pid}" in refresh.skip_message
+        for schedule in NIGHTLY:  # their runs wait for the lock (WarehouseResource)
+            assert evaluate_schedule(schedule, **context).run_requests
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
