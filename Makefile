@@ -43,11 +43,11 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 # The inner loop: no lint, no test marked slow.
 test-fast: $(STAMP) $(CHROMIUM)
-	$(BIN)/python -m pytest -n auto -m "not slow"
+	$(BIN)/python -m pytest -n auto --dist worksteal -m "not slow"
 
 # A fresh sample cohort replaces the old one, and so does the warehouse loaded from it.
 demo: $(STAMP)

@@ -79,3 +79,9 @@ def built_program(small_batch: Batch, tmp_path_factory: pytest.TempPathFactory) 
         return BuiltProgram(landing, root / "warehouse.duckdb", report)
 
     return shared(tmp_path_factory, "built", build)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that need the built program run last: with several workers, one builds it
+    while the others run everything else, instead of all of them waiting for it at the start."""
+    items.sort(key=lambda item: "built_program" in item.fixturenames)
