@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 
-from pipelines.defs.transform.project import DBT_DIR, DBT_EXECUTABLE
+from pipelines.defs.transform.project import run_dbt
 from pipelines.runner import run_all
 from pipelines.synthetic.generator import GenerateOptions, generate
 
@@ -31,19 +29,14 @@ START = dt.date(2026, 1, 5)
 
 def _dbt_build(warehouse: Path, workdir: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "build",
-            "--quiet",
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-        ],
-        cwd=DBT_DIR,
-        env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
+    run_dbt(
+        ["build", "--quiet"],
+        warehouse,
+        workdir,
+        timeout_s=None,
         check=True,
+        capture_output=False,
+        text=False,
     )
     seconds = time.perf_counter() - started
     run_results = json.loads((workdir / "target" / "run_results.json").read_text())

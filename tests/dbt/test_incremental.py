@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
 import uuid
 
 import duckdb
 import pytest
 
 from pipelines.defs.resources import ForecastSettings
-from pipelines.defs.transform.project import DBT_DIR, DBT_EXECUTABLE
+from pipelines.defs.transform.project import run_dbt
 from pipelines.runner import run_all
 
 pytestmark = pytest.mark.slow  # each test builds with dbt or Dagster
@@ -44,23 +42,8 @@ def _rows(warehouse, table: str) -> list[tuple]:
 
 def _dbt(command: list[str], warehouse, tmp_path) -> None:
     """`dbt <command>` on the incremental models only."""
-    done = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            *command,
-            "--select",
-            *(table.split(".")[1] for table in INCREMENTAL),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=DBT_DIR,
-        env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    models = [table.split(".")[1] for table in INCREMENTAL]
+    done = run_dbt([*command, "--select", *models], warehouse, tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
 
 
@@ -191,24 +174,10 @@ def test_a_statement_the_daily_aggregates_missed_is_reported(built_program, tmp_
     check = "every_statement_counted_by_the_daily_aggregates"
 
     def build(*flags: str) -> tuple[str, int]:
-        subprocess.run(
-            [
-                DBT_EXECUTABLE,
-                "build",
-                *flags,
-                "--select",
-                "int_learner_days_aggregated",
-                check,
-                "--target-path",
-                str(tmp_path / "target"),
-                "--log-path",
-                str(tmp_path / "logs"),
-            ],
-            cwd=DBT_DIR,
-            env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
-            capture_output=True,
-            text=True,
-            timeout=600,
+        run_dbt(
+            ["build", *flags, "--select", "int_learner_days_aggregated", check],
+            warehouse,
+            tmp_path,
             check=True,
         )
         results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import duckdb
 import pytest
 
-from pipelines.defs.transform.project import DBT_DIR, DBT_EXECUTABLE
+from pipelines.defs.transform.project import run_dbt
 
 pytestmark = pytest.mark.slow  # each test builds with dbt or Dagster
 
@@ -26,24 +25,7 @@ def _sql(warehouse, sql: str) -> list[tuple]:
 
 
 def _dbt_test(warehouse, tmp_path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "test",
-            "--select",
-            TEST,
-            *extra,
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=DBT_DIR,
-        env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_dbt(["test", "--select", TEST, *extra], warehouse, tmp_path, timeout_s=300)
 
 
 def _watermarks(warehouse) -> list[tuple]:

@@ -6,6 +6,7 @@ definitions without it (PITFALLS.md 5), so importing them makes sure the manifes
 """
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,25 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
             cwd=project.project_dir,
         )
     return manifest
+
+
+def run_dbt(
+    args: list[str], warehouse: Path, workdir: Path, timeout_s: float | None = 600, **run
+) -> subprocess.CompletedProcess:
+    """`dbt <args>` against ``warehouse`` as an analyst runs it, its target and logs in
+    ``workdir`` (so runs side by side do not share them); output captured unless ``run`` says
+    otherwise."""
+    return subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            *args,
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, "COHORTLENS_WAREHOUSE": str(warehouse)},
+        timeout=timeout_s,
+        **({"capture_output": True, "text": True} | run),
+    )
