@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.serving import Snapshot, current
+from pipelines.serving import Snapshot, current, view_statements
 
 from .auth import Principal
 
@@ -107,14 +107,9 @@ def _attach(folder: _Folder, snap: Snapshot) -> _Publication:
             folder.files[path.name] = (alias, users + 1)
             used.append(path.name)
         folder.con.execute(f"attach ':memory:' as {catalog}")
-        for schema in sorted({name.split(".")[0] for name in snap.tables}):
-            folder.con.execute(f'create schema {catalog}."{schema}"')
-        for name, path in snap.tables.items():
-            schema, table = name.split(".")
-            alias = folder.files[path.name][0]
-            folder.con.execute(
-                f'create view {catalog}."{schema}"."{table}" as select * from {alias}.main.data'
-            )
+        aliases = {name: folder.files[name][0] for name in used}
+        for statement in view_statements(snap, aliases, catalog):
+            folder.con.execute(statement)
     except BaseException:
         _detach(folder, _Publication(snap.path, catalog, used))
         raise

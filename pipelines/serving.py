@@ -49,7 +49,15 @@ GRACE_SECONDS = 600.0  # a replaced publication lives this long after its replac
 SPACE_MARGIN_BYTES = 64 * 1024 * 1024
 BLOCK_BYTES = 256 * 1024  # DuckDB's block size: what a table's storage takes on disk, per block
 # Bumped when what a served file holds changes shape: older files are then copied anew.
-SERVED_FORMAT = "tables-1"
+SERVED_FORMAT = "tables-2"
+# Event-grain marts that grow with history are served in parts, one per month of this key:
+# a refresh rewrites the parts its new day touched, not the whole history.
+PARTS = {
+    "marts.fct_mission_attempts": "date_trunc('month', started_at)",
+    "marts.fct_assessment_attempts": "date_trunc('month', started_at)",
+    "marts.learner_domain_weekly": "date_trunc('month', week_start)",
+    "marts.cohort_engagement_daily": "date_trunc('month', activity_date)",
+}
 
 # The audit trail as served: files and quarantine counts by reason, never the payloads. Each
 # is republished only when the audit table it reads changed.
@@ -119,17 +127,14 @@ def publish(warehouse: Path, serving: Path | None = None) -> Publication:
         previous_fingerprints = _fingerprints_of(previous) if same_source else {}
         con.execute("set enable_progress_bar = false")  # sorting a large table would draw one
         sources = _served_tables(con)
-        fingerprints = {name: _fingerprint(con, table.content) for name, table in sources.items()}
+        fingerprints = {name: unit.fingerprint for name, unit in sources.items()}
         unchanged = {
             name
             for name, fp in fingerprints.items()
             if previous_fingerprints.get(name) == fp and previous.tables.get(name) is not None
         }
         to_copy = [name for name in sources if name not in unchanged]
-        needed = sum(
-            _stored_bytes(con, sources[name].source) if sources[name].source else BLOCK_BYTES
-            for name in to_copy
-        )
+        needed = sum(sources[name].stored_bytes for name in to_copy)
         free = shutil.disk_usage(serving).free
         if needed + SPACE_MARGIN_BYTES > free:
             raise NotEnoughSpace(
@@ -140,7 +145,8 @@ def publish(warehouse: Path, serving: Path | None = None) -> Publication:
         written = 0
         try:
             for name in to_copy:
-                files[name] = _copy_table(con, name, sources[name].copy, tables_dir, stamp)
+                unit = sources[name]
+                files[name] = _copy_table(con, name, unit.copy, tables_dir, stamp, unit.params)
                 written += files[name].stat().st_size
         except BaseException:  # a full disk after all, say: give back what this one wrote
             for name in to_copy:
@@ -228,13 +234,13 @@ def connect(snapshot: Snapshot) -> duckdb.DuckDBPyConnection:
     """
     con = duckdb.connect(":memory:")
     try:
-        schemas = {name.split(".")[0] for name in snapshot.tables} | {"meta"}
-        for schema in sorted(schemas):
-            con.execute(f'create schema "{schema}"')
-        for i, (name, path) in enumerate(sorted(snapshot.tables.items())):
-            schema, table = name.split(".")
+        aliases = {}
+        for i, path in enumerate(sorted(snapshot.tables.values())):
             con.execute(f"attach '{path}' as t{i} (read_only)")  # a path we made
-            con.execute(f'create view "{schema}"."{table}" as select * from t{i}.main.data')
+            aliases[path.name] = f"t{i}"
+        for statement in view_statements(snapshot, aliases):
+            con.execute(statement)
+        con.execute("create schema meta")
         con.execute(
             "create table meta.snapshot as"
             " select ?::timestamp as published_at, ?::varchar as warehouse",
@@ -246,15 +252,38 @@ def connect(snapshot: Snapshot) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def view_statements(snapshot: Snapshot, aliases: dict[str, str], catalog: str = "") -> list[str]:
+    """The SQL that shows each served table under its own name, in ``catalog`` (default: the
+    current one): a view over its file, or the union of its parts' files. ``aliases`` names
+    the attached database of each file."""
+    prefix = f"{catalog}." if catalog else ""
+    files: dict[str, list[str]] = {}
+    for unit, path in sorted(snapshot.tables.items()):
+        files.setdefault(unit.split("~")[0], []).append(aliases[path.name])
+    statements = [
+        f'create schema {prefix}"{schema}"' for schema in sorted({t.split(".")[0] for t in files})
+    ]
+    for table, parts in files.items():
+        schema, name = table.split(".")
+        union = " union all ".join(f"select * from {alias}.main.data" for alias in parts)
+        statements.append(f'create view {prefix}"{schema}"."{name}" as {union}')
+    return statements
+
+
 @dataclass(frozen=True)
 class _Served:
-    source: str | None  # the warehouse table, when it is served as it is
-    content: str  # the query of what is served, in no order
-    copy: str  # the same, ordered for the dashboards' reads
+    """One served file's worth: a whole table, or one part of a table served in parts."""
+
+    table: str  # the served name, e.g. "marts.learner_readiness"
+    copy: str  # the query that fills the file, ordered for the dashboards' reads
+    params: list
+    fingerprint: str  # a digest of what the file holds
+    stored_bytes: int  # about what the file takes on disk
 
 
 def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, _Served]:
-    """Each served name, e.g. "marts.learner_readiness", with what makes it."""
+    """Each served file's name — the table's, e.g. "marts.learner_readiness", or for a table
+    served in parts, "marts.fct_mission_attempts~2026-06-01" — with what makes it."""
     rows = con.execute(
         "select t.schema_name, t.table_name, list(c.column_name order by c.column_index)"
         " from duckdb_tables() as t join duckdb_columns() as c using (table_oid)"
@@ -262,21 +291,49 @@ def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, _Served]:
         " group by all order by 1, 2",
         [list(SERVED_SCHEMAS)],
     ).fetchall()
-    served = {}
+    served: dict[str, _Served] = {}
     for schema, table, columns in rows:
-        source = f'{schema}."{table}"'
-        content = f"select * from {source}"
+        name, source = f"{schema}.{table}", f'{schema}."{table}"'
         # Sorted by the column the dashboards scope it by, each row group holds a narrow range
         # of it: a learner's query skips the rest of the file (DuckDB's zone maps).
         keys = [c for c in SCOPE_COLUMNS if c in columns][:1]
         order = f'order by "{keys[0]}"' if keys else ""
-        served[f"{schema}.{table}"] = _Served(source, content, f"{content} {order}")
+        size = _stored_bytes(con, source)
+        if name in PARTS:
+            served.update(_parts(con, name, source, PARTS[name], order, size))
+            continue
+        content = f"select * from {source}"
+        fingerprint = _fingerprint(con, content)
+        served[name] = _Served(name, f"{content} {order}", [], fingerprint, size)
     for table, (source, query) in AUDIT_TABLES.items():
         # Sized by its source, except the quarantine's counts: its payloads stay behind.
-        served[f"audit.{table}"] = _Served(
-            source if table == "ingested_files" else None, query, query
-        )
+        size = _stored_bytes(con, source) if table == "ingested_files" else BLOCK_BYTES
+        name = f"audit.{table}"
+        served[name] = _Served(name, query, [], _fingerprint(con, query), size)
     return served
+
+
+def _parts(
+    con: duckdb.DuckDBPyConnection, name: str, source: str, key: str, order: str, size: int
+) -> dict[str, _Served]:
+    """A table served in parts, one per value of ``key`` (a month): each part's fingerprint
+    from one grouped scan. An empty table is one empty part, so that its view exists."""
+    columns = repr(con.execute(f"describe {source}").fetchall())
+    rows = con.execute(
+        f"select ({key})::date as part, count(*), sum(hash(t)) from {source} as t group by 1"
+    ).fetchall()
+    total = sum(n for _, n, _ in rows) or 1
+    if not rows:
+        rows = [(None, 0, None)]
+    parts = {}
+    for part, n, hashed in rows:
+        digest = hashlib.sha256(f"{SERVED_FORMAT}{columns}{part}{n}{hashed}".encode())
+        label = part.isoformat() if part is not None else "none"
+        query = f"select * from {source} as t where ({key})::date is not distinct from ? {order}"
+        parts[f"{name}~{label}"] = _Served(
+            name, query, [part], digest.hexdigest()[:32], max(BLOCK_BYTES, size * n // total)
+        )
+    return parts
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> str:
@@ -301,14 +358,19 @@ def _stored_bytes(con: duckdb.DuckDBPyConnection, source: str) -> int:
 
 
 def _copy_table(
-    con: duckdb.DuckDBPyConnection, name: str, query: str, tables_dir: Path, stamp: str
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    query: str,
+    tables_dir: Path,
+    stamp: str,
+    params: list | None = None,
 ) -> Path:
     final = tables_dir / f"{name}.{stamp}.duckdb"
     partial = final.with_name(f".{final.name}.partial")
     partial.unlink(missing_ok=True)
     con.execute(f"attach '{partial}' as snap")  # a path we made: no user input
     try:
-        con.execute(f"create table snap.main.data as {query}")
+        con.execute(f"create table snap.main.data as {query}", params or [])
     finally:
         con.execute("detach snap")
     os.replace(partial, final)

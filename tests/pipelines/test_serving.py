@@ -151,12 +151,12 @@ def replace_or_die(src, dst):
 
 copy = serving._copy_table
 
-def copy_or_die(con, name, query, tables_dir, stamp):
+def copy_or_die(con, name, query, tables_dir, stamp, params=None):
     if point == "while copying":
         con.execute(f"attach '{tables_dir}/.{name}.{stamp}.duckdb.partial' as snap")
-        con.execute(f"create table snap.main.data as {query}")
+        con.execute(f"create table snap.main.data as {query}", params or [])
         os.kill(os.getpid(), signal.SIGKILL)
-    return copy(con, name, query, tables_dir, stamp)
+    return copy(con, name, query, tables_dir, stamp, params)
 
 serving.os.replace = replace_or_die
 serving._copy_table = copy_or_die
@@ -289,3 +289,26 @@ def test_a_table_rebuilt_twice_between_publications_is_copied_with_its_new_rows(
         serving, ADMIN, "select learner_id, readiness_score from marts.learner_readiness order by 1"
     )
     assert served.rows() == expected
+
+
+def test_a_new_day_rewrites_only_the_months_it_touched_of_a_table_served_in_parts(
+    tiny_warehouse,
+):
+    serving = tiny_warehouse.parent / "serving"
+    with open_writer(tiny_warehouse) as con:
+        con.execute(
+            "create table marts.cohort_engagement_daily as select 'ORG0' as org_id,"
+            " 'C0' as cohort_id, date '2026-09-01' + range::int as activity_date,"
+            " range % 40 as daily_active_learners from range(90)"
+        )
+    first = publish(tiny_warehouse)
+    months = [n for n in first.copied if n.startswith("marts.cohort_engagement_daily~")]
+    assert len(months) == 3, months
+    with open_writer(tiny_warehouse) as con:
+        con.execute(
+            "insert into marts.cohort_engagement_daily values ('ORG0', 'C0', date '2026-11-30', 7)"
+        )
+    second = publish(tiny_warehouse)
+    assert second.copied == ["marts.cohort_engagement_daily~2026-11-01"]
+    served = data.query(serving, ADMIN, "select count(*) as n from marts.cohort_engagement_daily")
+    assert served["n"][0] == 91, "the view is the union of every month's part"
