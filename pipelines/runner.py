@@ -18,10 +18,11 @@ from .ingest.loader import SourceSummary
 from .ingest.sources import SOURCES
 from .paths import Paths, resolve_paths
 from .serving import current
-from .warehouse import open_writer, run_lock
+from .warehouse import open_writer, record_run, run_lock
 
 if TYPE_CHECKING:
     import dagster as dg
+    import duckdb
 
 # Dagster logs a failed step with its stack trace; the run's log file gets it, not the console.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -203,10 +204,11 @@ def _run(
         for evaluation in result.get_asset_check_evaluations()
     ]
     if paths.warehouse.exists():
-        report.sources = summarize(paths.warehouse, since=started_at)
-        report.problems = file_problems(paths.warehouse, since=started_at)
-        if full:
-            record_run(paths.warehouse, inputs, started_at, report.ok)
+        with open_writer(paths.warehouse) as con:  # one connection for the bookkeeping
+            report.sources = summarize(con, since=started_at)
+            report.problems = file_problems(con, since=started_at)
+            if full:
+                record_run(con, started_at, inputs.landing, inputs.as_of, inputs.project, report.ok)
     return report
 
 
@@ -225,24 +227,14 @@ def last_successful_run(warehouse: Path) -> tuple[RunInputs, dt.datetime] | None
     return RunInputs(landing, as_of, project), started_at
 
 
-def record_run(warehouse: Path, inputs: RunInputs, started_at: dt.datetime, ok: bool) -> None:
-    with open_writer(warehouse) as con:
-        con.execute(
-            "insert into audit.runs values"
-            " (?, get_current_timestamp() at time zone 'UTC', ?, ?, ?, ?)",
-            [started_at, inputs.landing, inputs.as_of, inputs.project, ok],
-        )
-
-
-def file_problems(warehouse: Path, since: dt.datetime) -> list[FileProblem]:
+def file_problems(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> list[FileProblem]:
     """Files failed or rejected since `since`, with the reason each was given."""
-    with open_writer(warehouse) as con:
-        rows = con.execute(
-            "select file_name, status, coalesce(reason, 'no reason recorded')"
-            " from audit.ingested_files where ingested_at >= ?"
-            " and status in ('failed', 'rejected') order by file_name",
-            [since],
-        ).fetchall()
+    rows = con.execute(
+        "select file_name, status, coalesce(reason, 'no reason recorded')"
+        " from audit.ingested_files where ingested_at >= ?"
+        " and status in ('failed', 'rejected') order by file_name",
+        [since],
+    ).fetchall()
     return [FileProblem(*row) for row in rows]
 
 
@@ -257,16 +249,15 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed"
 
 
-def summarize(warehouse: Path, since: dt.datetime) -> list[SourceSummary]:
+def summarize(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> list[SourceSummary]:
     """Per source: files ingested since `since` and what became of their rows."""
-    with open_writer(warehouse) as con:
-        rows = con.execute(
-            "select coalesce(source, 'unrecognized'), count(*),"
-            " count(*) filter (status in ('failed', 'rejected')),"
-            " sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_duplicate)"
-            " from audit.ingested_files where ingested_at >= ? group by 1 order by 1",
-            [since],
-        ).fetchall()
+    rows = con.execute(
+        "select coalesce(source, 'unrecognized'), count(*),"
+        " count(*) filter (status in ('failed', 'rejected')),"
+        " sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_duplicate)"
+        " from audit.ingested_files where ingested_at >= ? group by 1 order by 1",
+        [since],
+    ).fetchall()
     order = {name: i for i, name in enumerate(SOURCES)}
     summaries = [
         SourceSummary(name, files, failed, int(r), int(ld), int(q), int(d))

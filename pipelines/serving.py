@@ -134,7 +134,7 @@ def publish(warehouse: Path, serving: Path | None = None) -> Publication:
             if previous_fingerprints.get(name) == fp and previous.tables.get(name) is not None
         }
         to_copy = [name for name in sources if name not in unchanged]
-        needed = sum(sources[name].stored_bytes for name in to_copy)
+        needed = _bytes_to_copy(con, [sources[name] for name in to_copy])
         free = shutil.disk_usage(serving).free
         if needed + SPACE_MARGIN_BYTES > free:
             raise NotEnoughSpace(
@@ -278,7 +278,8 @@ class _Served:
     copy: str  # the query that fills the file, ordered for the dashboards' reads
     params: list
     fingerprint: str  # a digest of what the file holds
-    stored_bytes: int  # about what the file takes on disk
+    source: str | None  # the warehouse table it is sized by (None: a block or so)
+    share: float = 1.0  # its share of the source's rows
 
 
 def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, _Served]:
@@ -298,23 +299,22 @@ def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, _Served]:
         # of it: a learner's query skips the rest of the file (DuckDB's zone maps).
         keys = [c for c in SCOPE_COLUMNS if c in columns][:1]
         order = f'order by "{keys[0]}"' if keys else ""
-        size = _stored_bytes(con, source)
         if name in PARTS:
-            served.update(_parts(con, name, source, PARTS[name], order, size))
+            served.update(_parts(con, name, source, PARTS[name], order))
             continue
         content = f"select * from {source}"
         fingerprint = _fingerprint(con, content)
-        served[name] = _Served(name, f"{content} {order}", [], fingerprint, size)
+        served[name] = _Served(name, f"{content} {order}", [], fingerprint, source)
     for table, (source, query) in AUDIT_TABLES.items():
         # Sized by its source, except the quarantine's counts: its payloads stay behind.
-        size = _stored_bytes(con, source) if table == "ingested_files" else BLOCK_BYTES
+        sized_by = source if table == "ingested_files" else None
         name = f"audit.{table}"
-        served[name] = _Served(name, query, [], _fingerprint(con, query), size)
+        served[name] = _Served(name, query, [], _fingerprint(con, query), sized_by)
     return served
 
 
 def _parts(
-    con: duckdb.DuckDBPyConnection, name: str, source: str, key: str, order: str, size: int
+    con: duckdb.DuckDBPyConnection, name: str, source: str, key: str, order: str
 ) -> dict[str, _Served]:
     """A table served in parts, one per value of ``key`` (a month): each part's fingerprint
     from one grouped scan. An empty table is one empty part, so that its view exists."""
@@ -331,7 +331,7 @@ def _parts(
         label = part.isoformat() if part is not None else "none"
         query = f"select * from {source} as t where ({key})::date is not distinct from ? {order}"
         parts[f"{name}~{label}"] = _Served(
-            name, query, [part], digest.hexdigest()[:32], max(BLOCK_BYTES, size * n // total)
+            name, query, [part], digest.hexdigest()[:32], source, n / total
         )
     return parts
 
@@ -346,6 +346,21 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> str:
         repr(con.execute(f"select count(*), sum(hash(t)) from ({query}) as t").fetchall()).encode()
     )
     return digest.hexdigest()[:32]
+
+
+def _bytes_to_copy(con: duckdb.DuckDBPyConnection, units: list[_Served]) -> int:
+    """About what copying ``units`` writes: each source table's blocks read once, shared out
+    by rows among its parts; at least a block a file."""
+    stored: dict[str, int] = {}
+    total = 0
+    for unit in units:
+        if unit.source is None:
+            total += BLOCK_BYTES
+            continue
+        if unit.source not in stored:
+            stored[unit.source] = _stored_bytes(con, unit.source)
+        total += max(BLOCK_BYTES, int(stored[unit.source] * unit.share))
+    return total
 
 
 def _stored_bytes(con: duckdb.DuckDBPyConnection, source: str) -> int:

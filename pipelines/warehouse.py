@@ -252,12 +252,27 @@ def holds_run_lock(warehouse: Path) -> bool:
         return (_run_lock_path(warehouse), threading.get_ident()) in _held_runs
 
 
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    started_at: dt.datetime,
+    landing: str,
+    as_of: dt.date,
+    project: str,
+    success: bool,
+) -> None:
+    """A row of audit.runs, finished now."""
+    con.execute(
+        "insert into audit.runs values (?, get_current_timestamp() at time zone 'UTC', ?, ?, ?, ?)",
+        [started_at, landing, as_of, project, success],
+    )
+
+
 def note_dagster_run(warehouse: Path) -> None:
     """A run Dagster started (a sensor, a schedule, the UI) changed the warehouse: the next
     `cohortlens run` must not take its own last run's results as current."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with open_writer(warehouse) as con:
-        now = "get_current_timestamp() at time zone 'UTC'"
-        con.execute(f"insert into audit.runs values ({now}, {now}, '', current_date, '', false)")
+        record_run(con, now, "", now.date(), "", success=False)
 
 
 def _read_holder(path: Path) -> RunHolder | None:
