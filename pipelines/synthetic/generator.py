@@ -231,6 +231,8 @@ def _truth_frame(
             "mean": c.mean(axis=1),
             "variance": c.var(axis=1),
             "mastered": is_mastered(c),
+            "engagement": pl.Series(truth["engagement"], nan_to_null=True),
+            "dropout_hazard": pl.Series(truth["dropout_hazard"], nan_to_null=True),
         }
     )
 

@@ -94,6 +94,7 @@ LAST_NAMES = [
 SUBSCRIPTIONS = SUBSCRIPTION_TIERS
 LEARNERS_PER_COHORT = 250
 LEARNERS_PER_MENTOR = 25
+ENGAGEMENT_MEDIAN = 1.2  # median baseline engagement (the simulation's reference level)
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,13 @@ class Population:
     quality: np.ndarray  # stimulus quality of an hour of study
     effort_hours: np.ndarray  # median weekly study hours
     effort_volatility: np.ndarray
-    stall_rate: np.ndarray  # weekly chance of entering a stall
-    dropout_hazard: np.ndarray  # base weekly chance of leaving for good
+    stall_rate: np.ndarray  # weekly chance of entering a stall (at the reference engagement)
+    dropout_hazard: np.ndarray  # weekly chance of leaving for good however engaged (life events)
+    engagement_baseline: np.ndarray  # the level the learner's engagement reverts to
+    engagement_drift: np.ndarray  # per week of the program: slow gain or loss of interest
+    engagement_volatility: np.ndarray  # weekly noise of engagement
+    fade_rate: np.ndarray  # weekly chance of entering a fading phase (at the reference engagement)
+    fade_speed: np.ndarray  # how fast engagement's target falls per week while fading
     day_rate: np.ndarray  # chance a day is a study day, per hour of weekly study
     weekend_factor: np.ndarray
     study_hour: np.ndarray  # local hour a session usually starts
@@ -226,9 +232,9 @@ def build_population(seed: int, n_learners: int, n_orgs: int, program_start: dt.
         "decay": np.clip(rng.lognormal(np.log(0.03), 0.25, n), 0.005, 0.12),
         "quality": rng.beta(8.0, 2.0, n),
         "effort_hours": rng.lognormal(np.log(6.5), 0.35, n),
-        "effort_volatility": rng.uniform(0.2, 0.6, n),
-        "stall_rate": rng.beta(1.0, 14.0, n),
-        "dropout_hazard": rng.lognormal(np.log(0.004), 0.8, n),
+        "effort_volatility": rng.uniform(0.15, 0.45, n),
+        "stall_rate": rng.beta(1.0, 49.0, n),
+        "dropout_hazard": rng.lognormal(np.log(0.00075), 0.6, n),
         "day_rate": rng.lognormal(np.log(0.03), 0.35, n),
         "weekend_factor": rng.uniform(0.3, 1.3, n),
         "study_hour": np.choose(
@@ -238,6 +244,14 @@ def build_population(seed: int, n_learners: int, n_orgs: int, program_start: dt.
         "reflection_rate": rng.beta(6.0, 2.0, n),
         "hint_rate": rng.gamma(2.0, 0.35, n),
     }
+    # Engagement (see docs/generator.md): keen learners sit higher; low effort goes with less.
+    latent["engagement_baseline"] = rng.normal(ENGAGEMENT_MEDIAN, 0.3, n) + 0.4 * np.log(
+        latent["effort_hours"] / 6.5
+    )
+    latent["engagement_drift"] = rng.normal(-0.008, 0.015, n)
+    latent["engagement_volatility"] = rng.uniform(0.12, 0.3, n)
+    latent["fade_rate"] = rng.beta(1.2, 75.0, n)
+    latent["fade_speed"] = rng.uniform(0.075, 0.225, n)
     utc_offset = np.asarray([ORG_NAMES[o][2] for o in range(n_orgs)], dtype=float)[org]
 
     learners = pl.DataFrame(

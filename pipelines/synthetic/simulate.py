@@ -31,7 +31,7 @@ from .catalog import (
     VIDEOS_PER_MODULE,
     Catalog,
 )
-from .population import Population, uuid_strings
+from .population import ENGAGEMENT_MEDIAN, Population, uuid_strings
 
 MINUTE = 60_000
 HOUR = 3_600_000
@@ -40,7 +40,7 @@ WEEK = 7 * DAY
 MAX_HINTS = 6
 MAX_TOOLS = 4
 PASS_MARK = 70.0  # mentor score needed for approval
-STALL_EXIT = 0.45  # weekly chance a stall ends
+STALL_EXIT = 0.45  # weekly chance a stall ends, for a fully engaged learner
 FULL_STIMULUS_HOURS = 10.0  # seed 004's hours_per_week at which stimulus saturates
 CONTENT_SHARE = 0.45  # share of study time spent on videos and reading
 
@@ -83,6 +83,42 @@ TRACKED_SUBTASKS = 6  # subtask progress reaches telemetry only from missions th
 GIVE_UP_OPTIONAL = 0.5  # chance to move on after failing an optional mission
 ASSIGN_AFTER_MS = 1000  # the next assignment sorts after the decision,
 TIER_AFTER_MS = 2000  # and a tier change after that
+
+# Engagement and dropout (docs/generator.md, "Engagement and dropout"). Engagement is a number
+# around ENGAGEMENT_MEDIAN for a typical keen learner; it falls toward -2 as a learner fades.
+REVERSION = 0.4  # weekly share of the gap to the target that engagement closes
+FADE_SENSITIVITY = 0.6  # a fading phase starts more easily when engagement is already low
+FADE_RECOVERY = 0.04  # weekly chance a fading phase ends
+FADE_RELAX = 0.6  # after it ends, the remaining fall of the target shrinks by this factor a week
+STALL_SENSITIVITY = 0.8  # a stall starts more easily when engagement is low
+STALL_PULL = 0.06  # a week of stall lowers engagement by this much
+MISSION_FAILED = -0.15  # a failed mission attempt (also a missed deadline)
+MISSION_PASSED = 0.06
+ASSESSMENT_FAILED = -0.08
+ASSESSMENT_PASSED = 0.02
+HOURS_SLOPE = 3.0  # study hours scale with logistic(HOURS_SLOPE * (engagement - HOURS_MID))
+HOURS_MID = 0.6
+HOURS_CAP = 1.15  # relative to a learner at the median engagement
+ATTEND_SHARE = 0.75  # of that fall, the part that comes from skipping whole weeks
+HAZARD_MAX = 0.6  # the hazard's rise above the floor, for engagement far below HAZARD_MID
+HAZARD_SLOPE = 4.0
+HAZARD_MID = -0.8
+NEVER = np.iinfo(np.int64).max
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def hours_factor(engagement: np.ndarray) -> np.ndarray:
+    """Share of a learner's usual study hours they put in at this engagement."""
+    ref = _logistic(HOURS_SLOPE * (ENGAGEMENT_MEDIAN - HOURS_MID))
+    return np.minimum(_logistic(HOURS_SLOPE * (engagement - HOURS_MID)) / ref, HOURS_CAP)
+
+
+def dropout_hazard(engagement: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Weekly chance of deciding to leave for good, given engagement and the learner's floor."""
+    return floor + (1 - floor) * HAZARD_MAX * _logistic(HAZARD_SLOPE * (HAZARD_MID - engagement))
 
 
 @dataclass
@@ -179,11 +215,19 @@ class ProgramSimulation:
         self.model = CompetencyModel(v_max=pop.v_max, decay=pop.decay)
         self.dropped = np.zeros(n, bool)
         self.dropout_week = np.full(n, -1, np.int32)
+        self.quitting = np.zeros(n, bool)  # decided to leave; gone once nothing is pending
+        self.engagement = pop.engagement_baseline.copy()
+        self.fading = np.zeros(n, bool)
+        self.fade_depth = np.zeros(n)  # how far the fading phase has lowered the target
+        self.hazard = np.zeros(n)  # of deciding to leave at the start of the next week
+        self.shock = np.zeros(n)  # engagement change from outcomes known by the week's end
+        self.pending_shock = np.zeros(n)  # from a mission decided after the week's end
+        self.pending_at = np.full(n, NEVER, np.int64)
+        self.week_end = 0
         self.stalled = np.zeros(n, bool)
         self.tier = pop.entry_tier.copy()
         self.mission_pos = np.zeros(n, np.int32)
         self.attempt_no = np.ones(n, np.int32)
-        self.fail_streak = np.zeros(n, np.int32)
         self.mission_busy = np.zeros(n, np.int64)  # until the current attempt is decided
         self.busy = np.zeros(n, np.int64)  # until every scheduled event of the learner is past
         self.progress_id = np.full(n, "", dtype=object)  # pre-allocated id of the next attempt
@@ -282,25 +326,40 @@ class ProgramSimulation:
         pop, n = self.pop, self.n
         ev = Events()
         week_start = self.program_start_ms + week * WEEK
+        self.week_end = week_start + WEEK
         started = pop.start_week <= week
         first_week = np.flatnonzero(pop.start_week == week)
         if len(first_week):
             self._assign(first_week, np.full(len(first_week), week_start, np.int64), rng, ev)
 
-        # Stalls and dropouts (a learner leaves only between missions, never mid-attempt).
-        self.stalled = np.where(
-            self.stalled, rng.random(n) > STALL_EXIT, rng.random(n) < pop.stall_rate
-        )
-        hazard = pop.dropout_hazard * (1 + 1.5 * (self.fail_streak >= 2)) * (1 + 2 * self.stalled)
-        hazard *= 1 + (pop.effort_hours < 3)
-        leaving = started & ~self.dropped & (self.busy < week_start) & (rng.random(n) < hazard)
+        # Dropout: a learner decides to leave with last week's hazard (never in the first week),
+        # starts nothing new from then on, and is gone from the first week start at which
+        # nothing they began is pending: a learner leaves between missions, never mid-attempt.
+        decide = (pop.start_week < week) & ~self.quitting & (rng.random(n) < self.hazard)
+        self.quitting |= decide
+        leaving = self.quitting & ~self.dropped & (self.busy < week_start)
         self.dropped |= leaving
         self.dropout_week[leaving] = week
-        active_learner = started & ~self.dropped
+        active_learner = started & ~self.quitting
 
-        # Study hours and study days.
+        # Stalls start more easily, and end less often, as engagement falls.
+        effort = hours_factor(self.engagement)
+        enter = np.minimum(
+            pop.stall_rate * np.exp(STALL_SENSITIVITY * (ENGAGEMENT_MEDIAN - self.engagement)),
+            0.9,
+        )
+        self.stalled = np.where(
+            self.stalled,
+            rng.random(n) >= STALL_EXIT * np.minimum(effort, 1.0),
+            rng.random(n) < enter,
+        )
+
+        # Study hours and study days. A disengaged learner skips whole weeks more often and
+        # studies less in the others.
+        shows_up = rng.random(n) < np.minimum(effort, 1.0) ** ATTEND_SHARE
         noise = rng.normal(0, 1, n) * pop.effort_volatility - pop.effort_volatility**2 / 2
-        hours = pop.effort_hours * np.exp(noise) * np.where(self.stalled, 0.08, 1.0)
+        hours = pop.effort_hours * effort ** (1 - ATTEND_SHARE) * np.exp(noise) * shows_up
+        hours *= np.where(self.stalled, 0.08, 1.0)
         hours *= np.where(self.finished, 0.3, 1.0)
         hours = np.where(active_learner, hours, 0.0)
         day_p = np.clip(pop.day_rate[:, None] * hours[:, None], 0.03, 0.95) * np.where(
@@ -351,15 +410,66 @@ class ProgramSimulation:
         # Keen learners may fit a second mission attempt into a week.
         self._missions(rng, ev, days, session_start, c_start, hours > 0)
         self._missions(rng, ev, days, session_start, c_start, hours >= SECOND_ATTEMPT_HOURS)
+        self._track_busy(ev)
+        self._update_engagement(rng, week, started)
 
+        gone = self.dropped[started]
         truth = {
             "learner": np.flatnonzero(started),
             "hours": hours[started],
             "stimulus": stimulus[started],
             "active": (n_days > 0)[started],
             "competency": self.competency[started],
+            "engagement": np.where(gone, np.nan, self.engagement[started]),
+            "dropout_hazard": np.where(gone, np.nan, self.hazard[started]),
         }
         return ev, truth
+
+    # ------------------------------------------------------------------ engagement
+    def _track_busy(self, ev: Events) -> None:
+        """A learner is busy until the last event scheduled so far (sessions may run past
+        midnight into the next week; reviews and reflections come days later)."""
+        for rows in (*ev.xapi, *ev.attempts, *ev.assigned):
+            np.maximum.at(self.busy, rows["learner"], rows["ts"])
+        for versions, batch in ev.missions:
+            np.maximum.at(self.busy, batch["learner"][versions["attempt"]], versions["ts"])
+
+    def _update_engagement(self, rng, week: int, started: np.ndarray) -> None:
+        """Engagement after the week: it reverts toward a target (the learner's baseline, their
+        slow drift, minus the fall of a fading phase), with noise, and moves with the outcomes
+        the learner learnt of this week and with stalls. Then the hazard of next week."""
+        pop, n = self.pop, self.n
+        due = self.pending_at < self.week_end
+        shock = self.shock + np.where(due, self.pending_shock, 0.0) - STALL_PULL * self.stalled
+        self.pending_shock[due] = 0.0
+        self.pending_at[due] = NEVER
+        self.shock[:] = 0.0
+
+        e = self.engagement
+        onset = pop.fade_rate * np.exp(FADE_SENSITIVITY * (ENGAGEMENT_MEDIAN - e))
+        enter = rng.random(n) < np.minimum(onset, 0.5)
+        recover = rng.random(n) < FADE_RECOVERY
+        fading = np.where(self.fading, ~recover, enter)
+        depth = np.where(fading, self.fade_depth + pop.fade_speed, self.fade_depth * FADE_RELAX)
+        target = pop.engagement_baseline + pop.engagement_drift * (week - pop.start_week) - depth
+        noise = rng.normal(0, 1, n) * pop.engagement_volatility
+        live = started & ~self.quitting
+        self.fading = np.where(live, fading, self.fading)
+        self.fade_depth = np.where(live, depth, self.fade_depth)
+        self.engagement = np.where(live, e + REVERSION * (target - e) + noise + shock, e)
+        self.hazard = np.where(
+            self.quitting, 1.0, dropout_hazard(self.engagement, pop.dropout_hazard)
+        )
+
+    def _learn_outcome(self, idx: np.ndarray, delta: np.ndarray, at: np.ndarray) -> None:
+        """Engagement moves once the learner knows a mission's outcome: at this week's end, or
+        at the end of the week the decision comes in."""
+        # An earlier pending outcome was decided before this attempt started, so this week.
+        self.shock[idx] += self.pending_shock[idx]
+        now = at < self.week_end
+        self.shock[idx[now]] += delta[now]
+        self.pending_shock[idx] = np.where(now, 0.0, delta)
+        self.pending_at[idx] = np.where(now, NEVER, at)
 
     # ------------------------------------------------------------------ content and assessments
     def _content(self, week, rng, ev, li, s_start, s_len, hours, n_days, c_start, active):
@@ -526,6 +636,11 @@ class ProgramSimulation:
                 )
             )
             self.busy[t_learner] = np.maximum(self.busy[t_learner], graded)
+            np.add.at(
+                self.shock,
+                t_learner[fin],
+                np.where(passed[fin], ASSESSMENT_PASSED, ASSESSMENT_FAILED),
+            )
             nxt = np.zeros(len(row), bool)
             nxt[ti] = ~passed | abandoned
             start = start.copy()
@@ -554,7 +669,7 @@ class ProgramSimulation:
         eligible = (
             willing
             & (self.mission_hours > 0)
-            & ~self.dropped
+            & ~self.quitting
             & ~self.finished
             & (self.mission_pos < MISSIONS_PER_TIER)
             & (self.tier < len(TIERS))
@@ -878,7 +993,7 @@ class ProgramSimulation:
         end = np.where(att.reflects, att.reflected_at, final_at)
         self.mission_busy[idx] = final_at
         self.busy[idx] = np.maximum(self.busy[idx], end)
-        self.fail_streak[idx] = np.where(passed, 0, self.fail_streak[idx] + 1)
+        self._learn_outcome(idx, np.where(passed, MISSION_PASSED, MISSION_FAILED), final_at)
         give_up = (
             ~passed & ~self.m_required[att.mission] & (rng.random(len(idx)) < GIVE_UP_OPTIONAL)
         )

@@ -6,7 +6,14 @@ import datetime as dt
 
 import duckdb
 import numpy as np
+import polars as pl
 import pytest
+from scipy.stats import rankdata
+
+from pipelines.synthetic.generator import GenerateOptions, generate
+
+# A mid-size program for the dropout process: long enough for fading learners to leave.
+MID = {"learners": 1000, "seed": 3, "start_date": dt.date(2025, 6, 2), "weeks": 26}
 
 
 @pytest.fixture(scope="module")
@@ -82,19 +89,106 @@ def test_cdc_versions_of_a_record_have_increasing_updated_at_and_a_sane_lifecycl
             assert all(statuses[i] == statuses[terminal[0]] for i in range(terminal[0], n))
 
 
-def test_learners_who_drop_out_stop_emitting_statements(db, small_batch):
+def test_learners_who_drop_out_do_nothing_afterwards_and_leave_between_attempts(db, small_batch):
     start = small_batch.options.start_date
-    dropped = db.execute(
-        "select learner_id, dropout_week from truth_learners where dropout_week is not null"
-    ).fetchall()
-    assert len(dropped) >= 10
-    late = 0
-    for learner, week in dropped:
-        cutoff = dt.datetime.combine(start + dt.timedelta(weeks=week), dt.time(), dt.UTC)
-        late += db.execute(
-            "select count(*) from xapi where learner_id = ? and ts >= ?", [learner, cutoff]
-        ).fetchone()[0]
-    assert late == 0
+    db.execute(
+        "create temp table gone as select learner_id, (?::date + 7 * dropout_week)::timestamptz "
+        "as left_at from truth_learners where dropout_week is not null",
+        [start],
+    )
+    assert db.execute("select count(*) from gone").fetchone()[0] >= 10
+    late = db.execute("""
+        select (select count(*) from xapi join gone using (learner_id) where ts >= left_at),
+               (select count(*) from attempts join gone using (learner_id)
+                where started_at::timestamptz >= left_at),
+               (select count(*) from progress join gone using (learner_id)
+                where updated_at::timestamptz >= left_at)""").fetchone()
+    assert late == (0, 0, 0)
+    # Nobody leaves mid-attempt: every record of a leaver ends decided, or was never started.
+    open_records = db.execute("""
+        select count(*) from latest join gone using (learner_id)
+        where status not in ('not_started', 'approved', 'rejected')""").fetchone()[0]
+    assert open_records == 0
+
+
+def test_weekly_truth_has_engagement_and_the_dropout_hazard_until_the_learner_leaves(db):
+    rows = db.execute("""
+        select count(*),
+               count(*) filter (where w.dropout_hazard not between 0 and 1),
+               count(*) filter (where (w.dropout_hazard is null) <> (w.week >= l.dropout_week)),
+               count(*) filter (where (w.engagement is null) <> (w.dropout_hazard is null))
+        from truth_weekly w join truth_learners l using (learner_id)""").fetchone()
+    assert rows[0] > 1000 and rows[1:] == (0, 0, 0)
+
+
+def _auc(score: np.ndarray, positive: np.ndarray) -> float:
+    ranks = rankdata(score)
+    n1, n0 = positive.sum(), (~positive).sum()
+    return float((ranks[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+@pytest.fixture(scope="module")
+def mid_program(tmp_path_factory) -> tuple[pl.DataFrame, pl.DataFrame]:
+    opts = GenerateOptions(out=tmp_path_factory.mktemp("mid") / "landing", **MID)
+    generate(opts)
+    learners = pl.read_parquet(opts.truth_dir / "learners.parquet")
+    weekly = pl.read_parquet(opts.truth_dir / "competency_weekly.parquet").join(
+        learners.select("learner_id", "dropout_week"), on="learner_id"
+    )
+    return learners, weekly
+
+
+def test_a_tenth_to_a_quarter_of_learners_stop_within_26_weeks(mid_program):
+    learners, _ = mid_program
+    share = learners["dropout_week"].is_not_null().mean()
+    assert 0.10 <= share <= 0.25, share
+
+
+def test_study_time_and_study_weeks_fall_in_the_weeks_before_dropout(mid_program):
+    _, weekly = mid_program
+    before = (
+        weekly.filter(pl.col("dropout_week") >= 9)
+        .with_columns(k=pl.col("dropout_week") - pl.col("week"))
+        .filter(pl.col("k").is_between(1, 8))
+    )
+    early = before.filter(pl.col("k") >= 6).select(pl.col("study_hours", "active").mean())
+    late = before.filter(pl.col("k") <= 3).select(pl.col("study_hours", "active").mean())
+    assert before["learner_id"].n_unique() >= 40
+    assert late["study_hours"][0] < 0.6 * early["study_hours"][0]
+    assert late["active"][0] < 0.8 * early["active"][0]
+
+
+def test_dropout_has_precursors_but_stays_stochastic(mid_program):
+    """At a cut, the true hazard ranks who leaves in the next 8 weeks about as well as the best
+    real dropout models do (not perfectly), and recent study time alone does clearly worse."""
+    _, weekly = mid_program
+    cut = 17
+    at_cut = weekly.filter(pl.col("week") == cut, pl.col("dropout_hazard").is_not_null())
+    recent = (
+        weekly.filter(pl.col("week").is_between(cut - 2, cut))
+        .group_by("learner_id")
+        .agg(pl.col("study_hours").sum())
+    )
+    at_cut = at_cut.drop("study_hours").join(recent, on="learner_id")
+    leaves = at_cut["dropout_week"].is_between(cut + 1, cut + 8).fill_null(False).to_numpy()
+    assert 40 <= leaves.sum() <= 0.25 * len(leaves)
+    hazard_auc = _auc(at_cut["dropout_hazard"].to_numpy(), leaves)
+    hours_auc = _auc(-at_cut["study_hours"].to_numpy(), leaves)
+    assert 0.8 <= hazard_auc <= 0.95, hazard_auc
+    assert 0.68 <= hours_auc < hazard_auc, (hours_auc, hazard_auc)
+
+
+def test_the_dropout_hazard_is_the_chance_to_decide_to_leave_the_next_week(mid_program):
+    """Summed over learner-weeks, the hazard predicts how many learners decide to leave: those
+    who dropped out, and those still finishing an attempt at the end (hazard 1)."""
+    _, weekly = mid_program
+    last = weekly["week"].max()
+    expected = weekly.filter(pl.col("week") < last, pl.col("dropout_hazard") < 1)[
+        "dropout_hazard"
+    ].sum()
+    finishing = weekly.filter(pl.col("week") == last, pl.col("dropout_hazard") == 1).height
+    decided = weekly.filter(pl.col("dropout_week").is_not_null())["learner_id"].n_unique()
+    assert 0.85 <= (decided + finishing) / expected <= 1.15, (decided, finishing, expected)
 
 
 def test_answers_are_right_more_often_for_learners_stronger_in_the_questions_domain(db):
