@@ -222,6 +222,15 @@ def run(
         float,
         typer.Option(min=0.0, help="Seconds to wait for a run in progress to finish."),
     ] = 0.0,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="The day every mart and forecast is as of (backfills, replays). Default: today"
+            " (UTC), or the newest event's day when that is more than 48 h old.",
+        ),
+    ] = None,
 ) -> None:
     """Materialize every asset once, in-process, through Dagster, and summarise the load."""
     import warnings
@@ -254,7 +263,11 @@ def run(
         loader_log.addHandler(handler)
         try:
             report = run_all(
-                landing=paths.landing, warehouse=paths.warehouse, force=force, wait_s=wait
+                landing=paths.landing,
+                warehouse=paths.warehouse,
+                force=force,
+                wait_s=wait,
+                as_of=as_of.date() if as_of else None,
             )
         except RunInProgress as exc:
             err.print(f"[red]error:[/red] {exc} (--wait SECONDS waits for it)")
@@ -295,6 +308,7 @@ def run(
             " that the reference data knows their ids, and were loaded"
         )
     passed = sum(c.passed for c in report.checks)
+    _print_as_of(report)
     console.print(f"dbt models built: {len(report.models)}")
     console.print(f"checks: {passed} of {len(report.checks)} passed")
     if any(key.startswith("forecasts/") for key in report.materialized):
@@ -308,6 +322,15 @@ def run(
         for check in report.failed_checks:
             err.print(f"[red]error:[/red] {check.sentence}")
         raise typer.Exit(1)
+
+
+def _print_as_of(report) -> None:
+    if report.as_of is None:
+        return
+    how = {"requested": "as requested", "today": "today", "newest event": "the newest event's day"}
+    console.print(f"as of {report.as_of.date} ({how[report.as_of.how]})")
+    if report.as_of.warning:
+        console.print(f"[yellow]warning:[/yellow] {report.as_of.warning}", soft_wrap=True)
 
 
 def _when_disk_full(message: str) -> str:
@@ -338,6 +361,14 @@ def forecast(
         int, typer.Option(min=1, help="Weeks simulated ahead.")
     ] = HORIZON_WEEKS,
     seed: Annotated[int, typer.Option(help="Seed of every random stream.")] = SEED,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="The day the forecast is as of. Default: as `cohortlens run`.",
+        ),
+    ] = None,
 ) -> None:
     """The batch mastery forecast alone: calibrate, forecast, backtest, then the marts that
     read forecasts (learner_readiness and what depends on it)."""
@@ -358,7 +389,11 @@ def forecast(
     with console.status("calibrating, forecasting and backtesting ..."):
         try:
             report = run_all(
-                paths.landing, paths.warehouse, forecast_only=True, forecast_settings=settings
+                paths.landing,
+                paths.warehouse,
+                forecast_only=True,
+                forecast_settings=settings,
+                as_of=as_of.date() if as_of else None,
             )
         except RunInProgress as exc:
             err.print(f"[red]error:[/red] {exc}")

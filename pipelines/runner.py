@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .as_of import AsOf, resolve_as_of
 from .ingest.landing import discover, fingerprint
 from .ingest.loader import SourceSummary
 from .ingest.sources import SOURCES
@@ -62,11 +63,13 @@ class RunInputs:
     project: str
 
     @classmethod
-    def now(cls, paths: Paths) -> RunInputs:
+    def now(cls, paths: Paths, as_of: dt.date | None = None) -> RunInputs:
+        """`as_of`: the requested as-of date; else today's (same landing files and day: the
+        default as-of date is the same too)."""
         from .defs.transform.project import project_fingerprint
 
-        today = dt.datetime.now(dt.UTC).date()
-        return cls(fingerprint(discover(paths.landing)), today, project_fingerprint())
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        return cls(fingerprint(discover(paths.landing)), day, project_fingerprint())
 
 
 @dataclass
@@ -84,6 +87,7 @@ class RunReport:
     problems: list[FileProblem] = field(default_factory=list)  # files failed or rejected
     # Set when the run did nothing: why (same inputs as the last successful run).
     skipped: str | None = None
+    as_of: AsOf | None = None  # the run's as-of date, and a warning when it is not today
 
     @property
     def models(self) -> list[str]:
@@ -111,6 +115,7 @@ def run_all(
     forecast_settings: object | None = None,
     force: bool = False,
     wait_s: float = 0.0,
+    as_of: dt.date | None = None,
 ) -> RunReport:
     """Run the implicit job of every asset and check, in process, against these paths.
 
@@ -118,11 +123,12 @@ def run_all(
     `forecast_only`: the nightly forecast job (the engine's assets, then the models reading
     them). `forecast_settings`: a ForecastSettings (draws, horizon, seed, backtest weeks).
     A full run whose inputs are those of the last successful one does nothing, unless `force`.
+    `as_of`: the as-of date of every mart and forecast (default: pipelines/as_of.py).
     Raises RunInProgress when another run holds the warehouse for longer than `wait_s`.
     """
     paths = resolve_paths(landing=landing, warehouse=warehouse)
     with run_lock(paths.warehouse, wait_s, command=_command(ingestion_only, forecast_only)):
-        return _run(paths, ingestion_only, forecast_only, forecast_settings, force)
+        return _run(paths, ingestion_only, forecast_only, forecast_settings, force, as_of)
 
 
 def _command(ingestion_only: bool, forecast_only: bool) -> str:
@@ -137,9 +143,10 @@ def _run(
     forecast_only: bool,
     forecast_settings: object | None,
     force: bool,
+    as_of: dt.date | None,
 ) -> RunReport:
     full = not (ingestion_only or forecast_only)
-    inputs = RunInputs.now(paths) if full else None
+    inputs = RunInputs.now(paths, as_of) if full else None
     if full and not force:
         last = last_successful_run(paths.warehouse)
         published = current(paths.serving)
@@ -157,7 +164,11 @@ def _run(
     from .definitions import build_defs
     from .defs.resources import WarehouseResource
 
-    resource = WarehouseResource(landing=str(paths.landing), warehouse=str(paths.warehouse))
+    resource = WarehouseResource(
+        landing=str(paths.landing),
+        warehouse=str(paths.warehouse),
+        as_of_date=str(as_of) if as_of else None,
+    )
     defs = build_defs(resource, forecast_settings)
     if forecast_only:
         job = defs.resolve_job_def("nightly_forecast")
@@ -207,6 +218,8 @@ def _run(
         with open_writer(paths.warehouse) as con:  # one connection for the bookkeeping
             report.sources = summarize(con, since=started_at)
             report.problems = file_problems(con, since=started_at)
+            if not ingestion_only:  # what the assets resolved, from the same data and day
+                report.as_of = resolve_as_of(con, as_of, started_at, resource.max_staleness_hours)
             if full:
                 record_run(con, started_at, inputs.landing, inputs.as_of, inputs.project, report.ok)
     return report

@@ -7,3 +7,9 @@
         cast(current_timestamp at time zone 'UTC' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#- Keeps the records known by the end of the as-of day (UTC): a run as of a past day sees the
+    warehouse as a landing zone cut at that day would have filled it. -#}
+{% macro known_by_as_of(event_time) -%}
+    cast({{ event_time }} as date) <= {{ as_of_date() }}
+{%- endmacro %}

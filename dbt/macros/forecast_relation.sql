@@ -1,9 +1,10 @@
-{#- forecasts.mastery_forecast once the engine has written it, else none: the forecast-based
-    at-risk reason is absent, not guessed, before. -#}
-{% macro forecast_relation() -%}
+{#- A table of the forecasts schema (the engine's and the disengagement model's output) once
+    Dagster has written it, else none: a model reading it then leaves its columns null, rather
+    than failing an analyst's `dbt build` on a warehouse the batch has not run on yet. -#}
+{% macro forecast_relation(identifier='mastery_forecast') -%}
     {%- if execute -%}
         {{ return(adapter.get_relation(
-            database=target.database, schema='forecasts', identifier='mastery_forecast'
+            database=target.database, schema='forecasts', identifier=identifier
         )) }}
     {%- endif -%}
     {{ return(none) }}

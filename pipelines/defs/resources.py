@@ -4,14 +4,17 @@ Resolved when a run starts, never at import (paths follow COHORTLENS_HOME).
 """
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from typing import Self
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
+from ..as_of import AsOf, parse_as_of, resolve_as_of
 from ..paths import Paths, resolve_paths
 from ..warehouse import holds_run_lock, keep_private, note_dagster_run, open_writer, run_lock
 
@@ -29,6 +32,16 @@ class WarehouseResource(dg.ConfigurableResource):
     max_staleness_hours: float = 48.0
     # How long a Dagster run waits for another to finish before it fails saying whose it is.
     run_wait_seconds: float = 3600.0
+    # The run's as-of date (YYYY-MM-DD), for backfills and replays. Unset: today (UTC), or the
+    # newest event's day when that is older than max_staleness_hours (pipelines/as_of.py).
+    as_of_date: str | None = None
+    # Triage (marts.learner_readiness): a learner is at risk when any of these holds. The
+    # defaults keep the flag to a supervisor's week: at most about 20 % of active learners.
+    risk_disengage_threshold: float = 0.30  # p_disengage_8w at or above
+    risk_mastery_threshold: float = 0.20  # p_mastery_by_target below, when the target is near
+    risk_target_weeks: int = 12  # "near": the cohort's target date within this many weeks
+    risk_capacity_share: float = 0.20  # at most this share of active learners flagged
+    _started_at: dt.datetime | None = PrivateAttr(default=None)
 
     def paths(self) -> Paths:
         return resolve_paths(landing=self.landing, warehouse=self.warehouse)
@@ -42,6 +55,8 @@ class WarehouseResource(dg.ConfigurableResource):
         if run is None:
             yield self
             return
+        record = context.instance.get_run_record_by_id(run.run_id) if context.instance else None
+        self._started_at = record.create_timestamp if record else None
         warehouse = self.paths().warehouse
         started_by_cli = holds_run_lock(warehouse)  # `cohortlens run` records its own run
         command = f"Dagster run {run.run_id[:8]} of {run.job_name}"
@@ -51,6 +66,22 @@ class WarehouseResource(dg.ConfigurableResource):
             finally:
                 if not started_by_cli and warehouse.exists():
                     note_dagster_run(warehouse)
+
+    def as_of(self, con: duckdb.DuckDBPyConnection | None) -> AsOf:
+        """The run's as-of date: the same for every asset of a run, since the newest event
+        cannot change after ingestion and "today" is the day the run was created."""
+        now = self._started_at or dt.datetime.now(dt.UTC)
+        return resolve_as_of(con, parse_as_of(self.as_of_date), now, self.max_staleness_hours)
+
+    def dbt_vars(self, as_of: AsOf) -> dict[str, object]:
+        """The dbt vars of a run: its as-of date and the triage thresholds."""
+        return {
+            "as_of_date": str(as_of.date),
+            "risk_disengage_threshold": self.risk_disengage_threshold,
+            "risk_mastery_threshold": self.risk_mastery_threshold,
+            "risk_target_weeks": self.risk_target_weeks,
+            "risk_capacity_share": self.risk_capacity_share,
+        }
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -68,3 +99,7 @@ class ForecastSettings(dg.ConfigurableResource):
     backtest_weeks: int = 8
     coverage_low: float = 0.7  # the backtest check's band for the 80 % interval's coverage
     coverage_high: float = 0.9
+    # The triage backtest: cut 12 weeks back, 8 weeks of outcome and 4 to confirm a 28-day stop.
+    triage_backtest_weeks: int = 12
+    min_triage_lift: float = 2.0  # the check fails below this lift at the flag
+    min_triage_events: int = 20  # fewer stops than this in the backtest: too few to judge

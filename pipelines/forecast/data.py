@@ -24,28 +24,23 @@ class Roster:
     target_date: np.ndarray  # (n,) datetime64[D]; NaT when the cohort has none
 
 
-def last_complete_week(con: duckdb.DuckDBPyConnection) -> np.datetime64 | None:
-    """The Monday of the latest week whose Sunday has passed in the data (its last activity)."""
-    row = con.sql(
+def last_complete_week(con: duckdb.DuckDBPyConnection, as_of) -> np.datetime64 | None:
+    """The Monday of the latest week whose Sunday is on or before the as-of date."""
+    row = con.execute(
         """
-        select
-            max(week_start) filter (
-                where week_start + 6 <= (
-                    select max(activity_date) from intermediate.int_learner_days_aggregated
-                )
-            ),
-            max(week_start)
+        select max(week_start) filter (where week_start + 6 <= ?::date), max(week_start)
         from marts.learner_domain_weekly
-        """
+        """,
+        [str(as_of)],
     ).fetchall()[0]
     if row[1] is None:
         return None
     return np.datetime64(row[0] or row[1], "D")
 
 
-def load_observations(con: duckdb.DuckDBPyConnection) -> Observations:
-    """Every learner's weekly observations up to the last complete week."""
-    last = last_complete_week(con)
+def load_observations(con: duckdb.DuckDBPyConnection, as_of) -> Observations:
+    """Every learner's weekly observations up to the last week complete by ``as_of``."""
+    last = last_complete_week(con, as_of)
     if last is None:
         raise LookupError(f"{OBSERVATIONS_TABLE} is empty: nothing to calibrate on yet")
     cols = con.sql(

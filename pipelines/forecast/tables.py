@@ -82,19 +82,20 @@ create table if not exists forecasts.backtest_report (
 """
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: str, as_of: np.datetime64, frame) -> int:
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, as_of: np.datetime64, frame) -> int:
     """Swap in ``frame``'s rows for this as-of date, atomically."""
     con.execute("begin transaction")
     try:
         con.execute(f"delete from {table} where as_of_date = ?", [str(as_of)])
-        con.register("_rows", frame)
-        con.execute(f"insert into {table} by name select * from _rows")
-        con.unregister("_rows")
+        if frame is not None:  # None: the as-of date has no rows (left empty, not stale)
+            con.register("_rows", frame)
+            con.execute(f"insert into {table} by name select * from _rows")
+            con.unregister("_rows")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return len(frame)
+    return 0 if frame is None else len(frame)
 
 
 def write_calibration(con, cal: Calibration, roster: Roster, n_weeks: np.ndarray, as_of) -> int:
@@ -121,7 +122,7 @@ def write_calibration(con, cal: Calibration, roster: Roster, n_weeks: np.ndarray
             "covariance": cal.covariance.reshape(len(cal.theta), N_PARAMS * N_PARAMS),
         }
     )
-    return _replace(con, "forecasts.learner_calibration", as_of, frame)
+    return replace_rows(con, "forecasts.learner_calibration", as_of, frame)
 
 
 def read_calibration_arrays(con, learner_ids: np.ndarray, as_of) -> tuple[np.ndarray, np.ndarray]:
@@ -147,14 +148,16 @@ def read_calibration_arrays(con, learner_ids: np.ndarray, as_of) -> tuple[np.nda
     return theta, cov
 
 
-def write_forecast(con, fc: Forecast, roster: Roster, competency_now: np.ndarray) -> int:
+def write_forecast(con, fc: Forecast, roster: Roster, competency_now: np.ndarray, as_of) -> int:
+    """``as_of``: the run's as-of date, which labels the rows (the engine steps from the
+    Monday after the last complete week, ``fc.as_of``)."""
     n = len(fc.learner_ids)
     wtm = np.where(np.isinf(fc.weeks_to_mastery), np.nan, fc.weeks_to_mastery)
     target_date = fc.as_of + fc.target_week.astype("timedelta64[W]").astype("timedelta64[D]")
     frame = pl.DataFrame(
         {
             "learner_id": fc.learner_ids.astype(str),
-            "as_of_date": np.full(n, fc.as_of, dtype="datetime64[D]"),
+            "as_of_date": np.full(n, as_of, dtype="datetime64[D]"),
             "cohort_id": roster.cohort_id,
             "target_date": np.where(
                 np.isnat(roster.target_date), np.datetime64("NaT"), target_date
@@ -174,17 +177,17 @@ def write_forecast(con, fc: Forecast, roster: Roster, competency_now: np.ndarray
         },
         nan_to_null=True,
     )
-    return _replace(con, "forecasts.mastery_forecast", fc.as_of, frame)
+    return replace_rows(con, "forecasts.mastery_forecast", as_of, frame)
 
 
-def write_trajectories(con, fc: Forecast, cohorts: np.ndarray) -> int:
+def write_trajectories(con, fc: Forecast, cohorts: np.ndarray, as_of) -> int:
     g, weeks, k, q = fc.group_fan.shape
     idx = np.indices((g, weeks, k)).reshape(3, -1)
     fan = fc.group_fan.reshape(-1, q)
     frame = pl.DataFrame(
         {
             "cohort_id": cohorts[idx[0]].astype(str),
-            "as_of_date": np.full(idx.shape[1], fc.as_of, dtype="datetime64[D]"),
+            "as_of_date": np.full(idx.shape[1], as_of, dtype="datetime64[D]"),
             "week_offset": idx[1].astype(np.int32),
             "week_start": fc.as_of + (idx[1] * 7).astype("timedelta64[D]"),
             "series": np.array(FAN_SERIES)[idx[2]],
@@ -194,14 +197,14 @@ def write_trajectories(con, fc: Forecast, cohorts: np.ndarray) -> int:
         nan_to_null=True,
     )
     frame = frame.filter(pl.col("mean").is_not_null())
-    return _replace(con, "forecasts.cohort_trajectory", fc.as_of, frame)
+    return replace_rows(con, "forecasts.cohort_trajectory", as_of, frame)
 
 
-def write_backtest(con, report: BacktestReport) -> int:
+def write_backtest(con, report: BacktestReport, as_of) -> int:
     rows = report.rows()
     frame = pl.DataFrame(
         {
-            "as_of_date": [report.end_date.astype("datetime64[D]").item()] * len(rows),
+            "as_of_date": [np.datetime64(as_of, "D").item()] * len(rows),
             "cut_date": [report.cut_date.astype("datetime64[D]").item()] * len(rows),
             "cut_weeks": [report.cut_weeks] * len(rows),
             **{key: [r[key] for r in rows] for key in rows[0]},
@@ -210,4 +213,4 @@ def write_backtest(con, report: BacktestReport) -> int:
         },
         nan_to_null=True,
     )
-    return _replace(con, "forecasts.backtest_report", report.end_date, frame)
+    return replace_rows(con, "forecasts.backtest_report", as_of, frame)

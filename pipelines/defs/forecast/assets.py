@@ -7,10 +7,12 @@ import time
 import dagster as dg
 import numpy as np
 
+from engine import disengagement
 from engine.backtest import backtest
 from engine.calibration import calibrate, from_parameters
 from engine.forecast import forecast
 
+from ...forecast import risk
 from ...forecast.data import load_observations, load_roster, load_truth
 from ...forecast.tables import (
     DDL,
@@ -29,6 +31,17 @@ CALIBRATION = dg.AssetKey(["forecasts", "learner_calibration"])
 MASTERY_FORECAST = dg.AssetKey(["forecasts", "mastery_forecast"])
 COHORT_TRAJECTORY = dg.AssetKey(["forecasts", "cohort_trajectory"])
 BACKTEST = dg.AssetKey(["forecasts", "backtest_report"])
+DISENGAGEMENT_MODEL = dg.AssetKey(["forecasts", "disengagement_model"])
+DISENGAGEMENT_RISK = dg.AssetKey(["forecasts", "disengagement_risk"])
+TRIAGE_BACKTEST = dg.AssetKey(["forecasts", "triage_backtest"])
+# The dbt models the disengagement model reads its daily history from.
+ACTIVITY_MODELS = (
+    "int_learner_days_aggregated",
+    "fct_mission_attempts",
+    "fct_assessment_attempts",
+    "stg_reference__learners",
+    "stg_reference__cohorts",
+)
 
 
 def weeks_until(target: np.ndarray, as_of: np.datetime64, horizon: int) -> np.ndarray:
@@ -42,13 +55,14 @@ def learner_calibration(warehouse: WarehouseResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     with warehouse.connect() as con:
         con.execute(DDL)
-        obs = load_observations(con)
+        as_of = warehouse.as_of(con).date
+        obs = load_observations(con, as_of)
         roster = load_roster(con, obs.learner_ids)
         cal = calibrate(obs, roster.cohort_index)
-        rows = write_calibration(con, cal, roster, obs.n_weeks, obs.as_of)
+        rows = write_calibration(con, cal, roster, obs.n_weeks, as_of)
     return dg.MaterializeResult(
         metadata={
-            "as_of_date": str(obs.as_of),
+            "as_of_date": str(as_of),
             "learners": rows,
             "converged_share": float(cal.converged.mean()),
             "median_v_max": float(np.median(cal.v_max)),
@@ -63,9 +77,10 @@ def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSe
     started = time.perf_counter()
     with warehouse.connect() as con:
         con.execute(DDL)
-        obs = load_observations(con)
+        as_of = warehouse.as_of(con).date
+        obs = load_observations(con, as_of)
         roster = load_roster(con, obs.learner_ids)
-        theta, covariance = read_calibration_arrays(con, obs.learner_ids, obs.as_of)
+        theta, covariance = read_calibration_arrays(con, obs.learner_ids, as_of)
         cal = from_parameters(obs, theta, covariance)
         target = weeks_until(roster.target_date, obs.as_of, settings.horizon_weeks)
         fc = forecast(
@@ -77,13 +92,13 @@ def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSe
             draws=settings.draws,
             seed=settings.seed,
         )
-        learners = write_forecast(con, fc, roster, cal.competency_now)
-        fan_rows = write_trajectories(con, fc, roster.cohorts)
+        learners = write_forecast(con, fc, roster, cal.competency_now, as_of)
+        fan_rows = write_trajectories(con, fc, roster.cohorts, as_of)
     seconds = round(time.perf_counter() - started, 2)
     yield dg.MaterializeResult(
         asset_key=MASTERY_FORECAST,
         metadata={
-            "as_of_date": str(obs.as_of),
+            "as_of_date": str(as_of),
             "learners": learners,
             "draws": settings.draws,
             "mastered_now": int(fc.mastered_now.sum()),
@@ -103,7 +118,8 @@ def backtest_report(
     paths = warehouse.paths()
     with warehouse.connect() as con:
         con.execute(DDL)
-        obs = load_observations(con)
+        as_of = warehouse.as_of(con).date
+        obs = load_observations(con, as_of)
         roster = load_roster(con, obs.learner_ids)
         weeks = min(settings.backtest_weeks, len(obs.week_starts) - 1)
         cut_as_of = obs.as_of - np.timedelta64(7 * weeks, "D")
@@ -119,11 +135,11 @@ def backtest_report(
             draws=settings.draws,
             seed=settings.seed,
         )
-        write_backtest(con, report)
+        write_backtest(con, report, as_of)
     engine, seed = report.engine, report.seed_method
     return dg.MaterializeResult(
         metadata={
-            "as_of_date": str(report.end_date),
+            "as_of_date": str(as_of),
             "cut_weeks": weeks,
             "truth_available": report.truth_available,
             "coverage_80": report.coverage_80,
@@ -132,6 +148,72 @@ def backtest_report(
             "engine_coverage_80": engine.coverage_80,
             "seed_coverage_80": seed.coverage_80,
             "observed_coverage_80": engine.observed_coverage_80,
+        }
+    )
+
+
+def disengagement_risk(warehouse: WarehouseResource):
+    started = time.perf_counter()
+    with warehouse.connect() as con:
+        con.execute(risk.DDL)
+        as_of = warehouse.as_of(con).date
+        daily = risk.load_daily_activity(con, as_of)
+        model = disengagement.fit(daily)
+        scores = disengagement.score(daily, model, daily.n_days - 1)
+        if model is not None:
+            risk.write_model(con, model, as_of)
+        learners = risk.write_scores(con, scores, as_of)
+    active = scores.status == "active"
+    yield dg.MaterializeResult(
+        asset_key=DISENGAGEMENT_MODEL,
+        metadata={
+            "as_of_date": str(as_of),
+            "fitted": model is not None,
+            "learner_weeks": model.n_rows if model else 0,
+            "stops_seen": model.n_events if model else 0,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=DISENGAGEMENT_RISK,
+        metadata={
+            "as_of_date": str(as_of),
+            "learners": learners,
+            "active": int(active.sum()),
+            "mean_p_disengage_8w": float(np.nanmean(scores.p_disengage_8w[active]))
+            if model is not None and active.any()
+            else None,
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+
+
+def triage_backtest(
+    warehouse: WarehouseResource, forecast_settings: ForecastSettings
+) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        con.execute(risk.DDL)
+        as_of = warehouse.as_of(con).date
+        daily = risk.load_daily_activity(con, as_of)
+        report = disengagement.backtest(
+            daily,
+            forecast_settings.triage_backtest_weeks,
+            warehouse.risk_disengage_threshold,
+            warehouse.risk_capacity_share,
+        )
+        if report is not None:
+            risk.write_backtest(con, report, as_of)
+    if report is None:
+        return dg.MaterializeResult(
+            metadata={"as_of_date": str(as_of), "summary": "history too short to backtest"}
+        )
+    model = next((m for m in report.methods if m.method == "hazard model"), None)
+    return dg.MaterializeResult(
+        metadata={
+            "as_of_date": str(as_of),
+            "cut_date": str(report.cut_date),
+            "scored": model.n_scored if model else 0,
+            "auc": model.auc if model else None,
+            "lift_at_flag": model.lift if model else None,
         }
     )
 
@@ -175,4 +257,32 @@ def forecast_assets() -> list[dg.AssetsDefinition]:
         description="Forecast from k weeks ago scored against what happened since, beside a linear "
         "trend with ±20 % bounds: mean absolute error, 80 % interval coverage, Brier, log loss.",
     )(backtest_report)
-    return [calibration, forecasts, backtest]
+    activity = [model_key(name) for name in ACTIVITY_MODELS]
+    risk_assets = dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                DISENGAGEMENT_MODEL,
+                deps=activity,
+                group_name=GROUP,
+                description="The weekly hazard of disengagement (28 days without activity), "
+                "fitted on the warehouse's learner-weeks: coefficients with their as-of date.",
+            ),
+            dg.AssetSpec(
+                DISENGAGEMENT_RISK,
+                deps=[DISENGAGEMENT_MODEL, *activity],
+                group_name=GROUP,
+                description="Per learner and as-of date: active, disengaged or not started; "
+                "p_disengage_8w; the recent activity behind it and the factors raising it.",
+            ),
+        ],
+        pool=POOL,
+    )(disengagement_risk)
+    triage = dg.asset(
+        key=TRIAGE_BACKTEST,
+        deps=activity,
+        group_name=GROUP,
+        pool=POOL,
+        description="The disengagement model fitted k weeks ago, scored on what happened next "
+        "beside the 7-day-inactivity rule: AUC, Brier, calibration by decile, lift at the flag.",
+    )(triage_backtest)
+    return [calibration, forecasts, backtest, risk_assets, triage]

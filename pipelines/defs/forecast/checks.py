@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ..resources import ForecastSettings, WarehouseResource
-from .assets import BACKTEST
+from .assets import BACKTEST, TRIAGE_BACKTEST
 
 
 @dg.asset_check(
@@ -51,4 +51,56 @@ def interval_coverage_in_band(
     )
 
 
-CHECKS = [interval_coverage_in_band]
+@dg.asset_check(
+    asset=TRIAGE_BACKTEST,
+    description="The at-risk flag, backtested by time split, finds at least min_triage_lift "
+    "times the base rate of learners who stop within 8 weeks.",
+    blocking=False,
+)
+def triage_lift_at_flag(
+    warehouse: WarehouseResource, forecast_settings: ForecastSettings
+) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        rows = con.execute(
+            """
+            select as_of_date, cut_date, n_scored, base_rate, lift, flagged_share, auc
+            from forecasts.triage_backtest
+            where method = 'hazard model'
+            order by as_of_date desc
+            limit 1
+            """
+        ).fetchall()
+    if not rows:
+        return dg.AssetCheckResult(
+            passed=True,
+            metadata={"summary": "no triage backtest yet: the history is shorter than 12 weeks"},
+        )
+    as_of, cut, n, base, lift, share, auc = rows[0]
+    events = round(n * base)
+    least = forecast_settings.min_triage_lift
+    if events < forecast_settings.min_triage_events:
+        return dg.AssetCheckResult(
+            passed=True,
+            metadata={
+                "summary": f"the triage backtest cut at {cut} saw {events} stops among {n}"
+                " learners: too few to judge the flag's lift",
+                "stops": events,
+            },
+        )
+    passed = lift is not None and lift >= least
+    found = f"{lift:.1f}x" if lift is not None else "no"
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={
+            "summary": f"the at-risk flag, fitted as of {cut}, found {found} the base rate of"
+            f" learners who stopped within 8 weeks ({share:.0%} flagged, AUC {auc or 0:.2f})"
+            + ("" if passed else f", under the {least:g}x the flag must reach"),
+            "lift": lift,
+            "flagged_share": share,
+            "auc": auc,
+            "as_of_date": str(as_of),
+        },
+    )
+
+
+CHECKS = [interval_coverage_in_band, triage_lift_at_flag]

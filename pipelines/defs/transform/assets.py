@@ -3,11 +3,13 @@
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
 import contextlib
 import functools
+import json
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from ...warehouse import writer_lock
@@ -64,6 +66,20 @@ def _dbt_environment(warehouse: WarehouseResource) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def _build_args(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> list[str]:
+    """`dbt build` with the run's as-of date and triage thresholds as vars. A replay of an
+    earlier day than the one built refreshes fully: incremental models hold the later days."""
+    with warehouse.connect() as con:
+        as_of = warehouse.as_of(con)
+        try:
+            built = con.execute("select max(as_of_date) from marts.learner_readiness").fetchone()[0]
+        except duckdb.CatalogException:
+            built = None
+    context.log.info(f"as of {as_of.date} ({as_of.how})")
+    args = ["build", "--vars", json.dumps(warehouse.dbt_vars(as_of))]
+    return [*args, "--full-refresh"] if built is not None and as_of.date < built else args
+
+
 @functools.cache
 def dbt_models() -> dg.AssetsDefinition:
     """`dbt build` as assets: models, data tests and unit tests, one writer at a time.
@@ -80,8 +96,9 @@ def dbt_models() -> dg.AssetsDefinition:
     def dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ):
+        args = _build_args(context, warehouse)
         with _dbt_environment(warehouse), writer_lock(warehouse.paths().warehouse):
-            yield from dbt.cli(["build"], context=context).stream()
+            yield from dbt.cli(args, context=context).stream()
 
     return dbt_models
 

@@ -5,6 +5,7 @@ definitions without it (PITFALLS.md 5), so importing them makes sure the manifes
 `dbt parse` reads no data and never opens the warehouse.
 """
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -48,23 +49,38 @@ def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
-    """The manifest's path, after `dbt parse` if it is missing or older than the project."""
+    """The manifest's path, after `dbt parse` if it is missing or older than the project.
+    One process parses at a time (a lock beside it): two writing manifest.json at once would
+    leave it torn for both."""
     manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source(project.project_dir):
-        subprocess.run(
-            [
-                DBT_EXECUTABLE,
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(project.project_dir),
-                "--profiles-dir",
-                str(project.profiles_dir),
-            ],
-            check=True,
-            cwd=project.project_dir,
-        )
+    if _manifest_is_current(manifest, project):
+        return manifest
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with (manifest.parent / "manifest.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _manifest_is_current(manifest, project):
+            _parse(project)
     return manifest
+
+
+def _manifest_is_current(manifest: Path, project: DbtProject) -> bool:
+    return manifest.exists() and manifest.stat().st_mtime >= _newest_source(project.project_dir)
+
+
+def _parse(project: DbtProject) -> None:
+    subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(project.profiles_dir),
+        ],
+        check=True,
+        cwd=project.project_dir,
+    )
 
 
 def run_dbt(

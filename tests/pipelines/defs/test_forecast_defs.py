@@ -91,19 +91,45 @@ def test_the_run_forecasts_every_learner_and_the_backtest_holds(built_program):
     assert 0.7 <= engine <= 0.9 and engine > seed
 
 
-def test_learner_readiness_names_the_forecast_when_mastery_is_unlikely(built_program):
-    disagreements = rows(
+def test_each_reason_appears_exactly_when_its_evidence_does(built_program):
+    """The triage's reasons on the built program, against its evidence and the default
+    thresholds (stop 0.30; mastery 0.20 within 12 weeks; a deadline in the last 14 days)."""
+    triggers = {
+        "% chance of stopping within 8 weeks%": "e.p_disengage_8w >= 0.30",
+        "% chance of competency mastery by the target date%": "not e.mastered_now"
+        " and e.p_mastery_by_target < 0.20 and e.weeks_to_target between 0 and 12",
+        "missed the deadline of mission%": "e.missed_deadline_date >= r.as_of_date - 14",
+    }
+    for words, evidence in triggers.items():
+        disagreements = rows(
+            built_program.warehouse,
+            f"""
+            select count(*), count(*) filter (where listed)
+            from (
+                select
+                    coalesce(e.engagement_status = 'active' and ({evidence}), false) as holds,
+                    list_bool_or(list_transform(r.at_risk_reasons, x -> x like '{words}'))
+                        as listed
+                from marts.learner_readiness as r
+                join intermediate.int_learner_risk_evidence as e using (learner_id)
+            )
+            where holds != coalesce(listed, false)
+            """,
+        )
+        assert disagreements[0][0] == 0, (words, disagreements)
+
+
+def test_a_run_shares_one_as_of_date(built_program):
+    dates = rows(
         built_program.warehouse,
         """
-        select count(*)
-        from marts.learner_readiness as r
-        join forecasts.mastery_forecast as f using (learner_id)
-        where (f.p_mastery_by_target < 0.5) != coalesce(list_contains(
-            list_transform(r.at_risk_reasons, lambda x: x like 'forecast probability%'), true),
-            false)
+        select distinct as_of_date from marts.learner_readiness
+        union select max(as_of_date) from forecasts.mastery_forecast
+        union select max(as_of_date) from forecasts.disengagement_risk
+        union select max(as_of_date) from forecasts.backtest_report
         """,
     )
-    assert disagreements == [(0,)]
+    assert len(dates) == 1
 
 
 @pytest.fixture()

@@ -13,8 +13,9 @@ from pipelines.forecast.data import last_complete_week, load_observations, load_
 
 def test_observations_hold_every_answer_up_to_the_last_complete_week(built_program):
     with duckdb.connect(str(built_program.warehouse), read_only=True) as con:
-        obs = load_observations(con)
-        last = last_complete_week(con)
+        [(as_of,)] = con.execute("select max(as_of_date) from marts.learner_readiness").fetchall()
+        obs = load_observations(con, as_of)
+        last = last_complete_week(con, as_of)
         [(answers, learners)] = con.execute(
             "select sum(n_answers), count(distinct learner_id) from marts.learner_domain_weekly"
             " where week_start <= ?",
@@ -23,6 +24,7 @@ def test_observations_hold_every_answer_up_to_the_last_complete_week(built_progr
         roster = load_roster(con, obs.learner_ids)
     assert obs.n_answers.sum() == answers and obs.n == learners
     assert obs.week_starts[-1] == last and obs.as_of == last + np.timedelta64(7, "D")
+    assert last + np.timedelta64(6, "D") <= np.datetime64(as_of, "D")
     assert (roster.cohort_id != "").all() and not np.isnat(roster.target_date).any()
 
 

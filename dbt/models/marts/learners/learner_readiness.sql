@@ -1,7 +1,7 @@
--- One learner as of a day: readiness, tier completion, streaks and every at-risk reason.
+-- One learner as of the run's day: readiness, tier completion, streaks, and the triage
+-- (int_learner_triage): p_disengage_8w, at_risk, risk_priority and the reasons.
 -- Readiness (0-100) = 100 x (0.35 competency + 0.30 mission success + 0.20 assessment success
 -- + 0.15 engagement), each component in [0, 1] and the score monotone in each (see the yml).
-{% set forecast = forecast_relation() if execute else none %}
 
 with
 
@@ -62,106 +62,6 @@ engagement as (
     group by learner_id
 ),
 
-failed_in_a_row as (
-    -- The last two decided attempts at one mission, or graded attempts at one assessment,
-    -- both failed.
-    select
-        learner_id,
-        'failed the last 2 attempts at mission ' || mission_id as reason
-    from (
-        select
-            learner_id,
-            mission_id,
-            is_passed,
-            row_number() over (
-                partition by learner_id, mission_id order by attempt_number desc
-            ) as recency
-        from {{ ref('fct_mission_attempts') }}
-        where is_decided
-    )
-    where recency <= 2
-    group by learner_id, mission_id
-    having count(*) = 2 and not bool_or(is_passed)
-
-    union all
-
-    select
-        learner_id,
-        'failed the last 2 attempts at assessment ' || assessment_id as reason
-    from (
-        select
-            learner_id,
-            assessment_id,
-            is_passed,
-            row_number() over (
-                partition by learner_id, assessment_id order by attempt_number desc
-            ) as recency
-        from {{ ref('fct_assessment_attempts') }}
-        where status = 'graded'
-    )
-    where recency <= 2
-    group by learner_id, assessment_id
-    having count(*) = 2 and not bool_or(is_passed)
-),
-
-missed_deadlines as (
-    select
-        learner_id,
-        'missed the deadline of mission ' || mission_id as reason
-    from {{ ref('fct_mission_attempts') }}
-    where
-        final_status = 'pending'
-        and submitted_at is null
-        and cast(deadline_at as date) < {{ as_of_date() }}
-),
-
-reasons as (
-    select
-        learners.learner_id,
-        case
-            when streaks.last_active_date is null
-                then 'no activity yet'
-            else
-                'inactive for '
-                || cast({{ as_of_date() }} - streaks.last_active_date as varchar) || ' days'
-        end as reason
-    from learners
-    left join {{ ref('int_learner_streaks_computed') }} as streaks
-        on learners.learner_id = streaks.learner_id
-    where coalesce({{ as_of_date() }} - streaks.last_active_date >= 7, true)
-    union all
-    select
-        learner_id,
-        reason
-    from failed_in_a_row
-    union all
-    select
-        learner_id,
-        reason
-    from missed_deadlines
-    {% if forecast %}
-        union all
-        select
-            forecast.learner_id,
-            'forecast probability of mastery by the target date is '
-            || cast(round(forecast.p_mastery_by_target, 2) as varchar) as reason
-        from {{ forecast }} as forecast
-        where
-            forecast.p_mastery_by_target < 0.5
-            and forecast.as_of_date = (
-                select max(latest.as_of_date) from {{ forecast }} as latest
-            )
-    {% endif %}
-),
-
-reason_lists as (
-    select
-        learner_id,
-        list(reason order by reason) as at_risk_reasons
-    from reasons
-    group by learner_id
-),
-
 scored as (
     select
         learners.*,
@@ -202,13 +102,20 @@ final as (
         coalesce(streaks.current_streak_days, 0) as current_streak_days,
         coalesce(streaks.longest_streak_days, 0) as longest_streak_days,
         streaks.last_active_date,
-        coalesce(reason_lists.at_risk_reasons, []) as at_risk_reasons
+        triage.engagement_status,
+        triage.p_disengage_8w,
+        triage.p_disengage_is_prior,
+        triage.risk_score,
+        coalesce(triage.at_risk, false) as at_risk,
+        triage.risk_priority,
+        coalesce(triage.at_risk_reasons, []) as at_risk_reasons
     from scored
     left join {{ ref('int_learner_tiers_evaluated') }} as tiers
         on scored.learner_id = tiers.learner_id
     left join {{ ref('int_learner_streaks_computed') }} as streaks
         on scored.learner_id = streaks.learner_id
-    left join reason_lists on scored.learner_id = reason_lists.learner_id
+    left join {{ ref('int_learner_triage') }} as triage
+        on scored.learner_id = triage.learner_id
 )
 
 select
@@ -236,6 +143,11 @@ select
     current_streak_days,
     longest_streak_days,
     last_active_date,
-    len(at_risk_reasons) > 0 as at_risk,
+    engagement_status,
+    p_disengage_8w,
+    p_disengage_is_prior,
+    risk_score,
+    at_risk,
+    risk_priority,
     at_risk_reasons
 from final

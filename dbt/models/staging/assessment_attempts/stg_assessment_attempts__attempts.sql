@@ -2,6 +2,8 @@ with
 
 source as (
     select * from {{ source('raw', 'assessment_attempts') }}
+    -- an attempt record is its final state: known once graded (or submitted, or started)
+    where {{ known_by_as_of('coalesce(graded_at, submitted_at, started_at)') }}
 ),
 
 renamed as (

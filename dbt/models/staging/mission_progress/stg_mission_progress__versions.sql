@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw', 'mission_progress') }}
+    where {{ known_by_as_of('updated_at') }}
 ),
 
 renamed as (

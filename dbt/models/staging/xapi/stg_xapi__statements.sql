@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw', 'xapi_statements') }}
+    where {{ known_by_as_of('"timestamp"') }}
 ),
 
 renamed as (
