@@ -34,6 +34,7 @@ FEATURES = (
     "active_days_weeks_3_6",
     "days_since_active",  # log(1 + days) in the model
     "longest_gap_8w",  # the longest run of days without activity in the last 8 weeks
+    "idle_weeks_12w",  # of the last 12 weeks (7-day blocks back from the landmark), those idle
     "failed_attempts_4w",  # failed mission and assessment attempts decided in 4 weeks
     "retries_4w",  # attempts numbered 2 or more started in 4 weeks
     "passed_attempts_4w",
@@ -43,7 +44,14 @@ FEATURES = (
     "assessment_score",  # mean percentage (0-1) of graded assessment attempts so far
     "weeks_to_target",  # weeks until the cohort's target date (clipped to [-8, 52])
 )
-LOGGED = {"days_since_active", "longest_gap_8w", "tenure_weeks", "missions_passed"}
+LOGGED = {
+    "hours_last_2w",
+    "hours_weeks_3_6",
+    "days_since_active",
+    "longest_gap_8w",
+    "tenure_weeks",
+    "missions_passed",
+}
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,11 @@ class _Prepared:
         lo = max(L - 8 * week + 1, 0)
         gap = self.since[:, lo : L + 1].max(axis=1).astype(float)
         gap = np.minimum(gap, np.minimum(8 * week, L + 1))
+        # Whole 7-day blocks without activity among the last 12, counted from the first one.
+        ends = [L - 7 * b for b in range(12) if L - 7 * b >= 0]
+        blocks = np.stack([_window(self.c_active, end, 7) for end in ends], axis=1)
+        begun = np.stack([self.first_active <= end for end in ends], axis=1)
+        idle = ((blocks == 0) & begun).sum(axis=1)
         fails = _window(self.c_failed, L, 4 * week)
         retries = _window(self.c_retries, L, 4 * week)
         passes = _window(self.c_passed, L, 4 * week)
@@ -148,6 +161,7 @@ class _Prepared:
                 d36,
                 since,
                 gap,
+                idle,
                 fails,
                 retries,
                 passes,
@@ -174,7 +188,6 @@ class _Prepared:
         first = np.where(quiet.any(axis=1), quiet.argmax(axis=1), -1)
         week = np.where(first >= 0, first // 7 + 1, 0)
         known_weeks = int(np.clip((self.known_through - landmark) // 7, 0, HORIZON_WEEKS))
-        # An event seen in a week whose end is not yet confirmable is still an event.
         return week, np.full(n, known_weeks)
 
 
@@ -187,9 +200,12 @@ def _design(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _person_periods(p: _Prepared, landmarks: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (features, week-ahead one-hot) and outcomes of every known learner-week-ahead."""
-    xs, ys = [], []
+def _person_periods(
+    p: _Prepared, landmarks: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every known learner-week-ahead: (design) features at the landmark, the week ahead j
+    (1..8) and whether the first stop started in that week."""
+    xs, js, ys = [], [], []
     for landmark in landmarks:
         engaged = p.engaged(landmark)
         if not engaged.any():
@@ -198,27 +214,36 @@ def _person_periods(p: _Prepared, landmarks: list[int]) -> tuple[np.ndarray, np.
         week, known = p.first_stop_week(landmark)
         week, known = week[engaged], known[engaged]
         for j in range(1, HORIZON_WEEKS + 1):
-            at_risk = (week == 0) | (week >= j)
-            observed = at_risk & ((j <= known) | (week == j))
+            # Only weeks whose every day could start a confirmed stop: an event seen early in
+            # a half-known week, without the non-events beside it, would bias the hazard up.
+            observed = ((week == 0) | (week >= j)) & (j <= known)
             if not observed.any():
                 continue
-            onehot = np.zeros((observed.sum(), HORIZON_WEEKS))
-            onehot[:, j - 1] = 1
-            xs.append(np.hstack([x[observed], onehot]))
+            xs.append(x[observed])
+            js.append(np.full(observed.sum(), j))
             ys.append((week[observed] == j).astype(int))
     if not xs:
-        return np.empty((0, len(FEATURES) + HORIZON_WEEKS)), np.empty(0, int)
-    return np.vstack(xs), np.concatenate(ys)
+        return np.empty((0, len(FEATURES))), np.empty(0, int), np.empty(0, int)
+    return np.vstack(xs), np.concatenate(js), np.concatenate(ys)
+
+
+def _lateness(j: np.ndarray) -> np.ndarray:
+    """0 for the first week ahead, 1 for the last: how far the features' pull has faded."""
+    return (np.asarray(j) - 1) / (HORIZON_WEEKS - 1)
 
 
 @dataclass(frozen=True)
 class HazardModel:
-    """A fitted weekly hazard: logit h = intercept + week_ahead[j] + coef · (x - mean) / scale."""
+    """A fitted weekly hazard. For the week ahead j, with z = (x - mean) / scale:
+    logit h_j = intercept + week_effects[j] + z . (coef + lateness_j * coef_late),
+    lateness_j = (j - 1) / 7: a feature's pull may fade (or grow) over the 8 weeks, which is
+    what keeps the compounded 8-week probability calibrated for the riskiest learners."""
 
     as_of: np.datetime64
     intercept: float
-    week_effects: np.ndarray  # (8,) added to the intercept for the week ahead
-    coef: np.ndarray  # (features,) per standard deviation
+    week_effects: np.ndarray  # (8,) added to the intercept for the week ahead (week 1: 0)
+    coef: np.ndarray  # (features,) per standard deviation, in the first week ahead
+    coef_late: np.ndarray  # (features,) the change of coef by the eighth week ahead
     mean: np.ndarray
     scale: np.ndarray
     n_rows: int
@@ -229,14 +254,21 @@ class HazardModel:
     def hazards(self, x_design: np.ndarray) -> np.ndarray:
         """(n, 8) weekly hazards given the landmark's (design) features."""
         z = (x_design - self.mean) / self.scale
-        logit = self.intercept + (z @ self.coef)[:, None] + self.week_effects[None, :]
+        late = _lateness(np.arange(1, HORIZON_WEEKS + 1))
+        logit = (
+            self.intercept
+            + self.week_effects[None, :]
+            + (z @ self.coef)[:, None]
+            + (z @ self.coef_late)[:, None] * late[None, :]
+        )
         return 1 / (1 + np.exp(-logit))
 
     def p_disengage(self, x_design: np.ndarray) -> np.ndarray:
         return 1 - np.prod(1 - self.hazards(x_design), axis=1)
 
     def contributions(self, x_design: np.ndarray) -> np.ndarray:
-        """(n, features): each feature's push on the logit against the average learner."""
+        """(n, features): each feature's push on the first week's logit against the average
+        learner."""
         return (x_design - self.mean) / self.scale * self.coef
 
 
@@ -257,29 +289,30 @@ def fit(d: DailyActivity, through: int | None = None, c: float = 1.0) -> HazardM
     sub = _truncate(d, through)
     p = _Prepared(sub)
     landmarks = training_landmarks(p, through)
-    x, y = _person_periods(p, landmarks)
+    x, j, y = _person_periods(p, landmarks)
     if len(y) == 0 or y.min() == y.max():
         return None
     k = len(FEATURES)
-    mean = x[:, :k].mean(axis=0)
-    scale = x[:, :k].std(axis=0)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
     scale[scale == 0] = 1.0
-    z = np.hstack([(x[:, :k] - mean) / scale, x[:, k:]])
-    model = LogisticRegression(C=c, max_iter=2000, fit_intercept=True)
-    model.fit(z, y)
+    z = (x - mean) / scale
+    onehot = np.eye(HORIZON_WEEKS)[j - 1]
+    design = np.hstack([z, onehot[:, 1:], z * _lateness(j)[:, None]])
+    model = LogisticRegression(C=c, max_iter=3000)
+    model.fit(design, y)
     coef = model.coef_[0]
-    # Week 1 is the reference: its effect is folded into the intercept.
-    week = coef[k:]
-    intercept = float(model.intercept_[0] + week[0])
+    week = np.concatenate([[0.0], coef[k : k + HORIZON_WEEKS - 1]])
     seen = np.zeros(sub.active.shape[0], bool)
     for landmark in landmarks:
         seen |= p.engaged(landmark)
     n_learners = int(seen.sum())
     return HazardModel(
         as_of=sub.day(through),
-        intercept=intercept,
-        week_effects=week - week[0],
+        intercept=float(model.intercept_[0]),
+        week_effects=week,
         coef=coef[:k],
+        coef_late=coef[k + HORIZON_WEEKS - 1 :],
         mean=mean,
         scale=scale,
         n_rows=len(y),

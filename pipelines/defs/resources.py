@@ -37,9 +37,10 @@ class WarehouseResource(dg.ConfigurableResource):
     as_of_date: str | None = None
     # Triage (marts.learner_readiness): a learner is at risk when any of these holds. The
     # defaults keep the flag to a supervisor's week: at most about 20 % of active learners.
-    risk_disengage_threshold: float = 0.30  # p_disengage_8w at or above
-    risk_mastery_threshold: float = 0.20  # p_mastery_by_target below, when the target is near
-    risk_target_weeks: int = 12  # "near": the cohort's target date within this many weeks
+    risk_disengage_threshold: float = 0.50  # p_disengage_8w at or above: more likely than not
+    risk_mastery_threshold: float = 0.10  # p_mastery_by_target below, when the target is near
+    risk_target_weeks: int = 8  # "near": the cohort's target date within this many weeks
+    risk_deadline_days: int = 14  # a mission deadline missed within this many days
     risk_capacity_share: float = 0.20  # at most this share of active learners flagged
     _started_at: dt.datetime | None = PrivateAttr(default=None)
 
@@ -80,6 +81,7 @@ class WarehouseResource(dg.ConfigurableResource):
             "risk_disengage_threshold": self.risk_disengage_threshold,
             "risk_mastery_threshold": self.risk_mastery_threshold,
             "risk_target_weeks": self.risk_target_weeks,
+            "risk_deadline_days": self.risk_deadline_days,
             "risk_capacity_share": self.risk_capacity_share,
         }
 

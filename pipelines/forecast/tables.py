@@ -12,6 +12,7 @@ import polars as pl
 
 from engine.backtest import BacktestReport
 from engine.calibration import N_PARAMS, Calibration
+from engine.effort import EffortPlan
 from engine.forecast import FAN_QUANTILES, FAN_SERIES, Forecast
 from engine.model import DOMAINS
 
@@ -78,6 +79,18 @@ create table if not exists forecasts.backtest_report (
     domain_coverage_80 double,
     truth_available boolean not null,
     primary key (as_of_date, cut_weeks, method)
+);
+
+create table if not exists forecasts.effort_plan (
+    learner_id varchar not null,
+    as_of_date date not null,
+    recent_hours_per_week double not null,
+    p_mastery_now double not null,  -- at the recent effort, in the plan's own futures
+    hours_per_week_needed double,  -- null: no effort within the weekly limit reaches the goal
+    p_mastery_at_plan double,  -- at hours_per_week_needed, else at the highest effort tried
+    best_hours_tried double,
+    goal double not null,
+    primary key (learner_id, as_of_date)
 );
 """
 
@@ -198,6 +211,24 @@ def write_trajectories(con, fc: Forecast, cohorts: np.ndarray, as_of) -> int:
     )
     frame = frame.filter(pl.col("mean").is_not_null())
     return replace_rows(con, "forecasts.cohort_trajectory", as_of, frame)
+
+
+def write_effort_plan(con, plan: EffortPlan, as_of, goal: float) -> int:
+    n = len(plan.learner_ids)
+    frame = pl.DataFrame(
+        {
+            "learner_id": plan.learner_ids.astype(str),
+            "as_of_date": np.full(n, as_of, dtype="datetime64[D]"),
+            "recent_hours_per_week": plan.recent_hours,
+            "p_mastery_now": plan.p_now,
+            "hours_per_week_needed": plan.hours_needed,
+            "p_mastery_at_plan": plan.p_at_hours,
+            "best_hours_tried": plan.best_hours_tried,
+            "goal": np.full(n, goal),
+        },
+        nan_to_null=True,
+    )
+    return replace_rows(con, "forecasts.effort_plan", as_of, frame if n else None)
 
 
 def write_backtest(con, report: BacktestReport, as_of) -> int:

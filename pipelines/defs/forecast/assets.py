@@ -10,6 +10,7 @@ import numpy as np
 from engine import disengagement
 from engine.backtest import backtest
 from engine.calibration import calibrate, from_parameters
+from engine.effort import GOAL, effort_plan
 from engine.forecast import forecast
 
 from ...forecast import risk
@@ -19,6 +20,7 @@ from ...forecast.tables import (
     read_calibration_arrays,
     write_backtest,
     write_calibration,
+    write_effort_plan,
     write_forecast,
     write_trajectories,
 )
@@ -31,6 +33,7 @@ CALIBRATION = dg.AssetKey(["forecasts", "learner_calibration"])
 MASTERY_FORECAST = dg.AssetKey(["forecasts", "mastery_forecast"])
 COHORT_TRAJECTORY = dg.AssetKey(["forecasts", "cohort_trajectory"])
 BACKTEST = dg.AssetKey(["forecasts", "backtest_report"])
+EFFORT_PLAN = dg.AssetKey(["forecasts", "effort_plan"])
 DISENGAGEMENT_MODEL = dg.AssetKey(["forecasts", "disengagement_model"])
 DISENGAGEMENT_RISK = dg.AssetKey(["forecasts", "disengagement_risk"])
 TRIAGE_BACKTEST = dg.AssetKey(["forecasts", "triage_backtest"])
@@ -109,6 +112,63 @@ def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSe
     yield dg.MaterializeResult(
         asset_key=COHORT_TRAJECTORY, metadata={"rows": fan_rows, "cohorts": len(roster.cohorts)}
     )
+
+
+def study_effort_plan(
+    warehouse: WarehouseResource, forecast_settings: ForecastSettings
+) -> dg.MaterializeResult:
+    settings = forecast_settings
+    started = time.perf_counter()
+    with warehouse.connect() as con:
+        con.execute(DDL)
+        as_of = warehouse.as_of(con).date
+        obs = load_observations(con, as_of)
+        roster = load_roster(con, obs.learner_ids)
+        theta, covariance = read_calibration_arrays(con, obs.learner_ids, as_of)
+        cal = from_parameters(obs, theta, covariance)
+        target = weeks_until(roster.target_date, obs.as_of, settings.horizon_weeks)
+        short = short_of_goal(con, obs.learner_ids, as_of)
+        # A learner with no target date in the horizon has no "by the target" to plan for.
+        ask = short & ~np.isnat(roster.target_date) & (target > 0)
+        plan = effort_plan(
+            cal,
+            obs,
+            target,
+            ask,
+            horizon_weeks=settings.horizon_weeks,
+            draws=settings.draws,
+            seed=settings.seed,
+        )
+        rows = write_effort_plan(con, plan, as_of, GOAL)
+    reachable = int((~np.isnan(plan.hours_needed)).sum())
+    return dg.MaterializeResult(
+        metadata={
+            "as_of_date": str(as_of),
+            "learners_planned": rows,
+            "goal_reachable": reachable,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+def short_of_goal(con, learner_ids: np.ndarray, as_of) -> np.ndarray:
+    """Learners whose forecast chance of mastery by the target is under the goal (and who are
+    not at mastery already), in ``learner_ids``' order."""
+    con.register("_wanted", {"learner_id": learner_ids, "position": np.arange(len(learner_ids))})
+    try:
+        short = con.execute(
+            """
+            select coalesce(not f.mastered_now and f.p_mastery_by_target < ?, false)
+            from _wanted as w
+            left join forecasts.mastery_forecast as f
+                on f.learner_id = w.learner_id and f.as_of_date = ?::date
+            order by w.position
+            """,
+            [GOAL, str(as_of)],
+        ).fetchall()
+    finally:
+        con.unregister("_wanted")
+    return np.array([row[0] for row in short], dtype=bool)
 
 
 def backtest_report(
@@ -257,6 +317,14 @@ def forecast_assets() -> list[dg.AssetsDefinition]:
         description="Forecast from k weeks ago scored against what happened since, beside a linear "
         "trend with ±20 % bounds: mean absolute error, 80 % interval coverage, Brier, log loss.",
     )(backtest_report)
+    plan = dg.asset(
+        key=EFFORT_PLAN,
+        deps=[CALIBRATION, MASTERY_FORECAST, observations],
+        group_name=GROUP,
+        pool=POOL,
+        description="Per learner short of a 50 % chance of mastery by the target: the weekly "
+        "study hours that reach it (the forecast's what-if, common random numbers), or none.",
+    )(study_effort_plan)
     activity = [model_key(name) for name in ACTIVITY_MODELS]
     risk_assets = dg.multi_asset(
         specs=[
@@ -285,4 +353,4 @@ def forecast_assets() -> list[dg.AssetsDefinition]:
         description="The disengagement model fitted k weeks ago, scored on what happened next "
         "beside the 7-day-inactivity rule: AUC, Brier, calibration by decile, lift at the flag.",
     )(triage_backtest)
-    return [calibration, forecasts, backtest, risk_assets, triage]
+    return [calibration, forecasts, plan, backtest, risk_assets, triage]

@@ -93,11 +93,11 @@ def test_the_run_forecasts_every_learner_and_the_backtest_holds(built_program):
 
 def test_each_reason_appears_exactly_when_its_evidence_does(built_program):
     """The triage's reasons on the built program, against its evidence and the default
-    thresholds (stop 0.30; mastery 0.20 within 12 weeks; a deadline in the last 14 days)."""
+    thresholds (stop 0.50; mastery 0.10 within 8 weeks; a deadline in the last 14 days)."""
     triggers = {
-        "% chance of stopping within 8 weeks%": "e.p_disengage_8w >= 0.30",
+        "% chance of stopping within 8 weeks%": "e.p_disengage_8w >= 0.50",
         "% chance of competency mastery by the target date%": "not e.mastered_now"
-        " and e.p_mastery_by_target < 0.20 and e.weeks_to_target between 0 and 12",
+        " and e.p_mastery_by_target < 0.10 and e.weeks_to_target between 0 and 8",
         "missed the deadline of mission%": "e.missed_deadline_date >= r.as_of_date - 14",
     }
     for words, evidence in triggers.items():

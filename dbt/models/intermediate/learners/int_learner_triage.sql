@@ -6,13 +6,13 @@
 --                      cohort's target date within risk_target_weeks weeks;
 --   missed deadline    a mission deadline passed without a submission in the last
 --                      risk_deadline_days days.
--- risk_score is p_disengage_8w, raised to the stop threshold by a shortfall or a missed
--- deadline: each trigger alone makes a candidate; the chance of stopping orders them.
+-- risk_score is p_disengage_8w: each trigger alone makes a candidate, and the chance of losing
+-- the learner orders them (then the lower chance of mastery).
 -- Per organization, at most risk_capacity_share of its active learners are flagged (the
 -- highest risk_score first); candidates past that keep their reasons, unflagged.
-{% set stop_at = var('risk_disengage_threshold', 0.30) %}
-{% set mastery_below = var('risk_mastery_threshold', 0.20) %}
-{% set target_within = var('risk_target_weeks', 12) %}
+{% set stop_at = var('risk_disengage_threshold', 0.50) %}
+{% set mastery_below = var('risk_mastery_threshold', 0.10) %}
+{% set target_within = var('risk_target_weeks', 8) %}
 {% set deadline_within = var('risk_deadline_days', 14) %}
 {% set capacity_share = var('risk_capacity_share', 0.20) %}
 
@@ -43,10 +43,7 @@ scored as (
     select
         *,
         is_likely_to_stop or is_forecast_short or is_deadline_missed as is_candidate,
-        greatest(
-            coalesce(p_disengage_8w, 0),
-            case when is_forecast_short or is_deadline_missed then {{ stop_at }} else 0 end
-        ) as risk_score
+        coalesce(p_disengage_8w, 0) as risk_score
     from triggers
 ),
 
