@@ -229,13 +229,14 @@ def cohorts(serving: Path, principal: Principal) -> pl.DataFrame:
 _LEARNER_COLUMNS = {
     # The learners table: what it shows and filters on (41,000 rows for a large organization).
     "table": """r.learner_id, r.display_name, r.org_id, r.cohort_id, r.readiness_score,
-        r.readiness_band, r.current_streak_days, r.at_risk, r.at_risk_reasons,
-        f.p_mastery_by_target, f.weeks_to_mastery_p50""",
+        r.readiness_band, r.current_streak_days, r.at_risk, r.risk_priority,
+        r.p_disengage_8w, r.at_risk_reasons, f.p_mastery_by_target, f.weeks_to_mastery_p50""",
     # One learner's whole picture.
     "detail": """r.learner_id, r.display_name, r.org_id, r.cohort_id, r.subscription_tier,
         r.readiness_score, r.readiness_band, r.current_streak_days, r.longest_streak_days,
         r.tier4_complete, r.tier4_missing, r.tier5_unlocked, r.tier5_complete,
-        r.tier5_missing, r.at_risk, r.at_risk_reasons, r.last_active_date,
+        r.tier5_missing, r.at_risk, r.at_risk_reasons, r.last_active_date, r.as_of_date,
+        r.engagement_status, r.p_disengage_8w, r.risk_priority,
         f.p_mastery_by_target, f.weeks_to_mastery_p10, f.weeks_to_mastery_p50,
         f.weeks_to_mastery_p90, f.target_date""",
 }
@@ -261,7 +262,7 @@ def _learner_rows(serving: Path, principal: Principal, columns: str, only: dict)
             on f.learner_id = r.learner_id
             and f.as_of_date = (select as_of_date from latest)
         where true{narrowed}
-        order by r.readiness_score desc, r.learner_id
+        order by r.at_risk desc, r.org_id, r.risk_priority, r.learner_id
         """,
         **only,
     )
@@ -282,6 +283,35 @@ def learner(serving: Path, principal: Principal, learner_id: str) -> pl.DataFram
     """One learner's whole row (tier checklists, forecast interval), only if in scope (else
     empty; no learner id matches no one)."""
     return _learner_rows(serving, principal, "detail", {"only_learner": learner_id or "-"})
+
+
+def next_actions(serving: Path, principal: Principal, learner_id: str) -> pl.DataFrame:
+    """One learner's next actions, in order. A learner sees what their plan shows them
+    (shown_to_learner); a supervisor or admin every action of a learner in scope."""
+    return query(
+        serving,
+        principal,
+        """
+        select a.action_rank, a.kind, a.audience, a.action, a.why
+        from marts.learner_next_actions as a
+        join scoped using (learner_id)
+        where a.learner_id = $wanted
+            and ($role <> 'student' or a.shown_to_learner)
+        order by a.action_rank
+        """,
+        wanted=learner_id or "-",
+    )
+
+
+def as_of_date(serving: Path, principal: Principal):
+    """The day the published marts are as of (None before any)."""
+    rows = query(
+        serving,
+        principal,
+        "select max(r.as_of_date) as as_of_date from marts.learner_readiness as r"
+        " join scoped using (learner_id)",
+    )
+    return rows["as_of_date"][0] if rows.height else None
 
 
 def readiness_overview(serving: Path, principal: Principal) -> pl.DataFrame:

@@ -123,7 +123,11 @@ def snapshot_caption() -> None:
     except data.NoSnapshot as exc:
         st.info(str(exc))
         st.stop()
-    st.caption(f"Data as published {snap.published_at:%Y-%m-%d %H:%M} UTC")
+    # One date for the whole publication (every mart of a run shares it): no one's data.
+    program = ("as-of", "admin", None, None)
+    as_of = _cached(data.as_of_date, "as_of_date", program, str(snap.path), str(serving()), ())
+    day = f"as of {as_of:%Y-%m-%d}, " if as_of else ""
+    st.caption(f"Data {day}published {snap.published_at:%Y-%m-%d %H:%M} UTC")
 
 
 # Cached reads: the key holds the principal's scope and the snapshot file, so one principal's

@@ -488,6 +488,58 @@ def _forecast_summary(warehouse: Path, report=None) -> None:
             *(f"{v:.3f}" if v is not None else "n/a" for v in (mae, coverage, brier, log_loss)),
         )
     Console(width=max(console.width, 110)).print(table)
+    _triage_summary(warehouse)
+
+
+def _triage_summary(warehouse: Path) -> None:
+    """Who is flagged, and the triage's backtest beside the 7-day-inactivity rule."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        try:
+            flagged, active = con.sql(
+                "select count(*) filter (where at_risk),"
+                " count(*) filter (where engagement_status = 'active')"
+                " from marts.learner_readiness"
+            ).fetchall()[0]
+            rows = con.sql(
+                """
+                select cut_date, method, n_scored, base_rate, auc, brier, brier_base_rate,
+                    flagged_share, flag_precision, lift
+                from forecasts.triage_backtest
+                where as_of_date = (select max(as_of_date) from forecasts.triage_backtest)
+                order by method
+                """
+            ).fetchall()
+        except duckdb.CatalogException:
+            return
+    share = flagged / active if active else 0.0
+    console.print(f"triage: {flagged:,} of {active:,} active learners at risk ({share:.0%})")
+    if not rows:
+        console.print("triage backtest: the history is too short (12 weeks plus the outcome)")
+        return
+    table = Table(title=f"Triage backtest (cut {rows[0][0]}, stop = 28 days without activity)")
+    for column in ("method", "scored", "stop rate", "AUC", "Brier", "base Brier"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for column in ("flagged", "precision", "lift"):
+        table.add_column(column, justify="right")
+
+    def cell(value, form="{:.3f}"):
+        return form.format(value) if value is not None else "n/a"
+
+    for _, method, n, base, auc, brier, brier_base, share, precision, lift in rows:
+        table.add_row(
+            method,
+            f"{n:,}",
+            cell(base),
+            cell(auc),
+            cell(brier),
+            cell(brier_base),
+            cell(share, "{:.0%}"),
+            cell(precision),
+            cell(lift, "{:.2f}"),
+        )
+    Console(width=max(console.width, 110)).print(table)
 
 
 app.add_typer(users_app, name="users")

@@ -36,6 +36,8 @@ st.dataframe(
         "readiness_band",
         "current_streak_days",
         "at_risk",
+        "risk_priority",
+        "p_disengage_8w",
         "at_risk_reasons",
         "p_mastery_by_target",
         "weeks_to_mastery_p50",
@@ -43,9 +45,13 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "risk_priority": st.column_config.NumberColumn("Contact order", format="%d"),
+        "p_disengage_8w": st.column_config.ProgressColumn(
+            "Chance of stopping in 8 weeks", min_value=0.0, max_value=1.0, format="%.2f"
+        ),
         "p_mastery_by_target": st.column_config.ProgressColumn(
             "P(mastery by target)", min_value=0.0, max_value=1.0, format="%.2f"
-        )
+        ),
     },
 )
 if st.download_button("Export CSV", safe_csv(shown), "learners.csv", "text/csv"):
@@ -67,6 +73,12 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
     cols[2].metric("P(mastery by target)", "n/a" if p is None else f"{p:.0%}")
     for reason in row["at_risk_reasons"] or []:
         st.warning(reason)
+    actions = session.load(data.next_actions, who, learner_id=choice)
+    if not actions.is_empty():
+        st.markdown("**Next actions**")
+        for action in actions.iter_rows(named=True):
+            who_for = " (for you)" if action["audience"] == "supervisor" else ""
+            st.markdown(f"{action['action_rank']}. {action['action']}{who_for} — {action['why']}")
     left, right = st.columns(2)
     mine = session.load(data.competency, who, learner_id=choice)
     if not mine.is_empty():

@@ -16,6 +16,13 @@ cols[0].metric(
 )
 cols[1].metric("Current streak", f"{row['current_streak_days']} days")
 cols[2].metric("Longest streak", f"{row['longest_streak_days']} days")
+actions = session.load(data.next_actions, who, learner_id=who.learner_id)
+if not actions.is_empty():
+    st.subheader("Your next steps")
+    for action in actions.iter_rows(named=True):
+        st.markdown(f"- **{action['action']}** — {action['why']}")
+    if tier == "free":
+        st.caption("Your plan (free) shows your first step; starter3 adds the rest.")
 competency = session.load(data.competency, who)
 if not competency.is_empty():
     st.plotly_chart(charts.competency_radar(competency.row(0, named=True)), width="stretch")

@@ -71,7 +71,7 @@ def test_supervisor_pages_render_without_errors(app, user, page, title):
     app.switch_page(page).run()
     assert not app.exception, app.exception
     assert app.title[0].value == title
-    assert "Data as published" in texts(app)
+    assert "Data as of" in texts(app) and "published" in texts(app)
 
 
 def test_the_supervisor_overview_counts_their_organization(app, served):
