@@ -90,14 +90,25 @@ domain_scores as (
 ),
 
 weakest_domain as (
+    -- The lowest fraction correct (ties: the first domain by name), among two or more.
     select
         learner_id,
-        arg_min(domain, fraction_correct) as domain,
-        min(fraction_correct) as fraction_correct,
-        avg(fraction_correct) as mean_fraction_correct
-    from domain_scores
-    group by learner_id
-    having count(*) > 1
+        domain,
+        fraction_correct,
+        mean_fraction_correct
+    from (
+        select
+            learner_id,
+            domain,
+            fraction_correct,
+            avg(fraction_correct) over (partition by learner_id) as mean_fraction_correct,
+            count(*) over (partition by learner_id) as n_domains,
+            row_number() over (
+                partition by learner_id order by fraction_correct, domain
+            ) as position
+        from domain_scores
+    ) as ranked_domains
+    where position = 1 and n_domains > 1
 ),
 
 current_tier as (

@@ -30,7 +30,8 @@ competency as (
     -- Mean over the four domains; a domain never assessed counts 0.
     select
         learner_id,
-        sum(fraction_correct) / 4.0 as competency_component
+        -- summed in a fixed order: a float sum in arrival order can flip the rounded score
+        sum(fraction_correct order by competency_domain) / 4.0 as competency_component
     from domain_scores
     group by learner_id
 ),
