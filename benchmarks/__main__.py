@@ -7,7 +7,14 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_dashboards, bench_dbt, bench_engine, bench_generate, bench_ingest
+from benchmarks import (
+    bench_dashboards,
+    bench_dbt,
+    bench_engine,
+    bench_generate,
+    bench_ingest,
+    bench_triage,
+)
 
 
 def main() -> None:
@@ -27,7 +34,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["engine", "dbt", "dashboards"],
+        choices=["engine", "dbt", "dashboards", "triage"],
         help="run one benchmark only (dbt: then the dashboards on its warehouse)",
     )
     parser.add_argument(
@@ -37,6 +44,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.only == "engine":
         bench_engine.run()
+        return
+    if args.only == "triage":
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cohortlens-triage-"))
+        bench_triage.run(workdir)
         return
     if args.only == "dashboards":
         warehouse = args.warehouse or Path("data/warehouse.duckdb")
@@ -53,6 +64,7 @@ def main() -> None:
         if args.only != "dbt":
             landing = bench_generate.run(args.learners, args.weeks, workdir)
             bench_ingest.run(landing, workdir)
+            bench_triage.run(workdir)
         warehouse, dbt_landing = bench_dbt.run(args.dbt_learners, args.weeks, workdir)
         bench_dashboards.run(warehouse, dbt_landing)
 

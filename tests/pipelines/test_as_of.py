@@ -113,3 +113,14 @@ def test_a_replay_as_of_a_past_day_equals_the_landing_zone_cut_at_that_day(small
                 assert only_replay == only_cut == 0, (schema, table, only_replay, only_cut)
                 compared += 1
     assert compared >= 25
+
+
+def test_the_dagster_resource_passes_a_requested_day_to_dbt_and_the_engine():
+    from pipelines.defs.resources import WarehouseResource
+
+    resource = WarehouseResource(as_of_date="2026-05-01")
+    as_of = resource.as_of(None)
+    assert (as_of.date, as_of.how) == (dt.date(2026, 5, 1), "requested")
+    assert resource.dbt_vars(as_of)["as_of_date"] == "2026-05-01"
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        WarehouseResource(as_of_date="May 1st").as_of(None)
