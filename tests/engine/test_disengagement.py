@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import duckdb
 import numpy as np
 import pytest
 
 from engine import disengagement as de
+from pipelines.synthetic.generator import GenerateOptions, generate
 
 
 def _activity(active: np.ndarray, minutes: np.ndarray | None = None) -> de.DailyActivity:
@@ -112,3 +114,39 @@ def test_predicted_rates_match_observed_rates_by_decile(report):
     assert gaps.mean() < 0.08, list(zip(predicted, observed, strict=True))
     assert abs(predicted.mean() - observed.mean()) < 0.08
     assert np.corrcoef(predicted, observed)[0, 1] > 0.9
+
+
+def _from_generated(landing) -> de.DailyActivity:
+    """Daily study days and minutes straight from a generated program's xAPI files (a
+    session's `terminated` statement carries its length): no pipeline needed."""
+    con = duckdb.connect()
+    days = con.sql(
+        f"""
+        select actor.account.name as learner_id, cast("timestamp" as date) as day,
+            sum(coalesce(try_cast(regexp_extract(result.duration, 'PT(\\d+)S', 1) as double),
+                0)) / 60 as minutes
+        from read_json('{landing}/xapi/*.jsonl', format = 'newline_delimited',
+            columns = {{actor: 'STRUCT(account STRUCT(name VARCHAR))', "timestamp": 'TIMESTAMP',
+                       result: 'STRUCT(duration VARCHAR)'}})
+        group by all
+        """
+    ).fetchnumpy()
+    ids, learner = np.unique(np.asarray(days["learner_id"]).astype(str), return_inverse=True)
+    day = np.asarray(days["day"]).astype("datetime64[D]")
+    first = day.min()
+    index = (day - first).astype(int)
+    active = np.zeros((len(ids), index.max() + 1), bool)
+    minutes = np.zeros(active.shape)
+    active[learner, index] = True
+    minutes[learner, index] = np.asarray(days["minutes"], dtype=float)
+    return dataclasses.replace(_activity(active, minutes), learner_ids=ids, first_day=first)
+
+
+@pytest.mark.slow
+def test_on_a_generated_program_the_model_beats_the_inactivity_rule(tmp_path):
+    options = GenerateOptions(out=tmp_path / "landing", learners=800, weeks=30, seed=5)
+    generate(options)
+    held_out = de.backtest(_from_generated(options.out), cut_weeks=12, threshold=0.5, capacity=0.2)
+    model, rule = held_out.methods
+    assert model.auc > rule.auc + 0.02, (model.auc, rule.auc)  # measured 0.75 against 0.71
+    assert model.lift > 2 and model.flagged_share <= 0.2
