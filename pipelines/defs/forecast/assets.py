@@ -37,14 +37,10 @@ EFFORT_PLAN = dg.AssetKey(["forecasts", "effort_plan"])
 DISENGAGEMENT_MODEL = dg.AssetKey(["forecasts", "disengagement_model"])
 DISENGAGEMENT_RISK = dg.AssetKey(["forecasts", "disengagement_risk"])
 TRIAGE_BACKTEST = dg.AssetKey(["forecasts", "triage_backtest"])
-# The dbt models the disengagement model reads its daily history from.
-ACTIVITY_MODELS = (
-    "int_learner_days_aggregated",
-    "fct_mission_attempts",
-    "fct_assessment_attempts",
-    "stg_reference__learners",
-    "stg_reference__cohorts",
-)
+# The dbt models the disengagement model reads its daily history from. (It reads the reference
+# learners and cohorts too, which these depend on; naming them would make Dagster run them in
+# an invocation of dbt of their own.)
+ACTIVITY_MODELS = ("int_learner_days_aggregated", "fct_mission_attempts", "fct_assessment_attempts")
 
 
 def weeks_until(target: np.ndarray, as_of: np.datetime64, horizon: int) -> np.ndarray:

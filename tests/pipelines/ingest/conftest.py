@@ -85,14 +85,17 @@ LOAD_TIMES = ("ingested_at", "duration_ms", "quarantined_at", "rechecked_at", "l
 
 
 def table_snapshot(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every raw and audit row, sorted, without the times a load happened at."""
+    """Every raw and audit row, sorted, without the times a load happened at. dbt's own
+    bookkeeping (audit.dbt_*) is left out: a full run may start dbt's models that read only
+    reference data while event files are still loading."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         columns = con.execute(
             "select t.schema_name || '.' || t.table_name,"
             " list(c.column_name order by c.column_index)"
             " from duckdb_tables() t join duckdb_columns() c using (table_oid)"
-            " where t.schema_name in ('raw', 'audit') group by 1 order by 1"
+            " where t.schema_name in ('raw', 'audit')"
+            " and not starts_with(t.table_name, 'dbt_') group by 1 order by 1"
         ).fetchall()
         snapshot = {}
         for table, names in columns:
