@@ -43,3 +43,10 @@ CAPSTONE_PHASES = (
     "reporting",
     "presentation",
 )
+
+# xAPI (1.0.3): the program's own accounts, and the forms of actor and object a statement may use.
+PROGRAM_HOME_PAGE = "https://learn.cohortlens.example"  # account.homePage; name = learner_id
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+ACTOR_TYPES = ("Agent", "Group")
+OBJECT_TYPES = ("Activity", "Agent", "Group", "StatementRef", "SubStatement")
+IFI_TYPES = ("mbox", "mbox_sha1sum", "openid", "account")  # inverse functional identifiers

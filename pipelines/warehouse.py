@@ -74,6 +74,16 @@ create table if not exists audit.quarantine (
 );
 alter table audit.quarantine add column if not exists rechecked_at timestamp;
 
+-- One row per voiding statement loaded (xAPI 1.0.3 section 2.3.2) and what became of it.
+create table if not exists audit.xapi_voidings (
+    voiding_statement_id uuid primary key,
+    target_statement_id uuid not null,
+    status varchar not null check (status in ('waiting', 'applied', 'redundant', 'ignored')),
+    reason varchar,                      -- why it waits, or why it changed nothing
+    recorded_at timestamp not null,
+    decided_at timestamp                 -- when it was applied, found redundant or ignored
+);
+
 create table if not exists audit.runs (
     started_at timestamp not null,
     finished_at timestamp not null,

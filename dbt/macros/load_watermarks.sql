@@ -66,6 +66,34 @@
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
+{#- Whether a statement this model may have counted was voided since its last build (its
+    loaded_at moves to the voiding's load). A voiding can empty a learner-day, or take back a
+    module's only completion: keys no rebuild from a day can delete. Voidings are rare, so the
+    model is then rebuilt whole (`rebuild_since` reads from the start, and the pre-hook
+    `clear_when_voided` empties it inside the model's transaction). -#}
+{% macro voided_since_last_build() -%}
+    {%- if not (execute and is_incremental()) -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- if adapter.get_relation(
+        database=this.database, schema='audit', identifier='dbt_model_watermarks'
+    ) is none -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set voided = run_query(
+        "select count(*) from " ~ source('raw', 'xapi_statements')
+        ~ " where voided_by is not null and loaded_at > (select loaded_through"
+        ~ " from audit.dbt_model_watermarks where model_name = '" ~ this.identifier ~ "')"
+    ).columns[0].values()[0] -%}
+    {{- return(voided > 0) -}}
+{%- endmacro %}
+
+{% macro clear_when_voided() -%}
+    {%- if voided_since_last_build() -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The day (or week, `grain='week'`) an incremental run rebuilds from: the latest one built
     (`built_column` of the model), or the first one of the statements loaded since its last
     build, and with `attempts_day` of the attempts too, when that is earlier. Evaluated once
@@ -84,7 +112,9 @@
         {%- do starts.append("date_trunc('week', " ~ day ~ ")" if grain == 'week' else day) -%}
     {%- endfor -%}
     {%- set expression = 'least(' ~ starts | join(', ') ~ ')' -%}
-    {%- if execute and is_incremental() -%}
+    {%- if voided_since_last_build() -%}
+        date '1900-01-01'
+    {%- elif execute and is_incremental() -%}
         {%- set day = run_query(
             "select strftime(" ~ expression ~ ", '%Y-%m-%d')"
         ).columns[0].values()[0] -%}

@@ -54,6 +54,7 @@ from .sources import (
     classify,
     raw_ddl,
 )
+from .xapi import VoidingSummary, apply_voidings, resolve_group_actors
 
 log = logging.getLogger(__name__)
 UNRECOGNIZED = "unrecognized"
@@ -153,6 +154,7 @@ def staging_sql(source: Source) -> str:
     scratch = [raw_columns, "field_reasons", "is_object", ESCAPED]
     scratch += [f'"{f.name}"' for f in source.fields if not f.stored]
     scratch += [name for d in source.derived if (name := d.rsplit(" as ", 1)[1]).startswith("_")]
+    scratch += source.join_columns
     return f"""
 with parsed as ({parsed}),
 typed as (
@@ -193,6 +195,8 @@ class Loader:
         self.con = con
         self.landing = landing
         self.released: Counter[str] = Counter()  # records let out of quarantine, by source
+        self.groups_resolved = 0  # Group statements given a learner by their members
+        self.voidings: VoidingSummary | None = None  # after a load of xAPI statements
         prepare(con)
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -290,6 +294,11 @@ class Loader:
         for source in RECHECKED_SOURCES:
             if source in wanted:
                 self.released[source.name] += self.recheck_quarantined(source)
+        if XAPI in wanted:
+            self.groups_resolved += resolve_group_actors(self.con)
+            self.voidings = apply_voidings(self.con)
+            if self.voidings.applied:
+                log.info("xapi: %d statements voided", self.voidings.applied)
         return outcomes
 
     def recheck_quarantined(self, source: Source) -> int:

@@ -16,6 +16,9 @@ EVENT_TIME = {
     MISSION_PROGRESS.name: "updated_at",
     ASSESSMENT_ATTEMPTS.name: "coalesce(graded_at, submitted_at, started_at)",
 }
+# A voiding statement corrects the record (often an administrator's, made months later): no
+# learner did anything then, so it moves neither freshness nor the as-of day.
+LEARNER_EVENTS = {XAPI.name: "where voided_statement_id is null"}
 
 
 @dataclass(frozen=True)
@@ -94,4 +97,5 @@ def newest_event(con: duckdb.DuckDBPyConnection, source: Source) -> dt.datetime 
     """The latest event time in the source's raw table (UTC), or None when it is empty."""
     return con.execute(
         f"select max({EVENT_TIME[source.name]}) from {source.qualified_table}"
+        f" {LEARNER_EVENTS.get(source.name, '')}"
     ).fetchone()[0]

@@ -12,18 +12,23 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..contract import (
+    ACTOR_TYPES,
     ASSESSMENT_TYPES,
     ATTEMPT_STATUSES,
     CAPSTONE_PHASES,
     COMPETENCY_DOMAINS,
     FINAL_STATUSES,
+    IFI_TYPES,
     MAX_SUBTASKS,
     MISSION_STATUSES,
     MISSION_TYPES,
+    OBJECT_TYPES,
+    PROGRAM_HOME_PAGE,
     QUESTION_LEVELS,
     RUBRIC_CATEGORIES,
     SUBSCRIPTION_TIERS,
     TIERS,
+    VOIDED_VERB,
 )
 from .fields import NOW_UTC, Field, sql_string
 
@@ -44,10 +49,13 @@ class Source:
     derived: tuple[str, ...] = ()  # `expr as name`; a name starting with _ is not staged
     rules: tuple[str, ...] = ()
     joins: str = ""  # extra FROM clause for rules that look things up (alias of the record: t)
+    join_columns: tuple[str, ...] = ()  # what `joins` adds to the record; never staged
     # Stored columns computed from the record: (name, SQL type, expression).
     computed: tuple[tuple[str, str, str], ...] = ()
     defaults: tuple[tuple[str, str], ...] = ()  # (column, SQL value) when a field is empty
     original: str | None = None  # a column keeping each record exactly as it came (JSON)
+    # Columns no record fills: the loader sets them later (an xAPI statement's voiding).
+    annotations: tuple[tuple[str, str], ...] = ()
     # What makes a record a repeat of one already loaded. The loader enforces it (an index on
     # millions of keys would cost more than the rest of the load together).
     identity: tuple[str, ...] = ()
@@ -86,6 +94,7 @@ class Source:
 
     def ddl(self) -> str:
         columns = [f'"{name}" {sql_type}' for name, sql_type in self.stored_columns()]
+        columns += [f'"{name}" {sql_type}' for name, sql_type in self.annotations]
         columns += ["file_id bigint not null", "record_number bigint not null"]
         if self.kind == "events":
             # When an event row was written: its transaction's start (UTC). A record released
@@ -99,6 +108,13 @@ class Source:
                 f"alter table {self.qualified_table}"
                 f" add column if not exists loaded_at timestamp default {NOW_UTC};\n"
             )
+            # Columns added since the first warehouses were created.
+            added = [(n, t) for n, t, _ in self.computed] + list(self.annotations)
+            for name, sql_type in added:
+                ddl += (
+                    f"alter table {self.qualified_table}"
+                    f' add column if not exists "{name}" {sql_type.removesuffix(" not null")};\n'
+                )
         return ddl
 
 
@@ -204,6 +220,27 @@ REFERENCE_SOURCES: tuple[Source, ...] = (
         ),
         joins="left join (select cohort_id as c_id, org_id as cohort_org from raw.cohorts) c"
         " on c.c_id = t.cohort_id",
+    ),
+    Source(
+        # Optional: how other systems (an LMS, an LRS) identify a learner in xAPI statements.
+        "identities",
+        "reference",
+        "identities",
+        (
+            Field("learner_id", references=("raw.learners", "learner_id")),
+            Field("ifi_type", values=IFI_TYPES),
+            Field("ifi_value"),
+        ),
+        rules=(
+            "case when ifi_type = 'account' and not regexp_full_match(ifi_value, '[^|]+\\|[^|]+')"
+            " then 'an account is written homePage|name, not ''' || ifi_value || '''' end",
+            "case when ifi_type = 'mbox' and not regexp_full_match(ifi_value,"
+            " '(mailto:)?[^@\\s]+@[^@\\s]+') then 'mbox ''' || ifi_value"
+            " || ''' is not an email address' end",
+            "case when ifi_type = 'mbox_sha1sum' and not regexp_full_match(ifi_value,"
+            " '[0-9a-fA-F]{40}') then 'mbox_sha1sum ''' || ifi_value"
+            " || ''' is not a SHA-1 in hex' end",
+        ),
     ),
     Source(
         "missions",
@@ -403,35 +440,99 @@ ASSESSMENT_ATTEMPTS = Source(
     identity=("attempt_id",),
 )
 
+
+def actor_key(mbox: str, mbox_sha1sum: str, openid: str, home_page: str, name: str) -> str:
+    """SQL: the one key of an xAPI agent's identifier, as `raw.learner_actor_keys` spells it.
+
+    Email addresses and their hashes compare without case; an account by homePage and name.
+    """
+    return (
+        f"case when {name} is not null then 'account|' || coalesce({home_page}, '') || '|'"
+        f" || {name} when {mbox} is not null then 'mbox|' || lower({mbox})"
+        f" when {mbox_sha1sum} is not null then 'mbox_sha1sum|' || lower({mbox_sha1sum})"
+        f" when {openid} is not null then 'openid|' || {openid} end"
+    )
+
+
+_HOME = sql_string(PROGRAM_HOME_PAGE)
+# Every identifier that names a learner: the program's account, the learner's email as mbox and
+# as its SHA-1 (of the address as written and in lower case: LRSs differ), and the identities
+# snapshot. A key naming two learners names none (n_learners > 1).
+LEARNER_ACTOR_KEYS_VIEW = f"""
+create or replace view raw.learner_actor_keys as
+select actor_key, min(learner_id) as learner_id, count(distinct learner_id) as n_learners
+from (
+    select 'account|' || {_HOME} || '|' || learner_id as actor_key, learner_id from raw.learners
+    union all
+    select 'mbox|' || lower('mailto:' || email), learner_id from raw.learners
+    union all
+    select 'mbox_sha1sum|' || sha1('mailto:' || email), learner_id from raw.learners
+    union all
+    select 'mbox_sha1sum|' || sha1(lower('mailto:' || email)), learner_id from raw.learners
+    union all
+    select ifi_type || '|' || case
+        when ifi_type = 'mbox' then lower(if(starts_with(ifi_value, 'mailto:'), '',
+            'mailto:') || ifi_value)
+        when ifi_type = 'mbox_sha1sum' then lower(ifi_value)
+        else ifi_value end, learner_id
+    from raw.identities
+)
+where actor_key is not null
+group by actor_key;
+"""
+
+_IS_AGENT = "coalesce(actor_object_type, 'Agent') = 'Agent'"
+_IFIS = " + ".join(
+    f"({name} is not null)::integer"
+    for name in ("actor_mbox", "actor_mbox_sha1sum", "actor_openid", "actor_account")
+)
+_ACTOR_NAMED = (
+    "case when actor_account_name is not null then 'account ' || actor_account_name || ' on '"
+    " || coalesce(actor_home_page, '?') when actor_mbox is not null then actor_mbox"
+    " when actor_mbox_sha1sum is not null then 'mbox_sha1sum ' || actor_mbox_sha1sum"
+    " else 'openid ' || actor_openid end"
+)
+_ACTIVITY_OBJECT = "coalesce(object_type, 'Activity') = 'Activity'"
+
 XAPI = Source(
     "xapi",
     "events",
     "xapi_statements",
     (
         Field("statement_id", "uuid", path="$.id"),
+        # The actor: an Agent with one identifier, or a Group (identified, or anonymous with its
+        # members). Checked, kept in the original JSON only: nothing downstream reads them as
+        # columns, and every stored column costs the load (stored=False).
         Field("actor", "object", stored=False),
-        Field("learner_id", path="$.actor.account.name", references=("raw.learners", "learner_id")),
-        # Checked, kept in the original JSON only: nothing downstream reads them as columns,
-        # and every stored column costs the load (stored=False).
-        Field("actor_home_page", path="$.actor.account.homePage", stored=False),
         Field(
             "actor_object_type",
             path="$.actor.objectType",
             required=False,
-            values=("Agent",),
+            values=ACTOR_TYPES,
             stored=False,
         ),
+        Field("actor_mbox", path="$.actor.mbox", required=False, stored=False),
+        Field("actor_mbox_sha1sum", path="$.actor.mbox_sha1sum", required=False, stored=False),
+        Field("actor_openid", path="$.actor.openid", required=False, stored=False),
+        Field("actor_account", "object", path="$.actor.account", required=False, stored=False),
+        Field("actor_account_name", path="$.actor.account.name", required=False, stored=False),
+        Field("actor_home_page", path="$.actor.account.homePage", required=False, stored=False),
+        Field("actor_member", "array", path="$.actor.member", required=False, stored=False),
         Field("verb", "object", stored=False),
         Field("verb_id", path="$.verb.id"),
         Field("object", "object", stored=False),
-        Field("object_id", path="$.object.id"),
+        Field("object_id", path="$.object.id", required=False),
         Field(
             "object_type",
             path="$.object.objectType",
             required=False,
-            values=("Activity",),
+            values=OBJECT_TYPES,
             stored=False,
         ),
+        # A SubStatement's own actor, verb and object (checked to be there, never read).
+        Field("object_actor", "object", path="$.object.actor", required=False, stored=False),
+        Field("object_verb", "object", path="$.object.verb", required=False, stored=False),
+        Field("object_object", "object", path="$.object.object", required=False, stored=False),
         Field("activity_type", path="$.object.definition.type", required=False),
         Field("result", "object", required=False, stored=False),
         Field(
@@ -466,12 +567,30 @@ XAPI = Source(
         Field("timestamp", "timestamp", not_future=True),
         Field("version", required=False, stored=False),
     ),
+    # The learner an Agent actor names (a Group's members are resolved after the insert).
+    joins=(
+        "left join (select actor_key as _known_actor, learner_id as _known_learner,"
+        " n_learners as _known_count from raw.learner_actor_keys) k"
+        " on k._known_actor = case when coalesce(t.actor_object_type, 'Agent') = 'Agent' then "
+        + actor_key(
+            "t.actor_mbox",
+            "t.actor_mbox_sha1sum",
+            "t.actor_openid",
+            "t.actor_home_page",
+            "t.actor_account_name",
+        )
+        + " end"
+    ),
+    join_columns=("_known_actor", "_known_learner", "_known_count"),
     derived=(
         # Unguarded: three `contains` before it cost more than the regex they would spare.
         f"regexp_extract(object_id, '{_ACTIVITY}', ['kind', 'ref']) as _activity",
         f"case when result_duration is not null then {_DURATION_PARTS} end as _duration_parts",
+        f"verb_id = {sql_string(VOIDED_VERB)} as _is_voiding",
+        f"{_IFIS} as _ifis",
     ),
     computed=(
+        ("learner_id", "varchar", "case when _known_count = 1 then _known_learner end"),
         ("verb_name", "varchar", "split_part(verb_id, '/', -1)"),
         ("activity_kind", "varchar", "nullif(struct_extract(_activity, 'kind'), '')"),
         ("activity_ref", "varchar", "nullif(struct_extract(_activity, 'ref'), '')"),
@@ -480,11 +599,20 @@ XAPI = Source(
             "double",
             _DURATION_SECONDS,
         ),
+        # A voiding statement's target (xAPI 1.0.3 section 2.3.2).
+        (
+            "voided_statement_id",
+            "uuid",
+            "case when _is_voiding and object_type = 'StatementRef'"
+            " then try_cast(object_id as uuid) end",
+        ),
     ),
+    # Set on a statement once a voiding statement that targets it has landed.
+    annotations=(("voided_by", "uuid"), ("voided_at", "timestamp")),
     original="statement",
     rules=(
         _iri_rule("verb_id", "verb.id"),
-        _iri_rule("object_id", "object.id"),
+        f"case when {_ACTIVITY_OBJECT} then ({_iri_rule('object_id', 'object.id')}) end",
         # The usual versions are compared as text; the regex sees only the rest.
         "case when version is not null and version not in ("
         + ", ".join(f"'1.0.{patch}'" for patch in range(4))
@@ -506,6 +634,36 @@ XAPI = Source(
         " || ' in object.id' when activity_kind = 'assessment' and activity_ref not in"
         " (select assessment_id from raw.assessments) then 'unknown assessment '"
         " || activity_ref || ' in object.id' end",
+        # The actor (xAPI 1.0.3 section 2.4.2.1): one identifier, well formed.
+        f"case when {_IS_AGENT} and _ifis <> 1 then 'an Agent actor has exactly one of mbox,"
+        " mbox_sha1sum, openid, account; this one has ' || _ifis"
+        " when actor_object_type = 'Group' and _ifis > 1 then 'a Group actor has at most one"
+        " of mbox, mbox_sha1sum, openid, account; this one has ' || _ifis"
+        " when actor_object_type = 'Group' and _ifis = 0 and actor_member is null"
+        " then 'an anonymous Group actor must list its member' end",
+        "case when actor_mbox is not null and not starts_with(actor_mbox, 'mailto:')"
+        " then 'actor.mbox ' || actor_mbox || ' is not a mailto: IRI' end",
+        "case when actor_mbox_sha1sum is not null and not regexp_full_match(actor_mbox_sha1sum,"
+        " '[0-9a-fA-F]{40}') then 'actor.mbox_sha1sum ' || actor_mbox_sha1sum"
+        " || ' is not a SHA-1 in hex' end",
+        "case when actor_account is not null and (actor_account_name is null"
+        " or actor_home_page is null) then 'actor.account needs both homePage and name' end",
+        # The learner: an Agent that names none is quarantined (checked again once reference
+        # data grows). A voiding statement's actor is whoever voided it: it loads either way.
+        f"case when {_IS_AGENT} and _ifis = 1 and not coalesce(_is_voiding, false)"
+        " and coalesce(_known_count, 0) <> 1 then 'unknown learner: actor ' || "
+        + _ACTOR_NAMED
+        + " || case when _known_count > 1 then ' names ' || _known_count || ' learners'"
+        " else '' end end",
+        # The object: an Activity or StatementRef has an id; a StatementRef's is a UUID.
+        f"case when ({_ACTIVITY_OBJECT} or object_type = 'StatementRef') and object_id is null"
+        " then 'missing required field object.id'"
+        " when object_type = 'StatementRef' and try_cast(object_id as uuid) is null"
+        " then 'object.id ' || object_id || ' of a StatementRef is not a UUID' end",
+        "case when object_type = 'SubStatement' and (object_actor is null or object_verb is null"
+        " or object_object is null) then 'a SubStatement object needs actor, verb and object' end",
+        "case when _is_voiding and coalesce(object_type, 'Activity') <> 'StatementRef'"
+        " then 'a voiding statement (verb voided) must have a StatementRef object' end",
     ),
     identity=("statement_id",),
 )
@@ -546,6 +704,7 @@ def raw_ddl() -> str:
     statements = [s.ddl() for s in (*REFERENCE_SOURCES, *EVENT_SOURCES)]
     statements.append(ASSESSMENT_ANSWERS_DDL)
     statements.append(CURRENT_PROGRESS_VIEW)
+    statements.append(LEARNER_ACTOR_KEYS_VIEW)
     return "\n".join(statements)
 
 

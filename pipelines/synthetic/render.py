@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ..contract import PROGRAM_HOME_PAGE
 from . import jsonl as j
 from .catalog import CAPSTONE_PHASES, MAX_SUBTASKS, RUBRIC_CATEGORIES
 from .population import uuid_strings
 
 BASE_IRI = "https://cohortlens.example/xapi"
-HOME_PAGE = "https://learn.cohortlens.example"
+HOME_PAGE = PROGRAM_HOME_PAGE
 XAPI_VERSION = "1.0.3"
 ADL_VERBS = [
     "launched",

@@ -250,3 +250,64 @@ def test_a_warehouse_built_before_the_model_watermarks_still_compiles_and_builds
         for table in INCREMENTAL
         if not table.endswith(("fct_mission_attempts", "fct_assessment_attempts"))
     }
+
+
+def test_a_late_voiding_takes_its_target_out_of_every_model(built_program, tmp_path):
+    """Weeks after their days were built, two statements are voided: the only statement of a
+    learner's day, and a learner's only completion of a module. An incremental run drops both
+    where a full rebuild would: the day and the completion are gone, not left stale."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    shutil.copytree(built_program.landing, landing)
+    shutil.copy(built_program.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    lone, learner, day = con.execute(
+        "select any_value(statement_id)::varchar, learner_id, cast(timestamp as date)"
+        " from raw.xapi_statements group by all having count(*) = 1 order by all limit 1"
+    ).fetchone()
+    only_completion, completer, module = con.execute(
+        "select any_value(statement_id)::varchar, learner_id, activity_ref"
+        " from raw.xapi_statements where verb_name = 'completed' and activity_kind = 'module'"
+        " group by all having count(*) = 1 order by all limit 1"
+    ).fetchone()
+    con.close()
+    voidings = [
+        {
+            "id": str(uuid.uuid4()),
+            "actor": {"mbox": "mailto:lrs-admin@cohortlens.example"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": target},
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        for target in (lone, only_completion)
+    ]
+    (landing / "xapi" / "xapi_voidings.jsonl").write_text(
+        "\n".join(json.dumps(v) for v in voidings)
+    )
+    report = run_all(landing, warehouse, ingestion_only=True)
+    assert report.ok, report.error
+
+    _dbt(["run"], warehouse, tmp_path)
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute(
+        "select count(*) from intermediate.int_learner_days_aggregated"
+        " where learner_id = ? and activity_date = ?",
+        [learner, day],
+    ).fetchone() == (0,)
+    assert con.execute(
+        "select count(*) from intermediate.int_learner_modules_completed"
+        " where learner_id = ? and module_id = ?",
+        [completer, module],
+    ).fetchone() == (0,)
+    counted, landed = con.execute(
+        "select (select sum(n_statements) from intermediate.int_learner_days_aggregated),"
+        " (select count(*) from raw.xapi_statements where voided_by is null"
+        " and voided_statement_id is null)"
+    ).fetchone()
+    con.close()
+    assert counted == landed, "every statement counted but the voided and the voiding"
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(warehouse, rebuilt)
+    _dbt(["run", "--full-refresh"], rebuilt, tmp_path)
+    for table in INCREMENTAL:
+        assert _rows(warehouse, table) == _rows(rebuilt, table), table

@@ -17,9 +17,12 @@ NOW = dt.datetime(2026, 6, 10, 12, 0)
 
 
 def _raw(con: duckdb.DuckDBPyConnection, newest: str | None) -> None:
-    con.execute('create schema raw; create table raw.xapi_statements ("timestamp" timestamp)')
+    con.execute(
+        "create schema raw;"
+        ' create table raw.xapi_statements ("timestamp" timestamp, voided_statement_id uuid)'
+    )
     if newest:
-        con.execute("insert into raw.xapi_statements values (?)", [newest])
+        con.execute("insert into raw.xapi_statements values (?, null)", [newest])
 
 
 @pytest.mark.parametrize(
@@ -41,6 +44,15 @@ def test_the_as_of_date_is_today_unless_the_data_is_older_than_48_hours(newest, 
         assert str(day) in as_of.warning
     asked = resolve_as_of(con, dt.date(2026, 5, 1), NOW)
     assert (asked.date, asked.how, asked.warning) == (dt.date(2026, 5, 1), "requested", None)
+
+
+def test_a_voiding_made_today_does_not_move_the_as_of_date():
+    """An administrator voids a statement of a program that ended in March: the data is still
+    read as of its last day, not as of the voiding's."""
+    con = duckdb.connect()
+    _raw(con, "2026-03-01 09:30")
+    con.execute("insert into raw.xapi_statements values (?, uuid())", [NOW])
+    assert resolve_as_of(con, None, NOW).date == dt.date(2026, 3, 1)
 
 
 def test_an_empty_warehouse_is_as_of_today():

@@ -127,7 +127,7 @@ def assessment_attempts(
     group_name=GROUP,
     kinds={"duckdb"},
     pool=POOL,
-    deps=[raw_key(t) for t in ("learners", "missions", "modules", "assessments")],
+    deps=[raw_key(t) for t in ("learners", "identities", "missions", "modules", "assessments")],
     description="One row per distinct xAPI statement id, with its original JSON.",
 )
 def xapi_statements(

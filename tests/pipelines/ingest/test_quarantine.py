@@ -90,7 +90,70 @@ XAPI_CASES = [
     (
         "unknown learner",
         lambda s: _set(s, "actor.account.name", "L9999999"),
-        'unknown actor.account.name "L9999999"',
+        "unknown learner: actor account L9999999 on https://learn.cohortlens.example",
+    ),
+    (
+        "unknown email",
+        lambda s: s | {"actor": {"mbox": "mailto:nobody@example.org"}},
+        "unknown learner: actor mailto:nobody@example.org",
+    ),
+    (
+        "two identifiers",
+        lambda s: _set(s, "actor.mbox", "mailto:a@example.org"),
+        "an Agent actor has exactly one of mbox, mbox_sha1sum, openid, account; this one has 2",
+    ),
+    (
+        "no identifier",
+        lambda s: s | {"actor": {"objectType": "Agent", "name": "Ann"}},
+        "an Agent actor has exactly one of",
+    ),
+    (
+        "mbox not mailto",
+        lambda s: s | {"actor": {"mbox": "a@example.org"}},
+        "actor.mbox a@example.org is not a mailto: IRI",
+    ),
+    (
+        "sha1 too short",
+        lambda s: s | {"actor": {"mbox_sha1sum": "abc123"}},
+        "actor.mbox_sha1sum abc123 is not a SHA-1 in hex",
+    ),
+    (
+        "account without homePage",
+        lambda s: _set(s, "actor.account.homePage", None),
+        "actor.account needs both homePage and name",
+    ),
+    (
+        "group of nobody",
+        lambda s: s | {"actor": {"objectType": "Group", "name": "Team"}},
+        "an anonymous Group actor must list its member",
+    ),
+    (
+        "group type misspelled",
+        lambda s: _set(s, "actor.objectType", "Team"),
+        'actor.objectType "Team" is not one of Agent, Group',
+    ),
+    (
+        "voiding an activity",
+        lambda s: _set(s, "verb.id", "http://adlnet.gov/expapi/verbs/voided"),
+        "a voiding statement (verb voided) must have a StatementRef object",
+    ),
+    (
+        "statement ref not a UUID",
+        lambda s: s | {"object": {"objectType": "StatementRef", "id": "abc"}},
+        "object.id abc of a StatementRef is not a UUID",
+    ),
+    (
+        "activity without id",
+        lambda s: s | {"object": {"objectType": "Activity"}},
+        "missing required field object.id",
+    ),
+    (
+        "sub-statement without verb",
+        lambda s: (
+            s
+            | {"object": {"objectType": "SubStatement", "actor": s["actor"], "object": s["object"]}}
+        ),
+        "a SubStatement object needs actor, verb and object",
     ),
     ("id not a UUID", lambda s: _set(s, "id", "abc"), 'id must be a UUID, got "abc"'),
     # UUIDs and timestamps are parsed straight to their type; the text is looked up only here.
@@ -181,7 +244,7 @@ def test_values_spelled_with_escapes_are_read_as_their_values(reference_only):
     assert rows[0][:2] == (spelled["actor"]["account"]["name"], spelled["verb"]["id"])
     assert rows[1][2] == odd_type
     (reason,) = _quarantine(reference_only, "xapi").values()
-    assert reason == 'actor.objectType "Agent\\"" is not one of Agent'
+    assert reason == 'actor.objectType "Agent\\"" is not one of Agent, Group'
 
 
 PROGRESS_CASES = [

@@ -11,6 +11,7 @@
         incremental_strategy='replace_covered',
         span=['learner_id', 'run_start', 'run_end'],
         on_schema_change='fail',
+        pre_hook="{{ clear_when_voided() }}",
         post_hook="{{ record_model_watermark() }}",
     )
 }}

@@ -8,6 +8,7 @@
         unique_key=['learner_id', 'activity_date'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        pre_hook="{{ clear_when_voided() }}",
         post_hook="{{ record_model_watermark() }}",
     )
 }}

@@ -10,6 +10,7 @@
         unique_key=['learner_id', 'award_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{{ clear_when_voided() }}",
         post_hook="{{ record_model_watermark() }}",
     )
 }}
