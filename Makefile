@@ -4,6 +4,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Ralph, a real LRS for the xAPI client's tests, pins fastapi/uvicorn/click that clash with ours:
+# it gets a virtualenv of its own.
+RALPH_VENV := .venv-ralph
+RALPH_STAMP := $(RALPH_VENV)/.installed
 export COHORTLENS_HOME ?= $(CURDIR)/data
 
 DEMO_LEARNERS ?= 2000
@@ -33,20 +37,27 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
 
+$(RALPH_STAMP): tests/lrs/requirements-ralph.txt
+	@test -x $(RALPH_VENV)/bin/python || $(PYTHON) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==26.3
+	$(RALPH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r tests/lrs/requirements-ralph.txt
+	@touch $(RALPH_STAMP)
+
 # Debian's Chromium for the dashboards' end-to-end browser test (Playwright drives it).
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends chromium >/dev/null
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(RALPH_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt
 	$(BIN)/python -m pytest -n auto --dist worksteal
 
 # The inner loop: no lint, no test marked slow.
-test-fast: $(STAMP) $(CHROMIUM)
+test-fast: $(STAMP) $(RALPH_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -n auto --dist worksteal -m "not slow"
 
 # A fresh sample cohort replaces the old one, and so does the warehouse loaded from it.
@@ -81,4 +92,4 @@ lock:
 	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(RALPH_VENV) .pytest_cache .ruff_cache
