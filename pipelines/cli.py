@@ -277,8 +277,13 @@ def run(
             raise typer.Exit(1) from None
         finally:
             loader_log.removeHandler(handler)
+    if report.lrs:
+        console.print(report.lrs, soft_wrap=True)
     if report.skipped:
         console.print(f"{report.skipped}; nothing rebuilt (--force runs anyway)")
+        if not report.success:  # the LRS could not be pulled
+            err.print(f"[red]error:[/red] {report.error}")
+            raise typer.Exit(1)
         return
 
     table = Table(title=f"Loaded into {paths.warehouse} in {report.seconds:.1f} s")

@@ -17,7 +17,7 @@ from .defs.ingest.schedules import refresh_job, refresh_schedule
 from .defs.ingest.sensors import landing_sensor
 from .defs.maintenance.jobs import compaction
 from .defs.maintenance.schedules import nightly_compaction_schedule
-from .defs.resources import ForecastSettings, WarehouseResource
+from .defs.resources import ForecastSettings, LRSResource, WarehouseResource
 from .defs.serving.assets import serving_assets
 from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
@@ -25,7 +25,9 @@ from .warehouse import keep_private
 
 
 def build_defs(
-    warehouse: WarehouseResource | None = None, forecast_settings: ForecastSettings | None = None
+    warehouse: WarehouseResource | None = None,
+    forecast_settings: ForecastSettings | None = None,
+    lrs: LRSResource | None = None,
 ) -> dg.Definitions:
     """Everything, bound to `warehouse` (default: the paths under COHORTLENS_HOME).
 
@@ -42,6 +44,7 @@ def build_defs(
             "warehouse": warehouse or WarehouseResource(),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
             "forecast_settings": forecast_settings or ForecastSettings(),
+            "lrs": lrs or LRSResource.from_env(),
         },
         executor=dg.in_process_executor,
     )

@@ -88,6 +88,7 @@ class RunReport:
     # Set when the run did nothing: why (same inputs as the last successful run).
     skipped: str | None = None
     as_of: AsOf | None = None  # the run's as-of date, and a warning when it is not today
+    lrs: str | None = None  # what the LRS pull brought, in one line (when there is an LRS)
 
     @property
     def models(self) -> list[str]:
@@ -146,21 +147,69 @@ def _run(
     as_of: dt.date | None,
 ) -> RunReport:
     full = not (ingestion_only or forecast_only)
-    inputs = RunInputs.now(paths, as_of) if full else None
-    if full and not force:
-        last = last_successful_run(paths.warehouse)
-        published = current(paths.serving)
-        # A missing or broken publication is repaired by running, not skipped.
-        if last is not None and last[0] == inputs and published and not published.fallback:
-            return RunReport(
-                paths,
-                True,
-                0.0,
-                skipped=f"nothing new since the run of {last[1]:%Y-%m-%d %H:%M}"
-                " UTC: the same landing files, as-of date and models",
-            )
-    import dagster as dg
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    started = time.perf_counter()
+    # dbt's own console lines go to a log beside the warehouse, not into the caller's output.
+    log_path = paths.warehouse.parent / "logs" / "cohortlens-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    executions: list[dg.ExecuteInProcessResult] = []
+    pulls = not forecast_only and _lrs_configured()
+    with log_path.open("w") as log:
+        if pulls:
+            # The LRS first, on its own: what it sends is then part of the landing listing the
+            # run compares with the last one's, and a failed pull stops no other step.
+            from .defs.ingest.assets import LRS_KEY
 
+            executions.append(_execute(paths, None, [LRS_KEY], as_of, forecast_settings, log))
+        inputs = RunInputs.now(paths, as_of) if full else None
+        if full and not force:
+            last = last_successful_run(paths.warehouse)
+            published = current(paths.serving)
+            # A missing or broken publication is repaired by running, not skipped.
+            if last is not None and last[0] == inputs and published and not published.fallback:
+                report = RunReport(
+                    paths,
+                    True,
+                    0.0,
+                    skipped=f"nothing new since the run of {last[1]:%Y-%m-%d %H:%M}"
+                    " UTC: the same landing files, as-of date and models",
+                )
+                _take_results(report, executions, log_path)
+                return report
+        job = "nightly_forecast" if forecast_only else None
+        selection = None
+        if ingestion_only:
+            from .defs.ingest.assets import ASSETS
+
+            selection = [key for asset in ASSETS for key in asset.keys]
+        if pulls:
+            selection = _without_lrs(selection, paths, as_of, forecast_settings)
+        executions.append(_execute(paths, job, selection, as_of, forecast_settings, log))
+    report = RunReport(
+        paths, all(r.success for r in executions), time.perf_counter() - started, log=log_path
+    )
+    _take_results(report, executions, log_path)
+    if paths.warehouse.exists():
+        from .defs.resources import WarehouseResource
+
+        stale_after = WarehouseResource().max_staleness_hours
+        with open_writer(paths.warehouse) as con:  # one connection for the bookkeeping
+            report.sources = summarize(con, since=started_at)
+            report.problems = file_problems(con, since=started_at)
+            if not ingestion_only:  # what the assets resolved, from the same data and day
+                report.as_of = resolve_as_of(con, as_of, started_at, stale_after)
+            if full:
+                record_run(con, started_at, inputs.landing, inputs.as_of, inputs.project, report.ok)
+    return report
+
+
+def _lrs_configured() -> bool:
+    from .defs.resources import LRSResource
+
+    return LRSResource.from_env().endpoint is not None
+
+
+def _defs(paths: Paths, as_of: dt.date | None, forecast_settings: object | None):
     from .definitions import build_defs
     from .defs.resources import WarehouseResource
 
@@ -169,42 +218,54 @@ def _run(
         warehouse=str(paths.warehouse),
         as_of_date=str(as_of) if as_of else None,
     )
-    defs = build_defs(resource, forecast_settings)
-    if forecast_only:
-        job = defs.resolve_job_def("nightly_forecast")
+    return build_defs(resource, forecast_settings)
+
+
+def _without_lrs(selection, paths, as_of, forecast_settings) -> list:
+    """`selection` (None: every asset of the implicit job) without the LRS pull."""
+    from .defs.ingest.assets import LRS_KEY
+
+    if selection is None:
+        job = _defs(paths, as_of, forecast_settings).resolve_implicit_global_asset_job_def()
+        selection = list(job.asset_layer.executable_asset_keys)
+    return [key for key in selection if key != LRS_KEY]
+
+
+def _execute(paths, job_name, selection, as_of, forecast_settings, log):
+    """One in-process execution of a job (None: the implicit one of every asset)."""
+    import dagster as dg
+
+    defs = _defs(paths, as_of, forecast_settings)
+    if job_name:
+        job = defs.resolve_job_def(job_name)
     else:
         job = defs.resolve_implicit_global_asset_job_def()
-    selection = None
-    if ingestion_only:
-        from .defs.ingest.assets import ASSETS
-
-        selection = [key for asset in ASSETS for key in asset.keys]
-    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    started = time.perf_counter()
-    # dbt's own console lines go to a log beside the warehouse, not into the caller's output.
-    log_path = paths.warehouse.parent / "logs" / "cohortlens-run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        dg.DagsterInstance.ephemeral() as inst,
-        log_path.open("w") as log,
-        contextlib.redirect_stdout(log),
-    ):
+    with dg.DagsterInstance.ephemeral() as inst, contextlib.redirect_stdout(log):
         result = job.execute_in_process(
             instance=inst, raise_on_error=False, run_config=QUIET, asset_selection=selection
         )
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data.error is not None:
                 print(f"step {event.step_key} failed:\n{event.step_failure_data.error.to_string()}")
-    report = RunReport(paths, result.success, time.perf_counter() - started, log=log_path)
-    if not result.success:
-        report.error = f"{_first_failure(result)} (details: {log_path})"
-    materializations = result.get_asset_materialization_events()
+    return result
+
+
+def _take_results(report: RunReport, executions: list, log_path: Path) -> None:
+    """What the executions did, into the report: failures, materializations, checks."""
+    failures = [_first_failure(r) for r in executions if not r.success]
+    if failures:
+        report.success = False
+        report.error = "; ".join(failures) + f" (details: {log_path})"
+    materializations = [e for r in executions for e in r.get_asset_materialization_events()]
     report.materialized = sorted({e.asset_key.to_user_string() for e in materializations})
     for event in materializations:
-        released = event.materialization.metadata.get("rows_released_from_quarantine")
+        metadata = event.materialization.metadata
+        released = metadata.get("rows_released_from_quarantine")
         if released is not None and released.value:
             report.released[event.asset_key.to_user_string()] = released.value
-    report.checks = [
+        if event.asset_key.to_user_string() == "landing/xapi_lrs":
+            report.lrs = metadata["summary"].value
+    report.checks += [
         CheckOutcome(
             asset=evaluation.asset_key.to_user_string(),
             name=evaluation.check_name,
@@ -212,17 +273,9 @@ def _run(
             severity=evaluation.severity.value,
             metadata={k: getattr(v, "value", v) for k, v in evaluation.metadata.items()},
         )
-        for evaluation in result.get_asset_check_evaluations()
+        for r in executions
+        for evaluation in r.get_asset_check_evaluations()
     ]
-    if paths.warehouse.exists():
-        with open_writer(paths.warehouse) as con:  # one connection for the bookkeeping
-            report.sources = summarize(con, since=started_at)
-            report.problems = file_problems(con, since=started_at)
-            if not ingestion_only:  # what the assets resolved, from the same data and day
-                report.as_of = resolve_as_of(con, as_of, started_at, resource.max_staleness_hours)
-            if full:
-                record_run(con, started_at, inputs.landing, inputs.as_of, inputs.project, report.ok)
-    return report
 
 
 def last_successful_run(warehouse: Path) -> tuple[RunInputs, dt.datetime] | None:

@@ -16,6 +16,9 @@ from filelock import FileLock
 
 from pipelines.synthetic.generator import GenerateOptions, GenerateSummary, generate
 
+# A real LRS (Ralph) for the tests that pull xAPI: started once per worker, on first use.
+from tests.lrs.fixtures import faulty_proxy, ralph_lrs, ralph_server  # noqa: F401
+
 SMALL = {"learners": 400, "seed": 11, "start_date": dt.date(2026, 1, 5), "weeks": 14}
 
 

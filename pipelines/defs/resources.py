@@ -5,7 +5,8 @@ Resolved when a run starts, never at import (paths follow COHORTLENS_HOME).
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from typing import Self
 
 import dagster as dg
@@ -15,11 +16,52 @@ from pydantic import PrivateAttr
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
 from ..as_of import AsOf, parse_as_of, resolve_as_of
+from ..ingest.lrs import LRSConfig
 from ..paths import Paths, resolve_paths
 from ..warehouse import holds_run_lock, keep_private, note_dagster_run, open_writer, run_lock
 
 # Every asset that writes the warehouse shares one pool: DuckDB has a single writer.
 POOL = "warehouse"
+
+
+class LRSResource(dg.ConfigurableResource):
+    """A Learning Record Store to pull xAPI statements from (pipelines/ingest/lrs.py).
+
+    Unset endpoint: there is none, and runs load landing files only. `build_defs` fills it
+    from COHORTLENS_LRS_* with dg.EnvVar, so no secret enters Dagster's run storage.
+    """
+
+    endpoint: str | None = None  # the xAPI base URL, e.g. http://127.0.0.1:8100/xAPI/
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None  # a bearer token instead of username and password
+    lookback_hours: float = 24.0  # each pull asks again for this window before its cursor
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "LRSResource":
+        """Each COHORTLENS_LRS_* variable that is set, as a dg.EnvVar (read at run time)."""
+        names = {
+            "endpoint": "COHORTLENS_LRS_ENDPOINT",
+            "username": "COHORTLENS_LRS_USERNAME",
+            "password": "COHORTLENS_LRS_PASSWORD",
+            "token": "COHORTLENS_LRS_TOKEN",
+        }
+        settings: dict = {k: dg.EnvVar(v) for k, v in names.items() if environ.get(v)}
+        if environ.get("COHORTLENS_LRS_LOOKBACK_HOURS"):
+            settings["lookback_hours"] = float(environ["COHORTLENS_LRS_LOOKBACK_HOURS"])
+        return cls(**settings)
+
+    def config(self) -> LRSConfig | None:
+        """The client's settings, or None without an endpoint; LRSError when incomplete."""
+        if not self.endpoint:
+            return None
+        return LRSConfig(
+            endpoint=self.endpoint,
+            username=self.username,
+            password=self.password,
+            token=self.token,
+            lookback=dt.timedelta(hours=self.lookback_hours),
+        )
 
 
 class WarehouseResource(dg.ConfigurableResource):

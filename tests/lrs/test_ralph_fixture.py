@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from tests.lrs.conftest import XAPI_VERSION, FaultyProxy, RalphLRS
+from tests.lrs.fixtures import XAPI_VERSION, FaultyProxy, RalphLRS
 
 HOME = "https://learn.cohortlens.example"
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from ...ingest.loader import FileOutcome, Loader, SourceSummary
+from ...ingest.lrs import LRSError, pull
 from ...ingest.sources import (
     ASSESSMENT_ATTEMPTS,
     MISSION_PROGRESS,
@@ -14,7 +15,7 @@ from ...ingest.sources import (
     XAPI,
     Source,
 )
-from ..resources import POOL, WarehouseResource
+from ..resources import POOL, LRSResource, WarehouseResource
 
 GROUP = "raw"
 
@@ -137,6 +138,45 @@ def xapi_statements(
     return dg.MaterializeResult(metadata=_metadata(XAPI.name, outcomes, released))
 
 
+LRS_KEY = dg.AssetKey(["landing", "xapi_lrs"])
+
+
+@dg.asset(
+    key=LRS_KEY,
+    group_name="landing",
+    kinds={"python"},
+    pool=POOL,
+    output_required=False,
+    description="New xAPI statements pulled from the LRS (COHORTLENS_LRS_ENDPOINT) into "
+    "landing files (xapi/xapi_lrs_*.jsonl.gz), which raw/xapi_statements then loads. Without "
+    "an endpoint it does nothing. It feeds no asset directly, so an LRS that fails does not "
+    "stop the landing files from loading.",
+)
+def xapi_lrs(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, lrs: LRSResource
+) -> Iterator[dg.MaterializeResult]:
+    try:
+        config = lrs.config()
+        if config is None:
+            return
+        with warehouse.connect() as con:
+            summary = pull(con, warehouse.paths().landing, config)
+    except LRSError as error:
+        raise dg.Failure(description=str(error)) from None
+    context.log.info(summary.sentence)
+    yield dg.MaterializeResult(
+        metadata={
+            "summary": dg.MetadataValue.text(summary.sentence),
+            "statements_received": dg.MetadataValue.int(summary.received),
+            "statements_written": dg.MetadataValue.int(summary.written),
+            "files": dg.MetadataValue.int(len(summary.files)),
+            "pages": dg.MetadataValue.int(summary.pages),
+            "since": dg.MetadataValue.text(str(summary.since) if summary.since else "the start"),
+            "cursor": dg.MetadataValue.text(str(summary.cursor) if summary.cursor else "none"),
+        }
+    )
+
+
 @dg.asset(
     key=dg.AssetKey(["audit", "unrecognized_files"]),
     group_name="audit",
@@ -152,6 +192,7 @@ def unrecognized_files(
 
 
 ASSETS = [
+    xapi_lrs,
     reference_snapshots,
     mission_progress,
     assessment_attempts,

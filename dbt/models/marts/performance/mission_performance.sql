@@ -22,10 +22,29 @@ per_mission as (
         avg(mentor_score) filter (where is_decided) as mean_mentor_score,
         median(minutes_spent) filter (where is_decided) as median_minutes,
         avg(hints_used) as hints_per_attempt,
-        count(*) filter (where drop_off_stage is not null) as n_dropped,
-        mode(drop_off_stage) filter (where drop_off_stage is not null) as most_common_drop_off_stage
+        count(*) filter (where drop_off_stage is not null) as n_dropped
     from attempts
     group by mission_id, track, tier, difficulty
+),
+
+drop_offs as (
+    select
+        mission_id,
+        drop_off_stage,
+        count(*) as n_attempts
+    from attempts
+    where drop_off_stage is not null
+    group by mission_id, drop_off_stage
+),
+
+top_drop_off as (
+    -- the earliest of the most common stages (mode() breaks a tie by the order rows come in)
+    select
+        mission_id,
+        first(drop_off_stage order by n_attempts desc, drop_off_stage asc)
+            as most_common_drop_off_stage
+    from drop_offs
+    group by mission_id
 ),
 
 pooled as (
@@ -48,9 +67,11 @@ rated as (
         round(
             per_mission.n_first_passed / nullif(per_mission.n_first_decided, 0), 6
         ) as first_attempt_pass_rate,
+        top_drop_off.most_common_drop_off_stage,
         easier.pooled_pass_rate as easier_label_pass_rate,
         harder.pooled_pass_rate as harder_label_pass_rate
     from per_mission
+    left join top_drop_off on per_mission.mission_id = top_drop_off.mission_id
     left join pooled as easier
         on per_mission.tier = easier.tier and per_mission.difficulty - 1 = easier.difficulty
     left join pooled as harder

@@ -1,0 +1,146 @@
+"""Runs that pull from a real LRS (Ralph): the same marts as a file load, and an LRS that
+fails stops nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.contract import VOIDED_VERB
+from pipelines.defs.resources import ForecastSettings
+from pipelines.runner import run_all
+from pipelines.synthetic.generator import GenerateOptions, generate
+from tests.lrs.fixtures import RalphLRS
+
+EVENTS = ("mission_progress", "assessment_attempts")
+QUICK = ForecastSettings(draws=50)
+
+
+def _statements(landing: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for path in sorted((landing / "xapi").glob("xapi_*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+
+
+def _env(monkeypatch, lrs: RalphLRS, password: str | None = None) -> None:
+    monkeypatch.setenv("COHORTLENS_LRS_ENDPOINT", lrs.endpoint)
+    monkeypatch.setenv("COHORTLENS_LRS_USERNAME", lrs.username)
+    monkeypatch.setenv("COHORTLENS_LRS_PASSWORD", password or lrs.password)
+
+
+def _comparable(value):
+    """Sums of doubles taken in another order differ in their last bits; NaN is NaN."""
+    if isinstance(value, float):
+        return "NaN" if math.isnan(value) else round(value, 9)
+    return value
+
+
+def _tables(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every mart and forecast, rows sorted (columns that say when a run wrote them left out)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name || '.' || table_name, list(column_name order by column_index)"
+            " from duckdb_columns() where schema_name in ('marts', 'forecasts')"
+            " and not suffix(column_name, 'loaded_at')"
+            " group by 1"
+        ).fetchall()
+        rows = {}
+        for name, columns in tables:
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            fetched = con.execute(f"select {quoted} from {name}").fetchall()
+            rows[name] = sorted((tuple(map(_comparable, r)) for r in fetched), key=repr)
+        return rows
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_statements_pulled_in_two_runs_build_the_marts_of_a_file_load(
+    tmp_path, ralph_lrs: RalphLRS, monkeypatch
+):
+    """A 50-learner program: once as landing files, once POSTed to Ralph in two halves with a
+    run after each. Five statements are voided in both. The marts and forecasts agree."""
+    program = tmp_path / "program"
+    generate(
+        GenerateOptions(out=program, learners=50, seed=11, start_date=dt.date(2026, 1, 5), weeks=4)
+    )
+    statements = _statements(program)
+    targets = random.Random(3).sample(statements, 5)
+    voidings = [
+        {
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "actor": {"mbox": "mailto:lrs-admin@cohortlens.example"},
+            "verb": {"id": VOIDED_VERB, "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": target["id"]},
+            # Voided today, as an administrator would: LRSs that compare `since` with the
+            # timestamp (Ralph) miss a statement dated before their lookback window.
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        }
+        for n, target in enumerate(targets)
+    ]
+
+    files = tmp_path / "files"
+    shutil.copytree(program, files)
+    (files / "xapi" / "xapi_voidings.jsonl").write_text(
+        "\n".join(json.dumps(v) for v in voidings) + "\n"
+    )
+    assert run_all(files, tmp_path / "files.duckdb", forecast_settings=QUICK).ok
+
+    pulled = tmp_path / "pulled"
+    shutil.copytree(program / "reference", pulled / "reference")
+    for source in EVENTS:
+        shutil.copytree(program / source, pulled / source)
+    half = len(statements) // 2
+    _env(monkeypatch, ralph_lrs)
+    ralph_lrs.post(statements[:half])
+    first = run_all(pulled, tmp_path / "pulled.duckdb", forecast_settings=QUICK)
+    assert first.ok, first.error
+    assert first.lrs.endswith(f"{half:,} new in 1 file")
+    ralph_lrs.post([*statements[half:], *voidings])
+    second = run_all(pulled, tmp_path / "pulled.duckdb", forecast_settings=QUICK)
+    assert second.ok, second.error
+
+    by_files, by_lrs = _tables(tmp_path / "files.duckdb"), _tables(tmp_path / "pulled.duckdb")
+    assert by_files.keys() == by_lrs.keys()
+    assert [t for t in by_files if by_files[t] != by_lrs[t]] == []
+    con = duckdb.connect(str(tmp_path / "pulled.duckdb"), read_only=True)
+    assert con.execute(
+        "select count(*) from audit.xapi_voidings where status = 'applied'"
+    ).fetchone() == (5,)
+    con.close()
+    # No secret in what a run leaves behind: warehouse, landing files, log.
+    secret = ralph_lrs.password.encode()
+    for path in [tmp_path / "pulled.duckdb", first.log, *pulled.rglob("*")]:
+        if path.is_file():
+            assert secret not in path.read_bytes(), path
+
+
+def test_an_lrs_refusing_the_run_fails_it_in_one_line_and_files_still_load(
+    tmp_path, small_batch, ralph_lrs: RalphLRS, monkeypatch
+):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_batch.landing / "reference", landing / "reference")
+    (landing / "xapi").mkdir()
+    day = sorted((small_batch.landing / "xapi").glob("*.jsonl"))[0]
+    shutil.copy(day, landing / "xapi" / day.name)
+    secret = "wrong-" + ralph_lrs.password
+    _env(monkeypatch, ralph_lrs, password=secret)
+
+    report = run_all(landing, tmp_path / "warehouse.duckdb", ingestion_only=True)
+
+    assert not report.success
+    assert "refused the username and password (HTTP 401)" in report.error
+    assert report.error.count("\n") == 0
+    (xapi,) = [s for s in report.sources if s.source == "xapi"]
+    assert xapi.rows_loaded == len(day.read_text().splitlines())
+    assert secret not in report.log.read_text()
