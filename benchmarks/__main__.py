@@ -13,6 +13,7 @@ from benchmarks import (
     bench_engine,
     bench_generate,
     bench_ingest,
+    bench_lrs,
     bench_triage,
 )
 
@@ -34,7 +35,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["engine", "dbt", "dashboards", "triage"],
+        choices=["engine", "dbt", "dashboards", "triage", "lrs"],
         help="run one benchmark only (dbt: then the dashboards on its warehouse)",
     )
     parser.add_argument(
@@ -44,6 +45,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.only == "engine":
         bench_engine.run()
+        return
+    if args.only == "lrs":
+        bench_lrs.run(args.workdir)
         return
     if args.only == "triage":
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cohortlens-triage-"))
@@ -65,6 +69,7 @@ def main() -> None:
             landing = bench_generate.run(args.learners, args.weeks, workdir)
             bench_ingest.run(landing, workdir)
             bench_triage.run(workdir)
+            bench_lrs.run(workdir / "lrs")
         warehouse, dbt_landing = bench_dbt.run(args.dbt_learners, args.weeks, workdir)
         bench_dashboards.run(warehouse, dbt_landing)
 

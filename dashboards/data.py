@@ -638,6 +638,23 @@ def data_health(serving: Path, principal: Principal) -> tuple[pl.DataFrame, pl.D
     return files, quarantine
 
 
+def telemetry_health(serving: Path, principal: Principal) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """xAPI voidings by what became of them, and each LRS pulled from (program-wide, like
+    data_health; a snapshot published before these tables existed has neither)."""
+    if principal.role == "student":
+        return pl.DataFrame(), pl.DataFrame()
+    with _read(serving) as con:
+        served = {r[0] for r in con.execute("select view_name from duckdb_views()").fetchall()}
+        voidings = pulls = pl.DataFrame()
+        if "xapi_voidings_by_status" in served:
+            voidings = con.sql(
+                "select * from audit.xapi_voidings_by_status order by n_voidings desc"
+            ).pl()
+        if "lrs_pulls" in served:
+            pulls = con.sql("select * from audit.lrs_pulls order by endpoint").pl()
+    return voidings, pulls
+
+
 def what_if_inputs(serving: Path, principal: Principal, cohort_id: str):
     """What the engine needs to re-simulate one cohort in scope: its observations and stored
     calibration (from the snapshot), and the weeks to its target date. None when the cohort

@@ -77,6 +77,23 @@ AUDIT_TABLES = {
         from audit.quarantine group by source, reason
         """,
     ),
+    "xapi_voidings_by_status": (
+        "audit.xapi_voidings",
+        """
+        select status, coalesce(reason, '') as reason, count(*) as n_voidings,
+            max(coalesce(decided_at, recorded_at)) as last_seen
+        from audit.xapi_voidings group by all
+        """,
+    ),
+    "lrs_pulls": (
+        "audit.lrs_cursors",
+        """
+        select c.endpoint, c.cursor_at, c.pulled_at, count(s.statement_id) as n_statements,
+            count(distinct s.file_name) as n_files
+        from audit.lrs_cursors c left join audit.lrs_statements s using (endpoint)
+        group by all
+        """,
+    ),
 }
 
 

@@ -84,6 +84,21 @@ create table if not exists audit.xapi_voidings (
     decided_at timestamp                 -- when it was applied, found redundant or ignored
 );
 
+-- Pulls from a Learning Record Store (pipelines/ingest/lrs.py): a cursor per endpoint, and
+-- every statement id written to a landing file.
+create table if not exists audit.lrs_cursors (
+    endpoint varchar primary key,        -- the LRS's xAPI base URL (never with credentials)
+    cursor_at timestamp,                 -- asked from this minus the lookback next time
+    pulled_at timestamp not null         -- the end of the last complete pull
+);
+create table if not exists audit.lrs_statements (
+    endpoint varchar not null,
+    statement_id varchar not null,       -- as the LRS spelled it, lower-cased
+    "timestamp" timestamp,               -- the statement's, to bound the ids a pull looks at
+    file_name varchar not null,          -- the landing file it was written to
+    pulled_at timestamp not null
+);
+
 create table if not exists audit.runs (
     started_at timestamp not null,
     finished_at timestamp not null,

@@ -43,21 +43,6 @@ FILE_PREFIX = "xapi_lrs_"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 RETRY_AFTER_CAP_S = 60.0  # an LRS asking for longer is asked again sooner
 
-LEDGER_DDL = """
-create table if not exists audit.lrs_cursors (
-    endpoint varchar primary key,        -- the LRS's xAPI base URL (never with credentials)
-    cursor_at timestamp,                 -- asked from this minus the lookback next time
-    pulled_at timestamp not null         -- the end of the last complete pull
-);
-create table if not exists audit.lrs_statements (
-    endpoint varchar not null,
-    statement_id varchar not null,       -- as the LRS spelled it, lower-cased
-    "timestamp" timestamp,               -- the statement's, to bound the ids a pull looks at
-    file_name varchar not null,          -- the landing file it was written to
-    pulled_at timestamp not null
-);
-"""
-
 
 class LRSError(Exception):
     """A pull that cannot go on, in one line a person can act on (no credentials in it)."""
@@ -282,14 +267,14 @@ def _statement_key(statement: dict) -> str | None:
 
 
 class Puller:
-    """One pull of one LRS into one landing folder, with its ledger in one warehouse."""
+    """One pull of one LRS into one landing folder, with its ledger in one warehouse
+    (audit.lrs_cursors and audit.lrs_statements, created with the warehouse)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, landing: Path, api: StatementsAPI) -> None:
         self.con = con
         self.folder = landing / "xapi"
         self.api = api
         self.endpoint = api.config.endpoint
-        con.execute(LEDGER_DDL)
 
     def pull(self) -> PullSummary:
         self.folder.mkdir(parents=True, exist_ok=True)

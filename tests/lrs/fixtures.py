@@ -9,6 +9,7 @@ file is the whole reset. ``faulty_proxy`` puts a proxy in front that fails on co
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -58,14 +59,18 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
-def ralph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphServer]:
+class RalphNotStarted(RuntimeError):
+    """Ralph could not be started; the message says why, with the end of its log."""
+
+
+@contextlib.contextmanager
+def start_ralph(home: Path) -> Iterator[RalphServer]:
+    """A Ralph LRS on 127.0.0.1 with its fs backend and credentials in `home`, until exit."""
     python = RALPH_VENV / "bin" / "python"
     if not python.exists():
-        pytest.fail(f"no {python}: build it with `make {RALPH_VENV.name}/.installed`")
-    home = tmp_path_factory.mktemp("ralph")
+        raise RalphNotStarted(f"no {python}: build it with `make {RALPH_VENV.name}/.installed`")
     data_dir = home / "lrs"
-    data_dir.mkdir()
+    data_dir.mkdir(parents=True)
     username, password = f"tests-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
     # Ralph's settings are RALPH_* variables (and a .env in its working folder: there is none
     # in `home`); none of ours may leak in.
@@ -102,24 +107,37 @@ def ralph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphServ
             text=True,
         )
         if auth.returncode:
-            pytest.fail(f"`ralph auth` failed ({auth.returncode}):\n{auth.stderr}")
+            raise RalphNotStarted(f"`ralph auth` failed ({auth.returncode}):\n{auth.stderr}")
         root = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if process.poll() is not None:
-                pytest.fail(f"Ralph exited ({process.returncode}):\n{_log_tail(log_path)}")
+                raise RalphNotStarted(
+                    f"Ralph exited ({process.returncode}):\n{_log_tail(log_path)}"
+                )
             try:
                 whoami = requests.get(f"{root}/whoami", auth=(username, password), timeout=2)
                 if whoami.ok:
                     break
-                pytest.fail(f"Ralph's /whoami: {whoami.status_code} {whoami.text}")
+                raise RalphNotStarted(f"Ralph's /whoami: {whoami.status_code} {whoami.text}")
             except requests.RequestException:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"Ralph not up in {START_TIMEOUT:.0f} s:\n{_log_tail(log_path)}")
+                    raise RalphNotStarted(
+                        f"Ralph not up in {START_TIMEOUT:.0f} s:\n{_log_tail(log_path)}"
+                    ) from None
                 time.sleep(0.05)
         yield RalphServer(root, f"{root}/xAPI/", username, password, data_dir, log_path)
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def ralph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphServer]:
+    try:
+        with start_ralph(tmp_path_factory.mktemp("ralph")) as server:
+            yield server
+    except RalphNotStarted as error:
+        pytest.fail(str(error))
 
 
 class RalphLRS:

@@ -118,9 +118,11 @@ def test_statements_pulled_in_two_runs_build_the_marts_of_a_file_load(
         "select count(*) from audit.xapi_voidings where status = 'applied'"
     ).fetchone() == (5,)
     con.close()
-    # No secret in what a run leaves behind: warehouse, landing files, log.
+    # No secret in what a run leaves behind: warehouse, landing files, log, published snapshot.
     secret = ralph_lrs.password.encode()
-    for path in [tmp_path / "pulled.duckdb", first.log, *pulled.rglob("*")]:
+    published = list(second.paths.serving.rglob("*"))
+    assert published, "the run published a snapshot"
+    for path in [tmp_path / "pulled.duckdb", first.log, *pulled.rglob("*"), *published]:
         if path.is_file():
             assert secret not in path.read_bytes(), path
 
