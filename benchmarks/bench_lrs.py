@@ -13,6 +13,7 @@ adds up to 5 minutes before it does (2.5 on average).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,7 +32,8 @@ from tests.lrs.fixtures import XAPI_VERSION, start_ralph
 
 GOAL_RATIO = 0.8  # ours pulls at least 80 % as fast as a bare GET of the same pages
 SCHEDULE_MINUTES = 5
-LEARNERS, WEEKS = 250, 4  # about 10,000 statements: Ralph's pages cost more as it fills up
+# About 10,000 statements: Ralph's pages cost more as it fills up.
+LEARNERS, WEEKS, START = 150, 8, dt.date(2026, 1, 5)
 LATE_DAYS = 2  # the days POSTed to the LRS for the latency run
 
 
@@ -72,9 +74,7 @@ def _config(server) -> LRSConfig:
 def run(workdir: Path | None = None) -> None:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="cohortlens-lrs-"))
     program = workdir / "program"
-    start = dt.date.today() - dt.timedelta(weeks=WEEKS)
-    start -= dt.timedelta(days=start.weekday())
-    generate(GenerateOptions(out=program, learners=LEARNERS, seed=7, start_date=start, weeks=WEEKS))
+    generate(GenerateOptions(out=program, learners=LEARNERS, seed=7, start_date=START, weeks=WEEKS))
     statements = _statements(program)
 
     with start_ralph(workdir / "ralph-throughput") as server:
@@ -107,7 +107,7 @@ def _latency(workdir: Path, program: Path) -> None:
 
     from pipelines.definitions import build_defs
     from pipelines.defs.resources import WarehouseResource
-    from pipelines.runner import run_all
+    from pipelines.runner import QUIET, run_all
 
     landing, warehouse = workdir / "latency", workdir / "latency.duckdb"
     shutil.copytree(program, landing)
@@ -126,8 +126,14 @@ def _latency(workdir: Path, program: Path) -> None:
         }
         try:
             defs = build_defs(WarehouseResource(landing=str(landing), warehouse=str(warehouse)))
-            with dg.DagsterInstance.ephemeral() as instance:
-                result = defs.resolve_job_def("refresh").execute_in_process(instance=instance)
+            with (
+                dg.DagsterInstance.ephemeral() as instance,
+                (workdir / "refresh.log").open("w") as log,
+                contextlib.redirect_stdout(log),
+            ):
+                result = defs.resolve_job_def("refresh").execute_in_process(
+                    instance=instance, run_config=QUIET
+                )
         finally:
             for name in ("ENDPOINT", "USERNAME", "PASSWORD"):
                 os.environ.pop(f"COHORTLENS_LRS_{name}", None)

@@ -368,22 +368,17 @@ class Puller:
         return name
 
     def _enter(self, name: str, statements: list) -> None:
-        rows = [
-            (self.endpoint, key, _utc(s.get("timestamp")), f"xapi/{name}")
+        keyed = [
+            (key, _utc(s.get("timestamp")))
             for s in statements
             if isinstance(s, dict) and (key := _statement_key(s)) is not None
         ]
-        self.con.execute("begin transaction")
-        try:
-            self.con.executemany(
-                "insert into audit.lrs_statements values"
-                " (?, ?, ?, ?, get_current_timestamp() at time zone 'UTC')",
-                rows,
-            )
-            self.con.execute("commit")
-        except BaseException:
-            self.con.execute("rollback")
-            raise
+        # One insert of two lists: executemany would cost a round trip per statement.
+        self.con.execute(
+            "insert into audit.lrs_statements select ?, unnest(?::varchar[]),"
+            " unnest(?::timestamp[]), ?, get_current_timestamp() at time zone 'UTC'",
+            [self.endpoint, [k for k, _ in keyed], [t for _, t in keyed], f"xapi/{name}"],
+        )
 
     def _adopt_orphans(self) -> None:
         """Files a killed pull renamed into place but did not enter: enter them now."""

@@ -128,6 +128,11 @@ XAPI_CASES = [
         "an anonymous Group actor must list its member",
     ),
     (
+        "members not a list",
+        lambda s: s | {"actor": {"objectType": "Group", "member": "everyone"}},
+        "actor.member must be an array",
+    ),
+    (
         "group type misspelled",
         lambda s: _set(s, "actor.objectType", "Team"),
         'actor.objectType "Team" is not one of Agent, Group',
