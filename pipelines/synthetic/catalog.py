@@ -100,6 +100,9 @@ def _domain_shares(rng: np.random.Generator, emphasis: tuple[float, ...]) -> np.
 
 def build_catalog(seed: int) -> Catalog:
     rng = np.random.default_rng([seed, 0xCA7A])
+    # The signals planted for the tool, stage-time and drop-off marts draw from a stream of
+    # their own, so that adding them changed no other draw of the catalog.
+    planted = np.random.default_rng([seed, 0x7001])
     missions, mission_truth, modules, assessments, questions, question_truth = (
         [],
         [],
@@ -140,7 +143,17 @@ def build_catalog(seed: int) -> Catalog:
                         **{f"weight_{d}": float(s) for d, s in zip(DOMAINS, shares, strict=True)},
                     }
                 )
-                mission_truth.append({"mission_id": mission_id, "true_difficulty": true_difficulty})
+                subtasks = missions[-1]["subtask_count"]
+                mission_truth.append(
+                    {
+                        "mission_id": mission_id,
+                        "true_difficulty": true_difficulty,
+                        # The tool passing attempts use far more often than failing ones.
+                        "key_tool": spec["tools"][int(planted.integers(len(spec["tools"])))],
+                        # The stage that takes longest, and where most missed deadlines stop.
+                        "heavy_stage": int(planted.integers(1, subtasks + 1)),
+                    }
+                )
             for m in range(MODULES_PER_TIER):
                 module_id = f"{prefix}-MOD{m + 1}"
                 module_index[t, r, m] = len(modules)

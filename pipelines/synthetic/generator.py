@@ -244,6 +244,8 @@ def _write_truth(opts, catalog, pop, sim, truth_weeks) -> GenerateSummary:
     truth_dir.mkdir(parents=True, exist_ok=True)
     learners = pop.latent.with_columns(
         dropout_week=pl.Series(sim.dropout_week).replace(-1, None),
+        # Does each tier's 2nd and 3rd missions the other way round (planted for the path mart).
+        out_of_order=pl.Series(sim.out_of_order),
     )
     weekly = pl.concat(truth_weeks) if truth_weeks else pl.DataFrame()
     for name, frame in {

@@ -57,6 +57,11 @@ SUBTASK_MINUTES = (40, 120)  # hands-on work per subtask
 SHORTFALL_EFFORT = 2  # an under-prepared learner works longer
 MISSED_REACH = (0.2, 1.0)  # share of subtasks reached when the deadline is missed
 BASE_SCORE = 0.72  # mentor score (as a fraction) with competency exactly at the demand
+# Planted for the tool, stage-time and path marts (truth: missions.parquet, learners.parquet).
+KEY_TOOL_USE = (0.30, 0.85)  # chance a failed / passed attempt uses its mission's key tool
+HEAVY_STAGE_WEIGHT = 3.0  # a mission's heavy stage takes this many times a stage's share
+HEAVY_STAGE_STOP = 0.6  # chance a missed deadline stops at the heavy stage (if reached)
+OUT_OF_ORDER_SHARE = 0.15  # learners who do each tier's 2nd and 3rd missions the other way
 SCORE_PER_GAP = 1.0
 RETRY_BONUS = 0.03  # per earlier attempt: the learner has seen the mission before
 SCORE_NOISE = 0.08
@@ -245,6 +250,16 @@ class ProgramSimulation:
         self.m_hours = m["time_constraint_hours"].to_numpy().astype(float)
         self.m_weights = m.select([f"weight_{d}" for d in DOMAINS]).to_numpy()
         self.m_true = catalog.mission_truth["true_difficulty"].to_numpy()
+        self.m_heavy = catalog.mission_truth["heavy_stage"].to_numpy()
+        track_tools = {t: list(spec["tools"]) for t, spec in TRACKS.items()}
+        self.m_key_tool = np.array(
+            [
+                track_tools[track].index(tool)
+                for track, tool in zip(m["track"], catalog.mission_truth["key_tool"], strict=True)
+            ]
+        )
+        # Its own stream: the existing draws of the program stay as they were.
+        self.out_of_order = np.random.default_rng([seed, 0x0DD]).random(n) < OUT_OF_ORDER_SHARE
         md = catalog.modules
         self.mod_ids = md["module_id"].to_numpy().astype(object)
         self.mod_required = md["required"].to_numpy()
@@ -281,6 +296,9 @@ class ProgramSimulation:
     def _mission_of(self, idx: np.ndarray) -> np.ndarray:
         tier = np.minimum(self.tier[idx], len(TIERS) - 1)
         pos = np.minimum(self.mission_pos[idx], MISSIONS_PER_TIER - 1)
+        # Out-of-order learners take a tier's 2nd and 3rd missions (both required) swapped.
+        swapped = self.out_of_order[idx] & ((pos == 1) | (pos == 2))
+        pos = np.where(swapped, 3 - pos, pos)
         return self.catalog.mission_index[self.pop.track[idx], tier, pos]
 
     def _module_of(self, idx: np.ndarray) -> np.ndarray:
@@ -323,6 +341,7 @@ class ProgramSimulation:
         """Simulate week ``week`` (0-based from the program start). Returns its events and the
         true weekly state of every learner whose cohort has started."""
         rng = np.random.default_rng([self.seed, 0x5EED, week])
+        self.planted = np.random.default_rng([self.seed, 0x7001, week])
         pop, n = self.pop, self.n
         ev = Events()
         week_start = self.program_start_ms + week * WEEK
@@ -711,6 +730,8 @@ class ProgramSimulation:
         shares = rng.gamma(SHARE_SHAPE, 1.0, (a, MAX_SUBTASKS)) * (
             np.arange(MAX_SUBTASKS) < subtasks[:, None]
         )
+        heavy = np.arange(MAX_SUBTASKS)[None, :] == (self.m_heavy[mission] - 1)[:, None]
+        shares *= np.where(heavy & (subtasks[:, None] > 1), HEAVY_STAGE_WEIGHT, 1.0)
         shares /= shares.sum(axis=1, keepdims=True)
         att.stage_end = att.t0[:, None] + (np.cumsum(shares, axis=1) * att.elapsed[:, None]).astype(
             np.int64
@@ -720,11 +741,12 @@ class ProgramSimulation:
         )
         self.mission_hours[att.idx] -= work_minutes / 60
         att.stage_minutes = np.round(shares * work_minutes[:, None]).astype(np.int64)
-        att.reached = np.where(
-            missed,
-            np.minimum(subtasks, 1 + (subtasks * rng.uniform(*MISSED_REACH, a)).astype(np.int64)),
-            subtasks,
+        reach = np.minimum(
+            subtasks, 1 + (subtasks * rng.uniform(*MISSED_REACH, a)).astype(np.int64)
         )
+        stops_heavy = (self.planted.random(a) < HEAVY_STAGE_STOP) & (subtasks > 1)
+        reach = np.where(stops_heavy, self.m_heavy[mission], reach)
+        att.reached = np.where(missed, reach, subtasks)
         att.drop_off = np.where(missed, att.reached, -1)
 
     def _mentor_review(self, rng, att: _Attempts) -> None:
@@ -807,7 +829,23 @@ class ProgramSimulation:
             rng.integers(0, MAX_SUBTASKS, (a, MAX_HINTS)) % np.maximum(att.reached, 1)[:, None] + 1
         )
         att.n_tools = 1 + rng.binomial(MAX_TOOLS - 1, EXTRA_TOOL_P, a)
-        att.tool_rank = np.argsort(rng.random((a, self.tools.shape[1])), axis=1)[:, :MAX_TOOLS]
+        order = np.argsort(rng.random((a, self.tools.shape[1])), axis=1)
+        # The mission's key tool: used by most passed attempts, few failed ones. It comes on
+        # top of the tools drawn (so their shares do not move), or goes where it was drawn.
+        key = self.m_key_tool[att.mission]
+        uses_key = self.planted.random(a) < np.where(att.passed, *KEY_TOOL_USE[::-1])
+        slot = (order == key[:, None]).argmax(axis=1)  # where the key tool is in the order
+        drawn = slot < att.n_tools
+        add = uses_key & ~drawn
+        target = np.where(
+            add,
+            np.minimum(att.n_tools, MAX_TOOLS - 1),
+            np.where(~uses_key & drawn, att.n_tools, slot),
+        )
+        rows = np.arange(a)
+        order[rows, slot], order[rows, target] = order[rows, target], order[rows, slot]
+        att.n_tools = np.where(add, np.minimum(att.n_tools + 1, MAX_TOOLS), att.n_tools)
+        att.tool_rank = order[:, :MAX_TOOLS]
 
     def _record_versions(self, ev: Events, att: _Attempts) -> None:
         """The attempt-level facts for the renderer, and one row per progress version."""
