@@ -16,7 +16,7 @@ from pydantic import PrivateAttr
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
 from ..as_of import AsOf, parse_as_of, resolve_as_of
-from ..ingest.lrs import LRSConfig
+from ..ingest.lrs import LRSConfig, LRSError
 from ..paths import Paths, resolve_paths
 from ..warehouse import holds_run_lock, keep_private, note_dagster_run, open_writer, run_lock
 
@@ -35,7 +35,8 @@ class LRSResource(dg.ConfigurableResource):
     username: str | None = None
     password: str | None = None
     token: str | None = None  # a bearer token instead of username and password
-    lookback_hours: float = 24.0  # each pull asks again for this window before its cursor
+    # Each pull asks again for this window before its cursor (text: checked when a run starts).
+    lookback_hours: str = "24"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "LRSResource":
@@ -48,19 +49,25 @@ class LRSResource(dg.ConfigurableResource):
         }
         settings: dict = {k: dg.EnvVar(v) for k, v in names.items() if environ.get(v)}
         if environ.get("COHORTLENS_LRS_LOOKBACK_HOURS"):
-            settings["lookback_hours"] = float(environ["COHORTLENS_LRS_LOOKBACK_HOURS"])
+            settings["lookback_hours"] = environ["COHORTLENS_LRS_LOOKBACK_HOURS"]
         return cls(**settings)
 
     def config(self) -> LRSConfig | None:
         """The client's settings, or None without an endpoint; LRSError when incomplete."""
         if not self.endpoint:
             return None
+        try:
+            hours = float(self.lookback_hours)
+        except ValueError:
+            raise LRSError(
+                f"COHORTLENS_LRS_LOOKBACK_HOURS {self.lookback_hours!r} is not a number"
+            ) from None
         return LRSConfig(
             endpoint=self.endpoint,
             username=self.username,
             password=self.password,
             token=self.token,
-            lookback=dt.timedelta(hours=self.lookback_hours),
+            lookback=dt.timedelta(hours=hours),
         )
 
 

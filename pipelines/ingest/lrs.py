@@ -64,15 +64,25 @@ class LRSConfig:
     backoff_s: float = 0.5  # doubled on each retry
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.endpoint)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        # The value is never repeated in a message: a mistyped one may hold a password.
+        try:
+            parts = urlsplit(self.endpoint)
+            host = parts.hostname
+        except ValueError:
+            parts, host = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not host:
             raise LRSError(
-                f"COHORTLENS_LRS_ENDPOINT must be an http(s) URL, not {_safe(self.endpoint)!r}"
+                "COHORTLENS_LRS_ENDPOINT must be an http(s) URL such as"
+                " http://host:8100/xAPI/ (the LRS's xAPI base)"
             )
-        if parts.username or parts.password:
+        if "@" in parts.netloc:
             raise LRSError(
                 "COHORTLENS_LRS_ENDPOINT holds credentials: give them in"
                 " COHORTLENS_LRS_USERNAME / COHORTLENS_LRS_PASSWORD or COHORTLENS_LRS_TOKEN"
+            )
+        if parts.query or parts.fragment:
+            raise LRSError(
+                "COHORTLENS_LRS_ENDPOINT must be the xAPI base URL, without a query or fragment"
             )
         if not self.endpoint.endswith("/"):
             object.__setattr__(self, "endpoint", self.endpoint + "/")
@@ -124,6 +134,8 @@ class StatementsAPI:
     def __init__(self, config: LRSConfig) -> None:
         self.config = config
         self.session = requests.Session()
+        # No credentials from ~/.netrc or proxies from the environment: only the configured.
+        self.session.trust_env = False
         retry = _CappedRetry(
             total=config.retries,
             backoff_factor=config.backoff_s,
@@ -200,10 +212,9 @@ class StatementsAPI:
                 f"{self._where()} answered HTTP {response.status_code} after"
                 f" {self.config.retries} retries"
             )
-        if response.status_code != 200:
+        if response.status_code != 200:  # the body is the LRS's: not repeated
             raise LRSError(
-                f"{self._where()} answered HTTP {response.status_code}:"
-                f" {response.text[:200].strip()!r}"
+                f"{self._where()} answered HTTP {response.status_code} {response.reason or ''}"
             )
         try:
             result = response.json()
@@ -331,10 +342,15 @@ class Puller:
 
     def _ledger_ids(self, since: dt.datetime | None) -> set[str]:
         """The ids already written that this pull may be sent again: all of them before a
-        first complete pull, else those of the lookback window (a statement stored late with
-        an older timestamp is dropped by the loader instead)."""
-        window = ' and ("timestamp" is null or "timestamp" >= ?)' if since is not None else ""
-        params = [self.endpoint] + ([since - dt.timedelta(days=1)] if since is not None else [])
+        first complete pull, else those pulled or dated within the window (a day's margin for
+        the LRS's clock). An LRS comparing `since` with `stored` sends again what it stored
+        after `since`, which an earlier pull can only have fetched after `since` too; one
+        comparing `timestamp` sends what is dated after it."""
+        window = ""
+        params: list = [self.endpoint]
+        if since is not None:
+            window = ' and greatest(pulled_at, coalesce("timestamp", pulled_at)) >= ?'
+            params.append(since - dt.timedelta(days=1))
         rows = self.con.execute(
             f"select statement_id from audit.lrs_statements where endpoint = ?{window}", params
         ).fetchall()

@@ -17,8 +17,9 @@ EVENT_TIME = {
     ASSESSMENT_ATTEMPTS.name: "coalesce(graded_at, submitted_at, started_at)",
 }
 # A voiding statement corrects the record (often an administrator's, made months later): no
-# learner did anything then, so it moves neither freshness nor the as-of day.
-LEARNER_EVENTS = {XAPI.name: "where voided_statement_id is null"}
+# learner did anything then, and the statement it voided never happened; neither moves
+# freshness or the as-of day.
+LEARNER_EVENTS = {XAPI.name: "where voided_statement_id is null and voided_by is null"}
 
 
 @dataclass(frozen=True)

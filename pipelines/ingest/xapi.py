@@ -35,7 +35,8 @@ def apply_voidings(con: duckdb.DuckDBPyConnection) -> VoidingSummary:
         con.execute(
             "insert into audit.xapi_voidings (voiding_statement_id, target_statement_id, status,"
             f" reason, recorded_at) select statement_id, voided_statement_id, 'waiting',"
-            f" 'its target has not landed yet', {NOW_UTC} from raw.xapi_statements v"
+            f" 'its target has not landed yet (or is in quarantine)', {NOW_UTC}"
+            " from raw.xapi_statements v"
             " where voided_statement_id is not null and not exists (select 1 from"
             " audit.xapi_voidings a where a.voiding_statement_id = v.statement_id)"
         )
@@ -105,8 +106,9 @@ def resolve_group_actors(con: duckdb.DuckDBPyConnection) -> int:
             "   and voided_statement_id is null"
             "   and (statement ->> '$.actor.objectType') = 'Group')"
             f" join raw.learner_actor_keys k on k.actor_key = {_MEMBER_KEY}"
-            " and k.n_learners = 1"
-            " group by statement_id having count(distinct k.learner_id) = 1) g"
+            " group by statement_id"
+            # A member naming two learners (a shared identifier) names more than one.
+            " having count(distinct k.learner_id) = 1 and bool_and(k.n_learners = 1)) g"
             " where s.statement_id = g.statement_id"
         ).fetchone()[0]
         con.execute("commit")

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from ...ingest.landing import discover, fingerprint
+from ...ingest.lrs import FILE_PREFIX
 from ..resources import WarehouseResource
 from ..runs import skip_while_running
 from .schedules import refresh_job
@@ -21,7 +22,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseReso
     busy = skip_while_running(warehouse)
     if busy is not None:  # the listing is looked at again on the next tick
         return busy
-    files = discover(landing)
+    # Files a refresh pulled from an LRS were loaded by that refresh: no new run for them.
+    files = [f for f in discover(landing) if not f.path.name.startswith(FILE_PREFIX)]
     if not files:
         return dg.SkipReason(f"no files in {landing}")
     current = fingerprint(files)

@@ -13,15 +13,18 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from pipelines.contract import VOIDED_VERB
 from pipelines.ingest.loader import Loader
-from pipelines.ingest.lrs import LRSConfig, LRSError, pull
+from pipelines.ingest.lrs import LRSConfig, LRSError, _utc, pull
 from pipelines.ingest.sources import SOURCES
 from pipelines.warehouse import open_writer
 from tests.lrs.fixtures import RalphLRS
@@ -165,6 +168,7 @@ def test_wrong_credentials_are_named_and_never_shown(lrs_landing, ralph_lrs, cap
     token = _config(ralph_lrs, username=None, password=None, token=secret)
     with pytest.raises(LRSError, match=r"refused the token \(HTTP 401\)"):
         _pull(lrs_landing, token)
+    assert secret not in caplog.text
 
 
 def test_an_unreachable_lrs_is_named(lrs_landing):
@@ -237,3 +241,55 @@ def test_a_pull_killed_anywhere_loses_and_repeats_nothing(lrs_landing, ralph_lrs
     assert lrs_landing.scalar("select count(*) from raw.xapi_statements") == len(statements)
     with open_writer(lrs_landing.warehouse) as con:
         assert Loader(con, lrs_landing.root).load(list(SOURCES.values())) == []
+
+
+class _SpecLRS(ThreadingHTTPServer):
+    """A minimal Statements API comparing `since` with `stored`, as xAPI 1.0.3 says (Ralph
+    compares `timestamp`): what Learning Locker or SCORM Cloud would send."""
+
+    daemon_threads = True
+    statements: list[dict]
+
+
+class _SpecHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        query = parse_qs(urlsplit(self.path).query)
+        since = query.get("since", [None])[0]
+        sent = [
+            s for s in self.server.statements if since is None or _utc(s["stored"]) > _utc(since)
+        ]
+        body = json.dumps({"statements": sent, "more": ""}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_an_lrs_comparing_stored_never_gets_a_statement_written_twice(lrs_landing):
+    """Statements stored late with timestamps days old come back on every pull of a
+    `stored`-comparing LRS within its lookback window: each is written once, all the same."""
+    now = dt.datetime.now(dt.UTC)
+    statements = []
+    for n, s in enumerate(lrs_landing.sample("xapi", 20)):
+        stored = now - dt.timedelta(minutes=30 - n)
+        statements.append(s | {"stored": stored.isoformat()})  # timestamps are months old
+    server = _SpecLRS(("127.0.0.1", 0), _SpecHandler)
+    server.statements = statements[:10]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}/xAPI/"
+        config = LRSConfig(endpoint, username="u", password="p")
+        assert _pull(lrs_landing, config).written == 10
+        server.statements = statements
+        assert _pull(lrs_landing, config).written == 10
+        assert [_pull(lrs_landing, config).written for _ in range(2)] == [0, 0]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert sorted(_landed_ids(lrs_landing)) == sorted(s["id"] for s in statements)

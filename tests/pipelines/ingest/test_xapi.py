@@ -141,20 +141,31 @@ def test_a_group_resolves_only_when_its_members_name_one_learner(reference_only)
     def account(learner):
         return {"account": {"homePage": PROGRAM_HOME_PAGE, "name": learner}}
 
+    reference_only.write_lines(
+        "reference/identities_2026-01-01.csv",
+        [
+            "learner_id,ifi_type,ifi_value",
+            f"{a},openid,https://id.example/shared",
+            f"{b},openid,https://id.example/shared",
+        ],
+    )
+    reference_only.load()
     one = group(mentor, {"mbox": f"mailto:{a_mail}"})
+    shared = group({"openid": "https://id.example/shared"}, {"mbox": f"mailto:{a_mail}"})
     two = group(account(a), account(b))
     nobody = group(mentor)
     identified = group(mbox="mailto:team-7@cohortlens.example")
-    reference_only.write_lines("xapi/xapi_groups.jsonl", [one, two, nobody, identified])
+    reference_only.write_lines("xapi/xapi_groups.jsonl", [one, two, nobody, identified, shared])
 
     (outcome,) = [o for o in reference_only.load() if o.source == "xapi"]
 
-    assert (outcome.rows_loaded, outcome.rows_quarantined) == (4, 0)
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (5, 0)
     learner_of = dict(
         reference_only.query("select statement_id::varchar, learner_id from raw.xapi_statements")
     )
     assert learner_of[one["id"]] == a
-    assert [learner_of[s["id"]] for s in (two, nobody, identified)] == [None, None, None]
+    # Two learners, no learner, a Group's own identifier, a member naming two learners: none.
+    assert [learner_of[s["id"]] for s in (two, nobody, identified, shared)] == [None] * 4
 
 
 def test_other_valid_objects_load_and_keep_their_json(reference_only):
@@ -203,7 +214,10 @@ def test_voiding_marks_its_target_waits_for_it_and_cannot_be_voided(reference_on
 
     voidings = status()
     assert voidings[void_early["id"]] == ("applied", None)
-    assert voidings[void_later["id"]] == ("waiting", "its target has not landed yet")
+    assert voidings[void_later["id"]] == (
+        "waiting",
+        "its target has not landed yet (or is in quarantine)",
+    )
     assert voidings[void_void["id"]][0] == "ignored"
     assert "cannot be voided" in voidings[void_void["id"]][1]
     assert voidings[void_again["id"]] == (
@@ -235,3 +249,36 @@ def test_voiding_marks_its_target_waits_for_it_and_cannot_be_voided(reference_on
         )
         == 4
     )
+    # A voiding landing after its target was voided by an earlier load changes nothing.
+    once_more = _voiding(later["id"]) | {"timestamp": "2026-01-22T09:00:00Z"}
+    reference_only.write_lines("xapi/xapi_4.jsonl", [once_more])
+    reference_only.load()
+    assert status()[once_more["id"]] == (
+        "redundant",
+        f"its target was already voided by {void_later['id']}",
+    )
+
+
+def test_a_voiding_waits_while_its_target_is_in_quarantine(reference_only):
+    """The target names a learner the reference data lacks; once the learner arrives, the
+    target is released and the voiding applies."""
+    (statement,) = reference_only.sample("xapi")
+    newcomer = "L9000007"
+    target = statement | {"actor": {"account": {"homePage": PROGRAM_HOME_PAGE, "name": newcomer}}}
+    voiding = _voiding(target["id"])
+    reference_only.write_lines("xapi/xapi_1.jsonl", [target, voiding])
+    reference_only.load()
+    assert reference_only.scalar("select status from audit.xapi_voidings") == "waiting"
+
+    learners = sorted((reference_only.root / "reference").glob("learners*"))[-1]
+    lines = learners.read_text().splitlines()
+    row = lines[1].split(",")
+    row[0], row[4] = newcomer, "newcomer@cohortlens.example"
+    reference_only.write_lines("reference/learners_9999-12-31.csv", [*lines, ",".join(row)])
+    reference_only.load()
+    assert reference_only.scalar("select status from audit.xapi_voidings") == "applied"
+    voided_by = reference_only.scalar(
+        "select voided_by::varchar from raw.xapi_statements where statement_id = ?",
+        [target["id"]],
+    )
+    assert voided_by == voiding["id"]
