@@ -2,6 +2,8 @@
 -- learner as of the run's day. Every learner gets at least one.
 --   requirement  the first unmet tier 4 requirement (tier 5 once unlocked): modules, then
 --                missions, then the capstone, then the rubric mean;
+--   path         the first required step skipped so far against the track's ideal path
+--                (learner_path_comparison);
 --   skill_gap    up to two unpassed missions of the learner's track that train their weakest
 --                domain most (the missions' domain weights);
 --   study_time   the weekly study hours that lift P(competency mastery by the target) to 0.5,
@@ -197,6 +199,23 @@ candidates as (
         'the first of ' || n_left || ' unmet ' || tier || ' requirement'
         || case when n_left > 1 then 's' else '' end as why
     from first_requirement
+
+    union all
+
+    select
+        learner_id,
+        1 as kind_order,
+        'path' as kind,
+        'learner' as audience,
+        false as uses_forecast,
+        'Go back to ' || skipped_steps[1] || ': the ideal path does it before what you did next'
+            as action,
+        n_skipped || ' required step' || case when n_skipped > 1 then 's' else '' end
+        || ' skipped so far (' || array_to_string(skipped_steps[1:3], ', ')
+        || case when n_skipped > 3 then ', ...' else '' end
+        || '); the ideal path does ' || skipped_steps[1] || ' next' as why
+    from {{ ref('learner_path_comparison') }}
+    where n_skipped > 0
 
     union all
 
