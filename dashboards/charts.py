@@ -219,3 +219,64 @@ def rubric_feedback_bars(feedback: pl.DataFrame) -> go.Figure:
         yaxis_range=[0, 1],
         yaxis_title="mean score (0-1)",
     )
+
+
+PATH_COLORS = {
+    "on the path": "#2ca02c",
+    "out of order": "#ff7f0e",
+    "late": "#d62728",
+    "skipped": "#9467bd",
+    "to do": "#7f7f7f",
+}
+
+
+def path_timeline(steps: pl.DataFrame) -> go.Figure:
+    """A learner's steps against the ideal path: when the ideal learner does each (open
+    circle) and when this one did (filled), coloured by how it went, the as-of day marked."""
+    if steps.is_empty():
+        return _layout(go.Figure(), "Path against the ideal")
+    frame = steps.with_columns(
+        how=pl.when(pl.col("is_skipped"))
+        .then(pl.lit("skipped"))
+        .when(pl.col("is_out_of_order"))
+        .then(pl.lit("out of order"))
+        .when(pl.col("off_path_reason") == "late")
+        .then(pl.lit("late"))
+        .when(pl.col("done_on").is_null())
+        .then(pl.lit("to do"))
+        .otherwise(pl.lit("on the path"))
+    )
+    labels = frame["step_id"].to_list()
+    fig = go.Figure()
+    fig.add_scatter(
+        x=frame["ideal_on"].to_list(),
+        y=labels,
+        mode="markers",
+        name="ideal path",
+        marker={"symbol": "circle-open", "size": 10, "color": "#1f77b4"},
+    )
+    for how, color in PATH_COLORS.items():
+        rows = frame.filter((pl.col("how") == how) & pl.col("done_on").is_not_null())
+        if rows.height:
+            fig.add_scatter(
+                x=rows["done_on"].to_list(),
+                y=rows["step_id"].to_list(),
+                mode="markers",
+                name=f"done: {how}",
+                marker={"size": 10, "color": color},
+            )
+    as_of = frame["as_of_date"][0]
+    fig.add_vline(x=as_of, line_dash="dot", line_color="#7f7f7f")
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title=None)
+    return _layout(
+        fig, f"Path against the ideal (as of {as_of})", height=max(300, 22 * len(labels))
+    )
+
+
+def stage_time_bars(stages: pl.DataFrame) -> go.Figure:
+    """One mission's stages: share of the time spent there, and the drop-off rate."""
+    x = [f"stage {s}" for s in stages["stage"].to_list()]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=stages["share_of_time"].to_list(), name="share of the time")
+    fig.add_bar(x=x, y=stages["drop_off_rate"].to_list(), name="drop-off rate")
+    return _layout(fig, "Where the time goes, and where attempts stop", yaxis_tickformat=".0%")

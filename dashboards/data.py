@@ -579,6 +579,56 @@ def disputed_labels(serving: Path, principal: Principal) -> pl.DataFrame:
         ).pl()
 
 
+def tool_usage(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Tools whose use tells passing from failing attempts (catalog insight: counts over the
+    whole program, no learner's rows), strongest first."""
+    if principal.role == "student":
+        return pl.DataFrame()
+    with _read(serving) as con:
+        return con.sql(
+            """
+            select mission_id, track, tier, tool, n_decided, share_with_tool,
+                share_of_passed_using, share_of_failed_using, pass_rate_with_tool,
+                pass_rate_without_tool, use_difference_z
+            from marts.mission_tool_usage where is_flagged
+            order by abs(use_difference_z) desc
+            """
+        ).pl()
+
+
+def stage_time(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Per mission and stage: minutes, share of time and drop-offs (program-wide counts)."""
+    if principal.role == "student":
+        return pl.DataFrame()
+    with _read(serving) as con:
+        return con.sql(
+            """
+            select mission_id, track, tier, stage, n_reached, median_minutes, p90_minutes,
+                share_of_time, n_dropped_here, drop_off_rate, is_time_sink_losing_learners
+            from marts.mission_stage_time order by mission_id, stage
+            """
+        ).pl()
+
+
+def path_steps(serving: Path, principal: Principal, learner_id: str | None = None) -> pl.DataFrame:
+    """One learner's path against the ideal one, step by step: the principal's own, or
+    ``learner_id``'s if in scope."""
+    return query(
+        serving,
+        principal,
+        CHOSEN
+        + """
+        select s.learner_id, s.step_id, s.step_kind, s.ideal_rank, s.ideal_on, s.done_on,
+            s.is_out_of_order,
+            s.is_skipped, s.off_path_reason, s.as_of_date
+        from marts.learner_path_steps as s
+        join chosen using (learner_id)
+        order by s.ideal_rank
+        """,
+        chosen=learner_id or "",
+    )
+
+
 def points(serving: Path, principal: Principal) -> pl.DataFrame:
     return query(
         serving,

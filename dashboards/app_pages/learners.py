@@ -94,6 +94,9 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
             f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
             f"{'more than 52' if high is None else f'{high:.0f}'})"
         )
+    path = session.load(data.path_steps, who, learner_id=choice)
+    if not path.is_empty():
+        st.plotly_chart(charts.path_timeline(path), width="stretch")
     feedback = session.load(data.rubric_feedback, who, learner_id=choice)
     if not feedback.is_empty():
         st.plotly_chart(charts.rubric_feedback_bars(feedback), width="stretch")

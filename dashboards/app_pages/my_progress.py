@@ -26,6 +26,14 @@ if not actions.is_empty():
 competency = session.load(data.competency, who)
 if not competency.is_empty():
     st.plotly_chart(charts.competency_radar(competency.row(0, named=True)), width="stretch")
+path = session.load(data.path_steps, who)
+if not path.is_empty():
+    st.subheader("Your path")
+    st.caption(
+        "Open circles: when learners who finish on time do each required step. Filled: when"
+        " you did it."
+    )
+    st.plotly_chart(charts.path_timeline(path), width="stretch")
 st.subheader("Tier 4 and tier 5")
 checklist = st.columns(2)
 for col, tier_no in zip(checklist, (4, 5), strict=True):

@@ -28,6 +28,7 @@ SCOPED_READS = [
     "rubric_categories",
     "rubric_feedback",
     "mentor_feedback",
+    "path_steps",
 ]
 
 
@@ -37,7 +38,7 @@ def org_of(served, learner_ids):
 
 
 # Reads about one learner: a supervisor names the learner, a student gets themselves.
-ONE_LEARNER_READS = ["learner", "rubric_feedback", "mentor_feedback", "competency"]
+ONE_LEARNER_READS = ["learner", "rubric_feedback", "mentor_feedback", "competency", "path_steps"]
 
 
 @pytest.mark.parametrize("read", SCOPED_READS)
@@ -66,6 +67,9 @@ def test_a_student_sees_only_themselves(served):
     assert data.disputed_labels(served.serving, me).is_empty()
     assert data.points(served.serving, me)["learner_id"].to_list() == [served.student]
     assert data.rubric_categories(served.serving, me).is_empty()
+    assert data.tool_usage(served.serving, me).is_empty()
+    assert data.stage_time(served.serving, me).is_empty()
+    assert set(data.path_steps(served.serving, me)["learner_id"]) == {served.student}
     for read in (data.rubric_feedback, data.mentor_feedback):
         assert set(read(served.serving, me)["learner_id"]) <= {served.student}
 
