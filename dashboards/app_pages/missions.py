@@ -69,12 +69,11 @@ stages = session.load(data.stage_time, who)
 if not stages.is_empty():
     sinks = stages.filter(stages["is_time_sink_losing_learners"])
     if not sinks.is_empty():
+        named = [f"{m} (stage {n})" for m, n in sinks.select("mission_id", "stage").iter_rows()]
+        more = f", and {len(named) - 8} more" if len(named) > 8 else ""
         st.warning(
-            f"{sinks.height} missions have a stage that takes the most time and loses the most"
-            " attempts: "
-            + ", ".join(
-                f"{m} (stage {s})" for m, s in sinks.select("mission_id", "stage").iter_rows()
-            )[:400]
+            f"{len(named)} missions have a stage that takes the most time and loses the most"
+            f" attempts: {', '.join(named[:8])}{more}."
         )
     missions = stages["mission_id"].unique(maintain_order=True).to_list()
     first = sinks["mission_id"][0] if not sinks.is_empty() else missions[0]
