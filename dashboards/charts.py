@@ -273,6 +273,20 @@ def path_timeline(steps: pl.DataFrame) -> go.Figure:
     )
 
 
+def path_summary(steps: pl.DataFrame) -> str:
+    """Where a learner left the ideal path, and its next step, in a sentence."""
+    off = steps.filter(pl.col("off_path_reason").is_not_null()).sort("ideal_rank")
+    todo = steps.filter(pl.col("done_on").is_null()).sort("ideal_rank")
+    parts = []
+    if off.height:
+        parts.append(f"Left the ideal path at {off['step_id'][0]} ({off['off_path_reason'][0]})")
+    else:
+        parts.append("On the ideal path so far")
+    if todo.height:
+        parts.append(f"the ideal path does {todo['step_id'][0]} next")
+    return "; ".join(parts) + "."
+
+
 def stage_time_bars(stages: pl.DataFrame) -> go.Figure:
     """One mission's stages: share of the time spent there, and the drop-off rate."""
     x = [f"stage {s}" for s in stages["stage"].to_list()]

@@ -96,6 +96,7 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
         )
     path = session.load(data.path_steps, who, learner_id=choice)
     if not path.is_empty():
+        st.markdown(charts.path_summary(path))
         st.plotly_chart(charts.path_timeline(path), width="stretch")
     feedback = session.load(data.rubric_feedback, who, learner_id=choice)
     if not feedback.is_empty():

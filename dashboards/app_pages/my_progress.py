@@ -33,6 +33,7 @@ if not path.is_empty():
         "Open circles: when learners who finish on time do each required step. Filled: when"
         " you did it."
     )
+    st.markdown(charts.path_summary(path))
     st.plotly_chart(charts.path_timeline(path), width="stretch")
 st.subheader("Tier 4 and tier 5")
 checklist = st.columns(2)
