@@ -19,10 +19,11 @@ NOW = dt.datetime(2026, 6, 10, 12, 0)
 def _raw(con: duckdb.DuckDBPyConnection, newest: str | None) -> None:
     con.execute(
         "create schema raw;"
-        ' create table raw.xapi_statements ("timestamp" timestamp, voided_statement_id uuid)'
+        ' create table raw.xapi_statements ("timestamp" timestamp, voided_statement_id uuid,'
+        " voided_by uuid)"
     )
     if newest:
-        con.execute("insert into raw.xapi_statements values (?, null)", [newest])
+        con.execute("insert into raw.xapi_statements values (?, null, null)", [newest])
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,9 @@ def test_a_voiding_made_today_does_not_move_the_as_of_date():
     read as of its last day, not as of the voiding's."""
     con = duckdb.connect()
     _raw(con, "2026-03-01 09:30")
-    con.execute("insert into raw.xapi_statements values (?, uuid())", [NOW])
+    con.execute("insert into raw.xapi_statements values (?, uuid(), null)", [NOW])
+    # ... nor does the statement it voided, whenever it was dated.
+    con.execute("insert into raw.xapi_statements values (?, null, uuid())", [NOW])
     assert resolve_as_of(con, None, NOW).date == dt.date(2026, 3, 1)
 
 
