@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.as_of import resolve_as_of
+from pipelines.defs.resources import ForecastSettings
 from pipelines.runner import run_all
 
 NOW = dt.datetime(2026, 6, 10, 12, 0)
@@ -105,8 +106,13 @@ def test_a_replay_as_of_a_past_day_equals_the_landing_zone_cut_at_that_day(small
     _cut_landing(small_batch.landing, tmp_path / "cut" / "landing", day)
     shutil.copytree(small_batch.truth, tmp_path / "cut" / "truth")  # the backtest's truth
     (tmp_path / "full").mkdir()
-    replay = run_all(small_batch.landing, tmp_path / "full" / "w.duckdb", as_of=day)
-    cut = run_all(tmp_path / "cut" / "landing", tmp_path / "cut" / "w.duckdb")
+    quick = ForecastSettings(draws=50)  # the same draws both ways: equal all the same
+    replay = run_all(
+        small_batch.landing, tmp_path / "full" / "w.duckdb", as_of=day, forecast_settings=quick
+    )
+    cut = run_all(
+        tmp_path / "cut" / "landing", tmp_path / "cut" / "w.duckdb", forecast_settings=quick
+    )
     assert replay.ok and cut.ok, (replay.error, cut.error)
     assert replay.as_of.date == day and replay.as_of.how == "requested"
     assert cut.as_of.date == day and cut.as_of.how == "newest event"  # stale: its last day
