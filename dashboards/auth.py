@@ -266,6 +266,11 @@ def sign_in(path: Path, username: str, password: str, sleep=time.sleep) -> SignI
         ok = False
     if not ok:
         audit(path, username, "sign_in_failed")
-        return SignInResult(None, "Unknown username or wrong password.", wait)
+        message = "Unknown username or wrong password."
+        if failures + 1 >= LOCK_AFTER:
+            message += " Too many failed sign-ins: try again in 15 minutes."
+        elif following := throttle_wait(failures + 1):
+            message += f" The next attempt waits {following:.0f} s."
+        return SignInResult(None, message, wait)
     audit(path, username, "sign_in")
     return SignInResult(Principal(*row[:4]), "", wait)

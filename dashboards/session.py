@@ -179,3 +179,16 @@ def what_if(who: Principal, cohort_id: str, effort: float):
     return forecast(
         cal, obs, target, starts=starts, horizon_weeks=HORIZON_WEEKS, effort_multiplier=effort
     )
+
+
+_BANDS = {
+    "ready": ("ready", "green"),
+    "developing": ("developing", "orange"),
+    "not_ready": ("not ready", "red"),
+}
+
+
+def band_badge(band: str | None) -> dict:
+    """st.badge's arguments for a readiness band: a label, never an arrow of change."""
+    label, color = _BANDS.get(band or "", (band or "no band yet", "gray"))
+    return {"label": label, "color": color}

@@ -65,7 +65,8 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
     session.viewed(who, "learner", choice)
     st.subheader(f"{row['display_name']} ({choice})")
     cols = st.columns(3)
-    cols[0].metric("Readiness", f"{row['readiness_score']:.1f}", row["readiness_band"])
+    cols[0].metric("Readiness", f"{row['readiness_score']:.1f}")
+    cols[0].badge(**session.band_badge(row["readiness_band"]))
     cols[1].metric(
         "Streak (longest)", f"{row['current_streak_days']} ({row['longest_streak_days']})"
     )

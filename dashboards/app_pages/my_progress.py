@@ -11,9 +11,8 @@ if me.is_empty():
 row = me.row(0, named=True)
 tier = row["subscription_tier"]
 cols = st.columns(3)
-cols[0].metric(
-    "Readiness", f"{row['readiness_score']:.1f}", row["readiness_band"].replace("_", " ")
-)
+cols[0].metric("Readiness", f"{row['readiness_score']:.1f}")
+cols[0].badge(**session.band_badge(row["readiness_band"]))
 cols[1].metric("Current streak", f"{row['current_streak_days']} days")
 cols[2].metric("Longest streak", f"{row['longest_streak_days']} days")
 actions = session.load(data.next_actions, who, learner_id=who.learner_id)
@@ -48,8 +47,10 @@ if not mine.is_empty():
     p = mine.row(0, named=True)
     cols = st.columns(3)
     cols[0].metric("Points", f"{p['total_points']:,}")
-    cols[1].metric("Level", p["level"], f"{p['points_to_next_level']} points to the next")
-    cols[2].metric("Rank in cohort", p["cohort_rank"])
+    cols[1].metric("Level", p["level"])
+    cols[1].caption(f"{p['points_to_next_level']:,} points to the next level")
+    if data.entitled(tier, "leaderboard"):  # the rank is part of the leaderboard
+        cols[2].metric("Rank in cohort", p["cohort_rank"])
 statuses = session.load(data.mission_statuses, who)
 if not statuses.is_empty():
     st.plotly_chart(charts.status_bars(statuses), width="stretch")

@@ -34,11 +34,16 @@ def test_bad_accounts_are_refused_in_words(tmp_path, args, message):
 def test_failed_sign_ins_are_slowed_then_locked_and_audited(tmp_path):
     path = tmp_path / "accounts.sqlite"
     auth.add_user(path, "stu", "student", "right-password", learner_id="L1")
-    waits = []
+    waits, messages = [], []
     for _ in range(auth.LOCK_AFTER):
         result = auth.sign_in(path, "stu", "wrong", sleep=waits.append)
         assert result.principal is None and "wrong password" in result.message
+        messages.append(result.message.removeprefix("Unknown username or wrong password."))
     assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]  # after three free failures
+    # Each refusal says what the next attempt costs.
+    assert messages[:3] == ["", "", " The next attempt waits 1 s."]
+    assert messages[8] == " The next attempt waits 30 s."
+    assert messages[9] == " Too many failed sign-ins: try again in 15 minutes."
     locked = auth.sign_in(path, "stu", "right-password", sleep=waits.append)
     assert locked.principal is None and "Too many" in locked.message
     events = (
