@@ -228,9 +228,10 @@ def cohorts(serving: Path, principal: Principal) -> pl.DataFrame:
 
 _LEARNER_COLUMNS = {
     # The learners table: what it shows and filters on (41,000 rows for a large organization).
-    "table": """r.learner_id, r.display_name, r.org_id, r.cohort_id, r.readiness_score,
-        r.readiness_band, r.current_streak_days, r.at_risk, r.risk_priority,
-        r.p_disengage_8w, r.at_risk_reasons, f.p_mastery_by_target, f.weeks_to_mastery_p50""",
+    "table": """r.learner_id, r.display_name, r.org_id, r.cohort_id, c.cohort_name,
+        r.readiness_score, r.readiness_band, r.current_streak_days, r.last_active_date,
+        r.at_risk, r.risk_priority, r.p_disengage_8w, r.at_risk_reasons,
+        f.p_mastery_by_target, f.weeks_to_mastery_p50, a.action as next_action""",
     # One learner's whole picture.
     "detail": """r.learner_id, r.display_name, r.org_id, r.cohort_id, r.subscription_tier,
         r.readiness_score, r.readiness_band, r.current_streak_days, r.longest_streak_days,
@@ -261,6 +262,9 @@ def _learner_rows(serving: Path, principal: Principal, columns: str, only: dict)
         left join forecasts.mastery_forecast as f
             on f.learner_id = r.learner_id
             and f.as_of_date = (select as_of_date from latest)
+        left join marts.cohort_summary as c on c.cohort_id = r.cohort_id
+        left join marts.learner_next_actions as a
+            on a.learner_id = r.learner_id and a.action_rank = 1
         where true{narrowed}
         order by r.at_risk desc, r.org_id, r.risk_priority, r.learner_id
         """,

@@ -27,38 +27,78 @@ if search:
 if at_risk_only:
     shown = shown.filter(pl.col("at_risk"))
 session.viewed(who, "learners", f"rows={shown.height}")
+st.caption(
+    "Sorted by contact order: the learners to contact first lead. Reasons are what was"
+    " observed; the next action is the first one the learner's page suggests."
+)
 st.dataframe(
     shown.select(
-        "learner_id",
-        "display_name",
-        "cohort_id",
-        "readiness_score",
-        "readiness_band",
-        "current_streak_days",
-        "at_risk",
         "risk_priority",
+        "display_name",
+        "cohort_name",
+        pl.col("at_risk_reasons").list.join("; ").alias("reasons"),
+        "next_action",
         "p_disengage_8w",
-        "at_risk_reasons",
         "p_mastery_by_target",
         "weeks_to_mastery_p50",
+        (pl.col("readiness_score")).alias("readiness"),
+        "readiness_band",
+        "current_streak_days",
+        "last_active_date",
+        "learner_id",
     ),
     hide_index=True,
     width="stretch",
     column_config={
-        "risk_priority": st.column_config.NumberColumn("Contact order", format="%d"),
+        "risk_priority": st.column_config.NumberColumn(
+            "Contact order", format="%d", help="1 = first to contact in the organization"
+        ),
+        "display_name": "Learner",
+        "cohort_name": "Cohort",
+        "reasons": st.column_config.TextColumn("Why", width="large"),
+        "next_action": st.column_config.TextColumn("Next action", width="large"),
         "p_disengage_8w": st.column_config.ProgressColumn(
-            "Chance of stopping in 8 weeks", min_value=0.0, max_value=1.0, format="%.2f"
+            "Chance of stopping in 8 weeks",
+            min_value=0.0,
+            max_value=1.0,
+            format="percent",
+            help="Probability that the learner's activity stops for 28 days or more,"
+            " starting within the next 8 weeks",
         ),
         "p_mastery_by_target": st.column_config.ProgressColumn(
-            "P(mastery by target)", min_value=0.0, max_value=1.0, format="%.2f"
+            "Competency mastery by target",
+            min_value=0.0,
+            max_value=1.0,
+            format="percent",
+            help="Chance of competency mastery (every domain at 0.80 or more) by the cohort's"
+            " target date: not the same as completing tier 5",
         ),
+        "weeks_to_mastery_p50": st.column_config.NumberColumn(
+            "Weeks to mastery", format="%.0f", help="Median of the forecast"
+        ),
+        "readiness": st.column_config.NumberColumn("Readiness (0-100)", format="%.1f"),
+        "readiness_band": "Band",
+        "current_streak_days": st.column_config.NumberColumn("Streak (days)", format="%d"),
+        "last_active_date": st.column_config.DateColumn("Last active", format="YYYY-MM-DD"),
+        "learner_id": "Learner id",
     },
 )
 if st.download_button("Export CSV", safe_csv(shown), "learners.csv", "text/csv"):
     session.viewed(who, "export", f"rows={shown.height}")
-choice = st.selectbox(
-    "Drill down", shown["learner_id"].to_list(), index=None, placeholder="Choose a learner"
+# The filter above finds anyone among 40,000; the list offers the first 50 it leaves, in
+# contact order (a select box of every name would be no way to find one).
+listed = {
+    f"{name or learner_id} ({learner_id})": learner_id
+    for learner_id, name in shown.head(50).select("learner_id", "display_name").iter_rows()
+}
+more = f"; {shown.height - 50:,} more: narrow the filter above" if shown.height > 50 else ""
+picked = st.selectbox(
+    "Drill down",
+    list(listed),
+    index=None,
+    placeholder=f"Choose a learner ({len(listed)} listed{more})",
 )
+choice = listed.get(picked) if picked else None
 detail = session.load(data.learner, who, learner_id=choice) if choice else None
 if detail is not None and not detail.is_empty():  # the full row: tier checklists, interval
     row = detail.row(0, named=True)

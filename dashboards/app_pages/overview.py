@@ -1,3 +1,4 @@
+import polars as pl
 import streamlit as st
 
 from dashboards import charts, data, session
@@ -9,6 +10,39 @@ if bins.is_empty():
     st.info("No learners in your organization yet.")
     st.stop()
 total = int(bins["n_learners"].sum())
+# First: whom to contact this week, and why (the triage, in contact order).
+learners = session.load(data.learners, who)
+flagged = learners.filter(pl.col("at_risk")).sort("risk_priority")
+st.subheader(f"To contact this week: {flagged.height:,} learners")
+if flagged.is_empty():
+    st.success("Nobody is flagged for contact this week.")
+else:
+    st.dataframe(
+        flagged.head(10).select(
+            "risk_priority",
+            "display_name",
+            "cohort_name",
+            pl.col("at_risk_reasons").list.first().alias("reason"),
+            "next_action",
+            "p_disengage_8w",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "risk_priority": st.column_config.NumberColumn("Order", format="%d"),
+            "display_name": "Learner",
+            "cohort_name": "Cohort",
+            "reason": st.column_config.TextColumn("Why (the strongest reason)", width="large"),
+            "next_action": st.column_config.TextColumn("Suggested action", width="large"),
+            "p_disengage_8w": st.column_config.ProgressColumn(
+                "Chance of stopping in 8 weeks", min_value=0.0, max_value=1.0, format="percent"
+            ),
+        },
+    )
+    if flagged.height > 10:
+        st.caption(
+            f"The other {flagged.height - 10:,} are on the Learners page, in the same order."
+        )
 cols = st.columns(4)
 cols[0].metric("Learners", f"{total:,}")
 cols[1].metric("Active in the last 7 days", f"{int(cohorts['n_active_7d'].sum()):,}")

@@ -135,11 +135,24 @@ def test_the_drill_down_shows_one_learners_full_picture(app):
     sign_in(app, "sup")
     app.switch_page("app_pages/learners.py").run()
     box = next(s for s in app.selectbox if s.label == "Drill down")
-    box.set_value(box.options[0]).run()
+    box.select_index(0).run()
     assert not app.exception, app.exception
     shown = texts(app)
     assert "Tier 4:" in shown and "Tier 5:" in shown
     assert any(m.label == "Readiness" for m in app.metric)
+
+
+def test_the_filter_finds_a_learner_beyond_the_first_fifty_for_the_drill_down(app):
+    sign_in(app, "sup")
+    app.switch_page("app_pages/learners.py").run()
+    box = next(s for s in app.selectbox if s.label == "Drill down")
+    assert len(box.options) == 50 and "more: narrow the filter above" in box.placeholder
+    last = app.dataframe[0].value["learner_id"].to_list()[-1]  # the last in contact order
+    app.text_input[0].input(last).run()
+    box = next(s for s in app.selectbox if s.label == "Drill down")
+    assert len(box.options) == 1 and last in box.options[0]
+    box.select_index(0).run()
+    assert not app.exception and last in texts(app)
 
 
 def test_an_expired_session_asks_to_sign_in_again(app):
