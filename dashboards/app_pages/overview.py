@@ -56,7 +56,6 @@ if not weekly.is_empty():
 st.subheader("Cohorts")
 st.dataframe(
     cohorts.select(
-        "cohort_id",
         "cohort_name",
         "track",
         "target_mastery_date",
@@ -68,4 +67,16 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
+    column_config={
+        "cohort_name": "Cohort",
+        "track": "Track",
+        "target_mastery_date": st.column_config.DateColumn("Target date", format="YYYY-MM-DD"),
+        "n_learners": st.column_config.NumberColumn("Learners", format="localized"),
+        "n_active_7d": st.column_config.NumberColumn("Active in 7 days", format="localized"),
+        "mission_pass_rate": st.column_config.NumberColumn(
+            "Mission pass rate", format="percent", help="Passed over decided mission attempts"
+        ),
+        "mean_readiness": st.column_config.NumberColumn("Mean readiness (0-100)", format="%.1f"),
+        "n_at_risk": st.column_config.NumberColumn("To contact", format="localized"),
+    },
 )
