@@ -680,16 +680,35 @@ def data_health(serving: Path, principal: Principal) -> tuple[pl.DataFrame, pl.D
     with _read(serving) as con:
         files = con.sql(
             """
-            select source, count(*) as files, sum(rows_read) as rows_read,
-                sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined,
-                max(ingested_at) as last_ingested
-            from audit.ingested_files group by source order by source
+            select coalesce(source, 'no source') as source,
+                count(*) filter (where status = 'loaded') as files_loaded,
+                count(*) filter (where status = 'duplicate') as files_duplicate,
+                count(*) filter (where status in ('failed', 'rejected')) as files_refused,
+                sum(rows_read) as rows_read, sum(rows_loaded) as rows_loaded,
+                sum(rows_quarantined) as rows_quarantined,
+                max(ingested_at) filter (where status = 'loaded') as last_loaded
+            from audit.ingested_files group by all order by source
             """
         ).pl()
         quarantine = con.sql(
             "select * from audit.quarantine_by_reason order by n_records desc"
         ).pl()
     return files, quarantine
+
+
+def refused_files(serving: Path, principal: Principal) -> pl.DataFrame:
+    """Files that failed or were rejected, newest first, with the reason each was given."""
+    if principal.role == "student":
+        return pl.DataFrame()
+    with _read(serving) as con:
+        return con.sql(
+            """
+            select file_name, coalesce(source, 'no source') as source, status, reason,
+                ingested_at
+            from audit.ingested_files where status in ('failed', 'rejected')
+            order by ingested_at desc, file_name limit 200
+            """
+        ).pl()
 
 
 def telemetry_health(serving: Path, principal: Principal) -> tuple[pl.DataFrame, pl.DataFrame]:

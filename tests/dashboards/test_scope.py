@@ -63,6 +63,7 @@ def test_a_student_sees_only_themselves(served):
     assert named["is_me"].all() and named.height == 1, "only their own name on the leaderboard"
     files, quarantine = data.data_health(served.serving, me)
     assert files.is_empty() and quarantine.is_empty()
+    assert data.refused_files(served.serving, me).is_empty()
     assert data.mentor_reviews(served.serving, me).is_empty()
     assert data.disputed_labels(served.serving, me).is_empty()
     assert data.points(served.serving, me)["learner_id"].to_list() == [served.student]
