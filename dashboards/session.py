@@ -192,3 +192,23 @@ def band_badge(band: str | None) -> dict:
     """st.badge's arguments for a readiness band: a label, never an arrow of change."""
     label, color = _BANDS.get(band or "", (band or "no band yet", "gray"))
     return {"label": label, "color": color}
+
+
+def nudge(row: dict) -> str | None:
+    """A learner's nudge: inactive for a week or more, or a streak that ends today."""
+    last, as_of, streak = (
+        row.get("last_active_date"),
+        row.get("as_of_date"),
+        row.get("current_streak_days"),
+    )
+    if last is None or as_of is None:
+        return "You have not started yet: a first 20-minute session gets you going."
+    idle = (as_of - last).days
+    if idle >= 7:
+        return (
+            f"You have not studied since {last} ({idle} days). A 20-minute session today"
+            " starts a new streak."
+        )
+    if streak and idle == 1:
+        return f"Your {streak}-day streak ends unless you study today."
+    return None

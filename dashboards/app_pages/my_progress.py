@@ -13,6 +13,8 @@ tier = row["subscription_tier"]
 cols = st.columns(3)
 cols[0].metric("Readiness", f"{row['readiness_score']:.1f}")
 cols[0].badge(**session.band_badge(row["readiness_band"]))
+if nudge := session.nudge(row):
+    st.warning(nudge)
 cols[1].metric("Current streak", f"{row['current_streak_days']} days")
 cols[2].metric("Longest streak", f"{row['longest_streak_days']} days")
 actions = session.load(data.next_actions, who, learner_id=who.learner_id)
@@ -56,7 +58,14 @@ if not statuses.is_empty():
     st.plotly_chart(charts.status_bars(statuses), width="stretch")
 weekly = session.load(data.weekly_activity, who)
 if not weekly.is_empty():
-    st.plotly_chart(charts.activity_chart(weekly.tail(12)), width="stretch")
+    recent = weekly.tail(12)
+    st.plotly_chart(
+        charts.activity_chart(recent).update_layout(
+            title=f"Study time by week: the {recent.height} weeks from"
+            f" {recent['week_start'][0]} to {recent['week_start'][-1]}"
+        ),
+        width="stretch",
+    )
 st.subheader("Forecast")
 if data.entitled(tier, "forecast"):
     p = row["p_mastery_by_target"]
@@ -64,19 +73,53 @@ if data.entitled(tier, "forecast"):
         st.info("No forecast for you yet.")
     else:
         low, mid, high = (row[f"weeks_to_mastery_p{q}"] for q in (10, 50, 90))
-        st.metric("Chance of mastery by your cohort's target date", f"{p:.0%}")
+        st.metric(
+            "Chance of competency mastery by your cohort's target date",
+            f"{p:.0%}",
+            help="Competency mastery: every domain at 0.80 or more. Tier 5 completion is the"
+            " checklist above, a different thing.",
+        )
         if mid is not None:
             st.write(
                 f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
                 f"{'more than 52' if high is None else f'{high:.0f}'})"
             )
+        elif low is not None:
+            st.write(
+                f"Weeks to mastery: more than 52 in most futures; in the luckiest one in ten,"
+                f" {low:.0f} or fewer (80 % interval {low:.0f} to more than 52)"
+            )
+        else:
+            st.write("Weeks to mastery: more than 52 in nine futures out of ten.")
 else:
     st.info(f"The forecast is not part of your plan ({tier}).")
 st.subheader("Cohort leaderboard")
 if data.entitled(tier, "leaderboard"):
     board = session.load(data.leaderboard, who)
+    mine = board.filter(pl.col("is_me"))
+    if not mine.is_empty():  # the top five, and the learner with their neighbours
+        rank = mine["cohort_rank"][0]
+        board = board.filter(
+            (pl.col("cohort_rank") <= 5) | ((pl.col("cohort_rank") - rank).abs() <= 2)
+        )
+        st.caption(f"You are ranked {rank:,} of your cohort: the top five, and your neighbours.")
     st.dataframe(
-        board.with_columns(pl.col("display_name").fill_null("—")), hide_index=True, width="stretch"
+        board.select(
+            "cohort_rank",
+            pl.when(pl.col("is_me")).then(pl.lit("▶ you")).otherwise(pl.lit("")).alias("you"),
+            pl.col("display_name").fill_null("—"),
+            "total_points",
+            "level",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "cohort_rank": st.column_config.NumberColumn("Rank", format="%d"),
+            "you": "",
+            "display_name": "Learner",
+            "total_points": st.column_config.NumberColumn("Points", format="localized"),
+            "level": st.column_config.NumberColumn("Level", format="%d"),
+        },
     )
 else:
     st.info(f"The leaderboard is not part of your plan ({tier}).")
