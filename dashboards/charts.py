@@ -90,8 +90,9 @@ def difficulty_bars(perf: pl.DataFrame) -> go.Figure:
     )
 
 
-def fan_chart(fan: pl.DataFrame, series: str) -> go.Figure:
-    """A cohort's forecast competency: 10-90 % and 25-75 % bands and the median, by week."""
+def fan_chart(fan: pl.DataFrame, series: str, target=None, as_of=None) -> go.Figure:
+    """A cohort's forecast competency: 10-90 % and 25-75 % bands and the median, by week,
+    with the cohort's target date marked."""
     rows = fan.filter(pl.col("series") == series).sort("week_start")
     x = rows["week_start"].to_list()
     fig = go.Figure()
@@ -108,9 +109,16 @@ def fan_chart(fan: pl.DataFrame, series: str) -> go.Figure:
             name=f"{low}-{high}",
         )
     fig.add_scatter(x=x, y=rows["p50"].to_list(), name="median", line={"color": "#1f77b4"})
-    fig.add_hline(y=0.8, line_dash="dot", annotation_text="mastery mean 0.80")
+    fig.add_hline(y=0.8, line_dash="dot", annotation_text="mastery threshold 0.80")
+    if target is not None:
+        fig.add_vline(x=target, line_dash="dash", line_color="#d62728")
+        fig.add_annotation(x=target, y=1, yref="y", text="target date", showarrow=False)
+    when = f" (as of {as_of})" if as_of is not None else ""
     return _layout(
-        fig, f"Forecast competency: {series}", yaxis_range=[0, 1], yaxis_title="competency"
+        fig,
+        f"Forecast competency: {series}{when}",
+        yaxis_range=[0, 1],
+        yaxis_title="competency",
     )
 
 

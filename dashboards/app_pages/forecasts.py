@@ -7,17 +7,36 @@ fan = session.load(data.cohort_fan, who)
 if fan.is_empty():
     st.info("No forecast published yet: it runs nightly (or `cohortlens forecast`).")
     st.stop()
-cohort = st.selectbox("Cohort", fan["cohort_id"].unique(maintain_order=True).to_list())
+cohorts = session.load(data.cohorts, who)
+names = dict(cohorts.select("cohort_id", "cohort_name").iter_rows())
+targets = dict(cohorts.select("cohort_id", "target_mastery_date").iter_rows())
+labels = {
+    f"{names.get(c) or c} ({c})": c for c in fan["cohort_id"].unique(maintain_order=True).to_list()
+}
+cohort = labels[st.selectbox("Cohort", list(labels))]
 series = st.radio(
     "Domain", ["mean", "knowledge", "skills", "application", "ethics"], horizontal=True
 )
-st.plotly_chart(charts.fan_chart(fan.filter(fan["cohort_id"] == cohort), series), width="stretch")
+rows = fan.filter(fan["cohort_id"] == cohort)
+st.plotly_chart(
+    charts.fan_chart(rows, series, target=targets.get(cohort), as_of=rows["as_of_date"][0]),
+    width="stretch",
+)
+st.caption(
+    "Competency mastery means every domain at 0.80 or more; it is not tier 5 completion."
+    " Bands: where 80 % and 50 % of the cohort's simulated futures lie each week."
+)
 st.plotly_chart(
     charts.probability_histogram(session.load(data.learners, who, cohort_id=cohort)),
     width="stretch",
 )
 
 st.subheader("What if the cohort studied more, or less?")
+st.caption(
+    "The slider scales every learner's weekly study time from their recent weeks. The same"
+    " simulated futures (the same random draws) are used at every setting, so a change is"
+    " the effort's alone."
+)
 effort = st.slider(
     "Weekly study effort, relative to each learner's recent weeks",
     0.25,
