@@ -15,6 +15,7 @@ nothing. An account with an identity may have no password (single sign-on only).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import re
 import sqlite3
@@ -75,17 +76,55 @@ class AccountError(ValueError):
 
 
 @dataclass(frozen=True)
+class Filters:
+    """What a supervisor or admin narrowed the pages to. Filters only ever narrow a
+    principal's scope (the SQL applies both); a learner's pages ignore them."""
+
+    org_id: str | None = None  # an admin's one organization
+    cohort_ids: tuple[str, ...] = ()
+    tracks: tuple[str, ...] = ()
+    since: dt.date | None = None  # the date range of activity, attempts and reviews
+    until: dt.date | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != Filters()
+
+    def sentence(self) -> str:
+        """The filters in words, for a page's caption (empty when none narrows)."""
+        parts = []
+        if self.tracks:
+            parts.append("track " + ", ".join(self.tracks))
+        if self.cohort_ids:
+            parts.append(f"{len(self.cohort_ids)} cohort{'s' if len(self.cohort_ids) > 1 else ''}")
+        if self.since and self.until:
+            parts.append(f"{self.since:%Y-%m-%d} to {self.until:%Y-%m-%d}")
+        return ("Filtered to " + "; ".join(parts) + ".") if parts else ""
+
+
+@dataclass(frozen=True)
 class Principal:
-    """Who is signed in, and so what they may see."""
+    """Who is signed in, and so what they may see; ``filters`` narrow it further."""
 
     username: str
     role: str
     org_id: str | None = None
     learner_id: str | None = None
+    filters: Filters = Filters()
 
     @property
     def cache_key(self) -> tuple:
-        return (self.username, self.role, self.org_id, self.learner_id)
+        f = self.filters
+        narrowed = (f.org_id, f.cohort_ids, f.tracks, f.since, f.until)
+        return (self.username, self.role, self.org_id, self.learner_id, narrowed)
+
+    @classmethod
+    def from_cache_key(cls, key: tuple) -> Principal:
+        *who, narrowed = key
+        return cls(*who, filters=Filters(*narrowed))
+
+    def narrowed(self, filters: Filters) -> Principal:
+        return dataclasses.replace(self, filters=filters)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ nothing a user types is ever spliced into SQL.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,19 +21,39 @@ import polars as pl
 
 from pipelines.serving import Snapshot, current, view_statements
 
-from .auth import Principal
+from .auth import Filters, Principal
 
 # The learners a principal may see: every one (admin), their organization's (supervisor), or
 # themselves (student). Anything else sees no one.
+# A supervisor's or admin's filters (auth.Filters) narrow it: one organization, some cohorts,
+# some tracks. They are parameters too, and only ever narrow.
 SCOPED = """
 scoped as (
-    select learner_id, org_id, cohort_id
-    from marts.learner_readiness
-    where $role = 'admin'
-        or ($role = 'supervisor' and org_id = $org_id)
-        or ($role = 'student' and learner_id = $learner_id)
+    select r.learner_id, r.org_id, r.cohort_id
+    from marts.learner_readiness as r
+    where ($role = 'admin'
+        or ($role = 'supervisor' and r.org_id = $org_id)
+        or ($role = 'student' and r.learner_id = $learner_id))
+        and ($filter_org = '' or r.org_id = $filter_org)
+        and (len($filter_cohorts::varchar[]) = 0
+            or list_contains($filter_cohorts::varchar[], r.cohort_id))
+        and (len($filter_tracks::varchar[]) = 0 or r.cohort_id in (
+            select c.cohort_id from marts.cohort_summary as c
+            where list_contains($filter_tracks::varchar[], c.track)
+        ))
+        and $filter_since <= $filter_until  -- an empty date range shows no one
 )
 """
+# The date range, for rows with a week_start: `and {IN_RANGE.format(alias)}`.
+IN_RANGE = "{0}.week_start between $filter_since and $filter_until"
+_EVER = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+# Mission titles and tiers in course order (beginner first), to join for display.
+MISSION_TITLES = "select mission_id, mission_title, tier_order from marts.dim_missions"
+TIER_ORDER = "(select distinct tier, tier_order from marts.dim_missions)"
+# The track filter, for program-wide catalog rows with a track column.
+IN_TRACKS = (
+    "(len($filter_tracks::varchar[]) = 0 or list_contains($filter_tracks::varchar[], {0}.track))"
+)
 # The one learner a per-learner read is about: a student's own self, else ``$chosen`` if in scope.
 CHOSEN = """
 , chosen as (
@@ -201,10 +222,19 @@ def snapshot_warning(serving: Path) -> str | None:
 
 
 def _params(principal: Principal) -> dict:
+    # A learner's pages are about themselves: filters do not apply to them.
+    f = principal.filters if principal.role != "student" else Filters()
+    since, until = f.since or _EVER[0], f.until or _EVER[1]
     return {
         "role": principal.role,
         "org_id": principal.org_id or "",
         "learner_id": principal.learner_id or "",
+        "filter_org": f.org_id or "",
+        "filter_cohorts": list(f.cohort_ids),
+        "filter_tracks": list(f.tracks),
+        # a week that starts before the range but reaches into it counts
+        "filter_since": since - dt.timedelta(days=6),
+        "filter_until": until,
     }
 
 
@@ -335,13 +365,34 @@ def readiness_overview(serving: Path, principal: Principal) -> pl.DataFrame:
 
 
 def organizations(serving: Path, principal: Principal) -> pl.DataFrame:
-    """The organizations in scope, largest first."""
+    """The organizations in scope with their names, largest first."""
     return query(
         serving,
         principal,
-        "select org_id, count(*) as n_learners from scoped group by org_id"
-        " order by n_learners desc, org_id",
+        """
+        , names as (select distinct org_id, org_name from marts.cohort_summary)
+        select s.org_id, coalesce(any_value(n.org_name), s.org_id) as org_name,
+            count(*) as n_learners
+        from scoped as s left join names as n using (org_id)
+        group by s.org_id order by n_learners desc, s.org_id
+        """,
     )
+
+
+def date_bounds(serving: Path, principal: Principal) -> tuple[dt.date, dt.date] | None:
+    """The first week of activity in scope and the as-of day: the date filter's limits."""
+    rows = query(
+        serving,
+        principal,
+        """
+        select min(c.week_start) as first_week,
+            (select max(as_of_date) from marts.learner_readiness) as as_of
+        from marts.cohort_weekly_activity as c
+        where c.cohort_id in (select cohort_id from scoped)
+        """,
+    )
+    first, as_of = rows.row(0)
+    return None if first is None or as_of is None else (first, as_of)
 
 
 @dataclass(frozen=True)
@@ -370,16 +421,17 @@ def known_scope(
 
 def _outcomes(principal: Principal) -> str:
     """Mission outcome counts in scope, as a subquery: a learner's own attempts, else the rows
-    of org_mission_outcomes (pre-summed per organization) of the organizations in scope."""
+    of org_mission_outcomes (pre-summed per cohort and week) of the cohorts in scope and the
+    weeks of the date range."""
     if principal.role == "student":
         return """(
             select a.track, a.tier, a.difficulty, a.final_status, a.drop_off_stage,
                 1 as n_attempts, a.is_decided::int as n_decided, a.is_passed::int as n_passed
             from marts.fct_mission_attempts as a join scoped using (learner_id)
         )"""
-    return """(
+    return f"""(
         select o.* from marts.org_mission_outcomes as o
-        where o.org_id in (select org_id from scoped)
+        where o.cohort_id in (select cohort_id from scoped) and {IN_RANGE.format("o")}
     )"""
 
 
@@ -396,13 +448,14 @@ def difficulty_performance(serving: Path, principal: Principal) -> pl.DataFrame:
             from {_outcomes(principal)} as a
             group by all
         )
-        select *, n_passed / nullif(n_decided, 0) as pass_rate,
+        select counts.*, n_passed / nullif(n_decided, 0) as pass_rate,
             (n_passed + 1.92 - 1.96 * sqrt(n_passed * (n_decided - n_passed) / n_decided + 0.9604))
                 / (n_decided + 3.8416) as ci_low,
             (n_passed + 1.92 + 1.96 * sqrt(n_passed * (n_decided - n_passed) / n_decided + 0.9604))
                 / (n_decided + 3.8416) as ci_high
-        from counts where n_decided > 0
-        order by track, tier, difficulty
+        from counts left join {TIER_ORDER} as o using (tier)
+        where n_decided > 0
+        order by track, o.tier_order, difficulty
         """,
     )
 
@@ -462,8 +515,9 @@ def mission_statuses(serving: Path, principal: Principal) -> pl.DataFrame:
         principal,
         f"""
         select a.track, a.tier, a.final_status, sum(a.n_attempts)::bigint as n_attempts
-        from {_outcomes(principal)} as a
-        group by all order by track, tier, n_attempts desc
+        from {_outcomes(principal)} as a left join {TIER_ORDER} as o using (tier)
+        group by a.track, a.tier, a.final_status, o.tier_order
+        order by a.track, o.tier_order, n_attempts desc
         """,
     )
 
@@ -499,18 +553,18 @@ def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
 
 
 def rubric_categories(serving: Path, principal: Principal) -> pl.DataFrame:
-    """Mean mentor rubric score per track and rubric category over the organizations in scope
-    (weighted by scores given; a supervisor's or admin's view)."""
+    """Mean mentor rubric score per track and rubric category over the cohorts in scope and the
+    weeks of the date range (weighted by scores given; a supervisor's or admin's view)."""
     if principal.role == "student":
         return pl.DataFrame()
     return query(
         serving,
         principal,
-        """
+        f"""
         select r.track, r.rubric_category, sum(r.n_scores) as n_scores,
             sum(r.mean_score * r.n_scores) / sum(r.n_scores) as mean_score
         from marts.rubric_category_performance as r
-        where r.org_id in (select org_id from scoped)
+        where r.cohort_id in (select cohort_id from scoped) and {IN_RANGE.format("r")}
         group by all order by track, rubric_category
         """,
     )
@@ -548,18 +602,19 @@ def mentor_feedback(
     serving: Path, principal: Principal, learner_id: str | None = None
 ) -> pl.DataFrame:
     """A learner's latest reviewed mission attempts (the principal's own, or ``learner_id``'s
-    if in scope): mentor score, rubric mean and how long the review took."""
+    if in scope): mentor score and rubric mean (both 0-100) and how long the review took."""
     return query(
         serving,
         principal,
         f"""
         {CHOSEN}
-        select a.learner_id, a.mission_id, a.track, a.tier, a.attempt_number, a.final_status,
-            a.mentor_score, round(a.rubric_mean, 2) as rubric_mean,
+        select a.learner_id, a.mission_id, t.mission_title, a.track, a.tier, a.attempt_number,
+            a.final_status, a.mentor_score, round(a.rubric_mean * 100, 1) as rubric_mean,
             round(date_diff('minute', a.submitted_at, a.mentor_reviewed_at) / 60, 1)
                 as review_hours,
             a.mentor_reviewed_at
         from marts.fct_mission_attempts as a join chosen using (learner_id)
+        left join ({MISSION_TITLES}) as t using (mission_id)
         where a.mentor_reviewed_at is not null
         order by a.mentor_reviewed_at desc
         limit 50
@@ -573,14 +628,18 @@ def disputed_labels(serving: Path, principal: Principal) -> pl.DataFrame:
     counts over the whole program, no learner's rows)."""
     if principal.role == "student":
         return pl.DataFrame()
-    with _read(serving) as con:
-        return con.sql(
-            """
-            select mission_id, track, tier, difficulty, n_decided, pass_rate,
-                easier_label_pass_rate, harder_label_pass_rate
-            from marts.mission_performance where is_label_disputed order by track, tier
-            """
-        ).pl()
+    return query(
+        serving,
+        principal,
+        f"""
+        select m.mission_id, s.mission_title, m.track, m.tier, m.difficulty, m.n_decided,
+            m.pass_rate, m.easier_label_pass_rate, m.harder_label_pass_rate
+        from marts.mission_performance as m
+        left join ({MISSION_TITLES}) as s using (mission_id)
+        where m.is_label_disputed and {IN_TRACKS.format("m")}
+        order by m.track, s.tier_order, m.mission_id
+        """,
+    )
 
 
 def tool_usage(serving: Path, principal: Principal) -> pl.DataFrame:
@@ -588,30 +647,36 @@ def tool_usage(serving: Path, principal: Principal) -> pl.DataFrame:
     whole program, no learner's rows), strongest first."""
     if principal.role == "student":
         return pl.DataFrame()
-    with _read(serving) as con:
-        return con.sql(
-            """
-            select mission_id, track, tier, tool, n_decided, share_with_tool,
-                share_of_passed_using, share_of_failed_using, pass_rate_with_tool,
-                pass_rate_without_tool, use_difference_z
-            from marts.mission_tool_usage where is_flagged
-            order by abs(use_difference_z) desc
-            """
-        ).pl()
+    return query(
+        serving,
+        principal,
+        f"""
+        select mission_id, t.mission_title, track, tier, tool, n_decided, share_with_tool,
+            share_of_passed_using, share_of_failed_using, pass_rate_with_tool,
+            pass_rate_without_tool, use_difference_z
+        from marts.mission_tool_usage as u left join ({MISSION_TITLES}) as t using (mission_id)
+        where u.is_flagged and {IN_TRACKS.format("u")}
+        order by abs(use_difference_z) desc
+        """,
+    )
 
 
 def stage_time(serving: Path, principal: Principal) -> pl.DataFrame:
     """Per mission and stage: minutes, share of time and drop-offs (program-wide counts)."""
     if principal.role == "student":
         return pl.DataFrame()
-    with _read(serving) as con:
-        return con.sql(
-            """
-            select mission_id, track, tier, stage, n_reached, median_minutes, p90_minutes,
-                share_of_time, n_dropped_here, drop_off_rate, is_time_sink_losing_learners
-            from marts.mission_stage_time order by mission_id, stage
-            """
-        ).pl()
+    return query(
+        serving,
+        principal,
+        f"""
+        select mission_id, t.mission_title, track, tier, stage, n_reached, median_minutes,
+            p90_minutes, share_of_time, n_dropped_here, drop_off_rate,
+            is_time_sink_losing_learners
+        from marts.mission_stage_time as m left join ({MISSION_TITLES}) as t using (mission_id)
+        where {IN_TRACKS.format("m")}
+        order by t.tier_order, mission_id, stage
+        """,
+    )
 
 
 def path_steps(serving: Path, principal: Principal, learner_id: str | None = None) -> pl.DataFrame:
@@ -646,7 +711,8 @@ def points(serving: Path, principal: Principal) -> pl.DataFrame:
 
 def weekly_activity(serving: Path, principal: Principal) -> pl.DataFrame:
     """Active learners, study hours and answers per week, summed over the learners in scope:
-    a learner's own rows, else their cohorts' weekly totals (cohort_weekly_activity)."""
+    a learner's own rows, else their cohorts' weekly totals (cohort_weekly_activity) over the
+    date range."""
     if principal.role == "student":
         sql = """
             select w.week_start, count(distinct w.learner_id) filter (where w.active_days > 0)
@@ -657,12 +723,12 @@ def weekly_activity(serving: Path, principal: Principal) -> pl.DataFrame:
             group by all order by week_start
         """
     else:
-        sql = """
+        sql = f"""
             select c.week_start, sum(c.active_learners) as active_learners,
                 sum(c.study_hours) as study_hours, sum(c.n_answers) as answers,
                 sum(c.n_correct) as correct
             from marts.cohort_weekly_activity as c
-            where c.cohort_id in (select cohort_id from scoped)
+            where c.cohort_id in (select cohort_id from scoped) and {IN_RANGE.format("c")}
             group by all order by week_start
         """
     return query(serving, principal, sql)

@@ -45,9 +45,9 @@ def principal() -> Principal | None:
     return auth.find_user(accounts(), username)
 
 
-def sign_in(found: Principal, via: str = "password") -> None:
+def sign_in(found: Principal, via: str = "password", at: dt.datetime | None = None) -> None:
     st.session_state["username"] = found.username
-    st.session_state["signed_in_at"] = dt.datetime.now(dt.UTC)
+    st.session_state["signed_in_at"] = at or dt.datetime.now(dt.UTC)
     st.session_state["signed_in_via"] = via
 
 
@@ -75,6 +75,13 @@ def _single_sign_on() -> Principal | None:
     None when single sign-on is off, no one signed on, or no account carries the identity."""
     if sso_providers() is None or not st.user.get("is_logged_in"):
         return None
+    # st.login's cookie lasts 30 days and is read again by every new session (a reload, a
+    # new tab): the session still ends SESSION_HOURS after the provider issued the identity.
+    issued = _issued_at(st.user.get("iat"))
+    if issued and dt.datetime.now(dt.UTC) - issued > dt.timedelta(hours=auth.SESSION_HOURS):
+        st.session_state["notice"] = "Your session expired: please sign in again."
+        st.logout()
+        return None
     email = st.user.get("email")
     found = None
     if email and st.user.get("email_verified") is not False:
@@ -90,8 +97,16 @@ def _single_sign_on() -> Principal | None:
         )
         return None
     auth.audit(accounts(), found.username, "sign_in", f"single sign-on {email}")
-    sign_in(found, via="single sign-on")
+    sign_in(found, via="single sign-on", at=issued)
     return found
+
+
+def _issued_at(iat) -> dt.datetime | None:
+    """When the provider issued the identity (the ID token's `iat`, seconds), if it says."""
+    try:
+        return dt.datetime.fromtimestamp(float(iat), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def require() -> Principal:
@@ -104,16 +119,26 @@ def require() -> Principal:
 
 
 def page(title: str, view: str) -> Principal:
-    """The start of a signed-in page: its principal, title and snapshot time, audited."""
-    who = require()
+    """The start of a signed-in page: its principal (narrowed by the sidebar's filters), title
+    and snapshot time, audited."""
+    who = filtered(require())
     st.title(title)
     snapshot_caption()
+    if narrowing := who.filters.sentence():
+        st.caption(narrowing)
     viewed(who, view)
     return who
 
 
+def filtered(who: Principal) -> Principal:
+    """``who`` narrowed by the filters the sidebar holds (a learner's pages have none)."""
+    chosen = st.session_state.get("filters")
+    return who if who.role == "student" or chosen is None else who.narrowed(chosen)
+
+
 def viewed(who: Principal, page: str, detail: str = "") -> None:
-    auth.audit(accounts(), who.username, "view", f"{page} {detail}".strip())
+    narrowed = f"filters={who.filters}" if who.filters.active else ""
+    auth.audit(accounts(), who.username, "view", f"{page} {detail} {narrowed}".strip())
 
 
 def snapshot_caption() -> None:
@@ -124,7 +149,7 @@ def snapshot_caption() -> None:
         st.info(str(exc))
         st.stop()
     # One date for the whole publication (every mart of a run shares it): no one's data.
-    program = ("as-of", "admin", None, None)
+    program = Principal("as-of", "admin").cache_key
     as_of = _cached(data.as_of_date, "as_of_date", program, str(snap.path), str(serving()), ())
     day = f"as of {as_of:%Y-%m-%d}, " if as_of else ""
     st.caption(f"Data {day}published {snap.published_at:%Y-%m-%d %H:%M} UTC")
@@ -137,7 +162,7 @@ def _cached(
     _read: Callable, name: str, scope: tuple, snapshot_file: str, serving_dir: str, options: tuple
 ):
     # `_read` is left out of the key (leading underscore); `name` stands for it.
-    return _read(Path(serving_dir), Principal(*scope), **dict(options))
+    return _read(Path(serving_dir), Principal.from_cache_key(scope), **dict(options))
 
 
 def load(read: Callable[..., T], who: Principal, **options) -> T:
@@ -154,7 +179,7 @@ def _what_if_starts(scope: tuple, snapshot_file: str, serving_dir: str, cohort_i
     """A cohort's drawn starting points, kept for the slider (read-only once made)."""
     from engine.forecast import DRAWS, HORIZON_WEEKS, SEED, draw_starts
 
-    inputs = data.what_if_inputs(Path(serving_dir), Principal(*scope), cohort_id)
+    inputs = data.what_if_inputs(Path(serving_dir), Principal.from_cache_key(scope), cohort_id)
     if inputs is None:
         return None
     obs, cal, target = inputs

@@ -2,17 +2,21 @@ import polars as pl
 import streamlit as st
 
 from dashboards import charts, data, session
+from dashboards.definitions import text as defined
 from dashboards.export import safe_csv
 
-who = session.require()
-st.title("Learners")
-session.snapshot_caption()
-if who.role == "admin":  # one organization at a time: a whole program is no table to read
-    sizes = dict(session.load(data.organizations, who).iter_rows())
-    org = st.selectbox(
-        "Organization", list(sizes), format_func=lambda o: f"{o} ({sizes[o]:,} learners)"
+who = session.page("Learners", "learners")
+if who.role == "admin" and not who.filters.org_id:
+    # One organization at a time: a whole program is no table to read.
+    orgs = session.load(data.organizations, who)
+    if orgs.is_empty():
+        st.info("No learners match the filters.")
+        st.stop()
+    largest, name = orgs.row(0)[:2]
+    st.caption(
+        f"Showing {name}, the largest organization: choose another in the sidebar's filters."
     )
-    learners = session.load(data.learners, who, org_id=org)
+    learners = session.load(data.learners, who, org_id=largest)
 else:
     learners = session.load(data.learners, who)
 search = st.text_input("Filter by name or learner id", "")
@@ -26,7 +30,6 @@ if search:
     )
 if at_risk_only:
     shown = shown.filter(pl.col("at_risk"))
-session.viewed(who, "learners", f"rows={shown.height}")
 st.caption(
     "Sorted by contact order: the learners to contact first lead. Reasons are what was"
     " observed; the next action is the first one the learner's page suggests."
@@ -42,7 +45,7 @@ st.dataframe(
         "p_mastery_by_target",
         "weeks_to_mastery_p50",
         (pl.col("readiness_score")).alias("readiness"),
-        "readiness_band",
+        pl.col("readiness_band").str.replace("_", " "),
         "current_streak_days",
         "last_active_date",
         "learner_id",
@@ -51,34 +54,40 @@ st.dataframe(
     width="stretch",
     column_config={
         "risk_priority": st.column_config.NumberColumn(
-            "Contact order", format="%d", help="1 = first to contact in the organization"
+            "Contact order", format="%d", help=defined("risk_priority")
         ),
         "display_name": "Learner",
         "cohort_name": "Cohort",
-        "reasons": st.column_config.TextColumn("Why", width="large"),
-        "next_action": st.column_config.TextColumn("Next action", width="large"),
+        "reasons": st.column_config.TextColumn(
+            "Why", width="large", help=defined("at_risk_reasons")
+        ),
+        "next_action": st.column_config.TextColumn(
+            "Next action", width="large", help=defined("next_action")
+        ),
         "p_disengage_8w": st.column_config.ProgressColumn(
             "Chance of stopping in 8 weeks",
             min_value=0.0,
             max_value=1.0,
             format="percent",
-            help="Probability that the learner's activity stops for 28 days or more,"
-            " starting within the next 8 weeks",
+            help=defined("p_disengage_8w"),
         ),
         "p_mastery_by_target": st.column_config.ProgressColumn(
             "Competency mastery by target",
             min_value=0.0,
             max_value=1.0,
             format="percent",
-            help="Chance of competency mastery (every domain at 0.80 or more) by the cohort's"
-            " target date: not the same as completing tier 5",
+            help=defined("p_mastery_by_target"),
         ),
         "weeks_to_mastery_p50": st.column_config.NumberColumn(
-            "Weeks to mastery", format="%.0f", help="Median of the forecast"
+            "Weeks to competency mastery", format="%.0f", help=defined("weeks_to_mastery")
         ),
-        "readiness": st.column_config.NumberColumn("Readiness (0-100)", format="%.1f"),
-        "readiness_band": "Band",
-        "current_streak_days": st.column_config.NumberColumn("Streak (days)", format="%d"),
+        "readiness": st.column_config.NumberColumn(
+            "Readiness (0-100)", format="%.1f", help=defined("readiness_score")
+        ),
+        "readiness_band": st.column_config.TextColumn("Band", help=defined("readiness_band")),
+        "current_streak_days": st.column_config.NumberColumn(
+            "Streak (days)", format="%d", help=defined("current_streak_days")
+        ),
         "last_active_date": st.column_config.DateColumn("Last active", format="YYYY-MM-DD"),
         "learner_id": "Learner id",
     },
@@ -105,13 +114,21 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
     session.viewed(who, "learner", choice)
     st.subheader(f"{row['display_name']} ({choice})")
     cols = st.columns(3)
-    cols[0].metric("Readiness", f"{row['readiness_score']:.1f}")
+    cols[0].metric(
+        "Readiness (0-100)", f"{row['readiness_score']:.1f}", help=defined("readiness_score")
+    )
     cols[0].badge(**session.band_badge(row["readiness_band"]))
     cols[1].metric(
-        "Streak (longest)", f"{row['current_streak_days']} ({row['longest_streak_days']})"
+        "Streak, days (longest)",
+        f"{row['current_streak_days']} ({row['longest_streak_days']})",
+        help=defined("current_streak_days"),
     )
     p = row["p_mastery_by_target"]
-    cols[2].metric("P(mastery by target)", "n/a" if p is None else f"{p:.0%}")
+    cols[2].metric(
+        "Chance of competency mastery by the target",
+        "no forecast yet" if p is None else f"{p:.0%}",
+        help=defined("p_mastery_by_target"),
+    )
     for reason in row["at_risk_reasons"] or []:
         st.warning(reason)
     actions = session.load(data.next_actions, who, learner_id=choice)
@@ -126,13 +143,16 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
         left.plotly_chart(charts.competency_radar(mine.row(0, named=True)), width="stretch")
     for tier_no in (4, 5):
         done = row[f"tier{tier_no}_complete"]
-        right.markdown(f"**Tier {tier_no}: {'complete' if done else 'not complete yet'}**")
+        right.markdown(
+            f"**Tier {tier_no} completion: {'complete' if done else 'not complete yet'}**",
+            help=defined(f"tier{tier_no}_complete"),
+        )
         for item in row[f"tier{tier_no}_missing"] or []:
             right.markdown(f"- still missing: {item}")
     low, mid, high = (row[f"weeks_to_mastery_p{q}"] for q in (10, 50, 90))
     if mid is not None:
         right.write(
-            f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
+            f"Weeks to competency mastery: about {mid:.0f} (80 % interval {low:.0f} to "
             f"{'more than 52' if high is None else f'{high:.0f}'})"
         )
     path = session.load(data.path_steps, who, learner_id=choice)

@@ -2,6 +2,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import charts, data, session
+from dashboards.definitions import text as defined
 
 who = session.page("My progress", "my_progress")
 me = session.load(data.learner, who, learner_id=who.learner_id)
@@ -11,12 +12,18 @@ if me.is_empty():
 row = me.row(0, named=True)
 tier = row["subscription_tier"]
 cols = st.columns(3)
-cols[0].metric("Readiness", f"{row['readiness_score']:.1f}")
+cols[0].metric(
+    "Readiness (0-100)", f"{row['readiness_score']:.1f}", help=defined("readiness_score")
+)
 cols[0].badge(**session.band_badge(row["readiness_band"]))
 if nudge := session.nudge(row):
     st.warning(nudge)
-cols[1].metric("Current streak", f"{row['current_streak_days']} days")
-cols[2].metric("Longest streak", f"{row['longest_streak_days']} days")
+cols[1].metric(
+    "Current streak", f"{row['current_streak_days']} days", help=defined("current_streak_days")
+)
+cols[2].metric(
+    "Longest streak", f"{row['longest_streak_days']} days", help=defined("longest_streak_days")
+)
 actions = session.load(data.next_actions, who, learner_id=who.learner_id)
 if not actions.is_empty():
     st.subheader("Your next steps")
@@ -36,19 +43,22 @@ if not path.is_empty():
     )
     st.markdown(charts.path_summary(path))
     st.plotly_chart(charts.path_timeline(path), width="stretch")
-st.subheader("Tier 4 and tier 5")
+st.subheader("Tier 4 and tier 5 completion")
 checklist = st.columns(2)
 for col, tier_no in zip(checklist, (4, 5), strict=True):
     done = row[f"tier{tier_no}_complete"]
     missing = row[f"tier{tier_no}_missing"] or []
-    col.markdown(f"**Tier {tier_no}: {'complete' if done else 'not complete yet'}**")
+    col.markdown(
+        f"**Tier {tier_no} completion: {'complete' if done else 'not complete yet'}**",
+        help=defined(f"tier{tier_no}_complete"),
+    )
     for item in missing:
         col.markdown(f"- still missing: {item}")
 mine = session.load(data.points, who)
 if not mine.is_empty():
     p = mine.row(0, named=True)
     cols = st.columns(3)
-    cols[0].metric("Points", f"{p['total_points']:,}")
+    cols[0].metric("Points", f"{p['total_points']:,}", help=defined("total_points"))
     cols[1].metric("Level", p["level"])
     cols[1].caption(f"{p['points_to_next_level']:,} points to the next level")
     if data.entitled(tier, "leaderboard"):  # the rank is part of the leaderboard
@@ -76,21 +86,20 @@ if data.entitled(tier, "forecast"):
         st.metric(
             "Chance of competency mastery by your cohort's target date",
             f"{p:.0%}",
-            help="Competency mastery: every domain at 0.80 or more. Tier 5 completion is the"
-            " checklist above, a different thing.",
+            help=defined("p_mastery_by_target"),
         )
         if mid is not None:
             st.write(
-                f"Weeks to mastery: about {mid:.0f} (80 % interval {low:.0f} to "
+                f"Weeks to competency mastery: about {mid:.0f} (80 % interval {low:.0f} to "
                 f"{'more than 52' if high is None else f'{high:.0f}'})"
             )
         elif low is not None:
             st.write(
-                f"Weeks to mastery: more than 52 in most futures; in the luckiest one in ten,"
-                f" {low:.0f} or fewer (80 % interval {low:.0f} to more than 52)"
+                "Weeks to competency mastery: more than 52 in most futures; in the luckiest one"
+                f" in ten, {low:.0f} or fewer (80 % interval {low:.0f} to more than 52)"
             )
         else:
-            st.write("Weeks to mastery: more than 52 in nine futures out of ten.")
+            st.write("Weeks to competency mastery: more than 52 in nine futures out of ten.")
 else:
     st.info(f"The forecast is not part of your plan ({tier}).")
 st.subheader("Cohort leaderboard")
@@ -132,6 +141,33 @@ if data.entitled(tier, "mentor_feedback"):
     if not feedback.is_empty():
         st.plotly_chart(charts.rubric_feedback_bars(feedback), width="stretch")
     if not reviews.is_empty():
-        st.dataframe(reviews.drop("learner_id").head(20), hide_index=True, width="stretch")
+        st.dataframe(
+            reviews.head(20).select(
+                "mentor_reviewed_at",
+                pl.col("mission_title").fill_null(pl.col("mission_id")),
+                "tier",
+                "attempt_number",
+                "final_status",
+                "mentor_score",
+                "rubric_mean",
+                "review_hours",
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "mentor_reviewed_at": st.column_config.DateColumn("Reviewed", format="YYYY-MM-DD"),
+                "mission_title": "Mission",
+                "tier": "Tier",
+                "attempt_number": st.column_config.NumberColumn("Attempt", format="%d"),
+                "final_status": "Outcome",
+                "mentor_score": st.column_config.NumberColumn(
+                    "Mentor score (0-100)", format="%.0f", help=defined("mentor_score")
+                ),
+                "rubric_mean": st.column_config.NumberColumn(
+                    "Rubric mean (0-100)", format="%.0f", help=defined("mentor_score")
+                ),
+                "review_hours": st.column_config.NumberColumn("Review took (hours)", format="%.1f"),
+            },
+        )
 else:
     st.info(f"Mentor and rubric feedback are not part of your plan ({tier}).")

@@ -2,12 +2,13 @@ import polars as pl
 import streamlit as st
 
 from dashboards import charts, data, session
+from dashboards.definitions import text as defined
 
 who = session.page("Overview", "overview")
 cohorts = session.load(data.cohorts, who)
 bins = session.load(data.readiness_overview, who)
 if bins.is_empty():
-    st.info("No learners in your organization yet.")
+    st.info("No learners match the filters." if who.filters.active else "No learners yet.")
     st.stop()
 total = int(bins["n_learners"].sum())
 # First: whom to contact this week, and why (the triage, in contact order).
@@ -29,13 +30,23 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "risk_priority": st.column_config.NumberColumn("Order", format="%d"),
+            "risk_priority": st.column_config.NumberColumn(
+                "Order", format="%d", help=defined("risk_priority")
+            ),
             "display_name": "Learner",
             "cohort_name": "Cohort",
-            "reason": st.column_config.TextColumn("Why (the strongest reason)", width="large"),
-            "next_action": st.column_config.TextColumn("Suggested action", width="large"),
+            "reason": st.column_config.TextColumn(
+                "Why (the strongest reason)", width="large", help=defined("at_risk_reasons")
+            ),
+            "next_action": st.column_config.TextColumn(
+                "Suggested action", width="large", help=defined("next_action")
+            ),
             "p_disengage_8w": st.column_config.ProgressColumn(
-                "Chance of stopping in 8 weeks", min_value=0.0, max_value=1.0, format="percent"
+                "Chance of stopping in 8 weeks",
+                min_value=0.0,
+                max_value=1.0,
+                format="percent",
+                help=defined("p_disengage_8w"),
             ),
         },
     )
@@ -45,9 +56,17 @@ else:
         )
 cols = st.columns(4)
 cols[0].metric("Learners", f"{total:,}")
-cols[1].metric("Active in the last 7 days", f"{int(cohorts['n_active_7d'].sum()):,}")
-cols[2].metric("Mean readiness", f"{bins['sum_readiness'].sum() / total:.1f}")
-cols[3].metric("At risk", f"{int(bins['n_at_risk'].sum()):,}")
+cols[1].metric(
+    "Active in the last 7 days",
+    f"{int(cohorts['n_active_7d'].sum()):,}",
+    help=defined("n_active_7d"),
+)
+cols[2].metric(
+    "Mean readiness (0-100)",
+    f"{bins['sum_readiness'].sum() / total:.1f}",
+    help=defined("readiness_score"),
+)
+cols[3].metric("At risk", f"{int(bins['n_at_risk'].sum()):,}", help=defined("at_risk"))
 left, right = st.columns(2)
 left.plotly_chart(charts.readiness_histogram(bins), width="stretch")
 weekly = session.load(data.weekly_activity, who)
@@ -72,11 +91,17 @@ st.dataframe(
         "track": "Track",
         "target_mastery_date": st.column_config.DateColumn("Target date", format="YYYY-MM-DD"),
         "n_learners": st.column_config.NumberColumn("Learners", format="localized"),
-        "n_active_7d": st.column_config.NumberColumn("Active in 7 days", format="localized"),
-        "mission_pass_rate": st.column_config.NumberColumn(
-            "Mission pass rate", format="percent", help="Passed over decided mission attempts"
+        "n_active_7d": st.column_config.NumberColumn(
+            "Active in 7 days", format="localized", help=defined("n_active_7d")
         ),
-        "mean_readiness": st.column_config.NumberColumn("Mean readiness (0-100)", format="%.1f"),
-        "n_at_risk": st.column_config.NumberColumn("To contact", format="localized"),
+        "mission_pass_rate": st.column_config.NumberColumn(
+            "Mission pass rate", format="percent", help=defined("pass_rate")
+        ),
+        "mean_readiness": st.column_config.NumberColumn(
+            "Mean readiness (0-100)", format="%.1f", help=defined("readiness_score")
+        ),
+        "n_at_risk": st.column_config.NumberColumn(
+            "To contact", format="localized", help=defined("at_risk")
+        ),
     },
 )

@@ -19,6 +19,7 @@ missions as (
 final as (
     select
         cohorts.org_id,
+        coalesce(organizations.org_name, cohorts.org_id) as org_name,
         cohorts.cohort_id,
         cohorts.cohort_name,
         cohorts.track,
@@ -34,6 +35,8 @@ final as (
         count(readiness.learner_id) filter (where readiness.tier4_complete) as n_tier4_complete,
         count(readiness.learner_id) filter (where readiness.tier5_complete) as n_tier5_complete
     from {{ ref('stg_reference__cohorts') }} as cohorts
+    left join {{ ref('stg_reference__organizations') }} as organizations
+        on cohorts.org_id = organizations.org_id
     left join readiness on cohorts.cohort_id = readiness.cohort_id
     left join missions on cohorts.cohort_id = missions.cohort_id
     group by all

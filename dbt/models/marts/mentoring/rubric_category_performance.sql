@@ -1,10 +1,13 @@
--- Mentor rubric scores (0-1) per organization, track, tier and rubric category, over reviewed
--- attempts. Per organization so a supervisor sees their own learners' scores only.
+-- Mentor rubric scores (0-1) per organization, cohort, week reviewed, track, tier and rubric
+-- category, over reviewed attempts. Per cohort so a supervisor sees their own learners' scores
+-- only, and the dashboards can filter by cohort and date range.
 with
 
 scores as (
     select
         learners.org_id,
+        learners.cohort_id,
+        cast(date_trunc('week', attempts.mentor_reviewed_at) as date) as week_start,
         attempts.track,
         attempts.tier,
         unnest(map_keys(attempts.rubric_scores)) as rubric_category,
@@ -16,6 +19,8 @@ scores as (
 
 select
     org_id,
+    cohort_id,
+    week_start,
     track,
     tier,
     rubric_category,
@@ -24,4 +29,4 @@ select
     quantile_cont(score, 0.1) as score_p10,
     quantile_cont(score, 0.9) as score_p90
 from scores
-group by org_id, track, tier, rubric_category
+group by org_id, cohort_id, week_start, track, tier, rubric_category

@@ -1,8 +1,10 @@
--- Mission attempts per organization, track, tier, labelled difficulty, final status and
--- drop-off stage: small enough that a supervisor's (or the whole program's) outcome charts sum
--- a few thousand rows instead of every attempt.
+-- Mission attempts per organization, cohort, week started, track, tier, labelled difficulty,
+-- final status and drop-off stage: small enough that a supervisor's outcome charts, filtered by
+-- cohort, track and date range, sum pre-counted rows instead of every attempt.
 select
     learners.org_id,
+    learners.cohort_id,
+    cast(date_trunc('week', attempts.started_at) as date) as week_start,
     attempts.track,
     attempts.tier,
     attempts.difficulty,
@@ -16,6 +18,8 @@ inner join {{ ref('stg_reference__learners') }} as learners
     on attempts.learner_id = learners.learner_id
 group by
     learners.org_id,
+    learners.cohort_id,
+    cast(date_trunc('week', attempts.started_at) as date),
     attempts.track,
     attempts.tier,
     attempts.difficulty,
