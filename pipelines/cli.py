@@ -447,6 +447,49 @@ def compact(
     )
 
 
+@app.command(cls=Command)
+def digest(
+    week: Annotated[
+        str | None,
+        typer.Option(
+            help="Any day of the week to report (YYYY-MM-DD); the report is named by its"
+            " Monday. Default: the week of the published data's as-of date."
+        ),
+    ] = None,
+    org: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this organization (repeat for more). Default: every one."),
+    ] = None,
+) -> None:
+    """Write each organization's weekly digest (HTML and PDF: KPIs, whom to contact, the
+    cohorts' forecasts, what changed) under $COHORTLENS_HOME/serving/reports/<org>/."""
+    from dashboards.digest import DigestError, write_digests
+
+    day = _parse_date(week)
+    with console.status("writing the weekly digests ..."):
+        try:
+            written = write_digests(resolve_paths().serving, day, org or None)
+        except DigestError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    table = Table(title=f"Weekly digest, week of {written[0].report.week}" if written else None)
+    for column in ("organization", "learners", "to contact", "newly flagged", "PDF", "seconds"):
+        table.add_column(column, justify="left" if column == "organization" else "right")
+    for done in written:  # counts only: no learner's name is printed
+        new = "first report" if done.newly_flagged is None else f"{done.newly_flagged:,}"
+        table.add_row(
+            done.report.org_id,
+            f"{done.kpis['learners']:,}",
+            f"{done.kpis['to_contact']:,}",
+            new,
+            f"{done.pdf_bytes / 1e3:,.0f} kB",
+            f"{done.seconds:.1f}",
+        )
+    console.print(table)
+    if written:
+        console.print(f"reports in {written[0].report.pdf.parent.parent}")
+
+
 def _print_forecast_summary(warehouse: Path, report=None) -> None:
     """The latest forecast in one line, and its backtest beside the seed method's; one line
     saying why when it cannot be read (another run holds the warehouse, say)."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from .defs.digest.jobs import weekly_digest
+from .defs.digest.schedules import weekly_digest_schedule
 from .defs.forecast.assets import forecast_assets
 from .defs.forecast.checks import CHECKS as FORECAST_CHECKS
 from .defs.forecast.schedules import nightly_forecast_job, nightly_forecast_schedule
@@ -37,8 +39,13 @@ def build_defs(
     return dg.Definitions(
         assets=[*INGEST_ASSETS, dbt_models(), *forecast_assets(), *serving_assets()],
         asset_checks=[*INGEST_CHECKS, *FORECAST_CHECKS],
-        jobs=[refresh_job, nightly_forecast_job, compaction],
-        schedules=[refresh_schedule, nightly_forecast_schedule, nightly_compaction_schedule],
+        jobs=[refresh_job, nightly_forecast_job, compaction, weekly_digest],
+        schedules=[
+            refresh_schedule,
+            nightly_forecast_schedule,
+            nightly_compaction_schedule,
+            weekly_digest_schedule,
+        ],
         sensors=[landing_sensor],
         resources={
             "warehouse": warehouse or WarehouseResource(),

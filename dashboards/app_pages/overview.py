@@ -1,7 +1,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data, session
+from dashboards import charts, data, digest, session
 from dashboards.definitions import text as defined
 
 who = session.page("Overview", "overview")
@@ -105,3 +105,34 @@ st.dataframe(
         ),
     },
 )
+
+# The weekly digest (dashboards/digest.py): a supervisor downloads their organization's latest
+# report, an admin any organization's. Which files is decided by the account's scope alone.
+st.subheader("Weekly digest")
+latest: dict[str, digest.Report] = {}
+for report in digest.reports_for(who, session.serving()):  # newest first per organization
+    latest.setdefault(report.org_id, report)
+if not latest:
+    st.caption("No weekly digest yet: `cohortlens digest` writes them (Mondays, when scheduled).")
+else:
+    chosen = next(iter(latest))
+    if len(latest) > 1:
+        chosen = st.selectbox(
+            "Organization of the digest",
+            list(latest),
+            format_func=lambda org: f"{latest[org].org_name} ({org})",
+        )
+    report = latest[chosen]
+    try:
+        pdf = report.pdf.read_bytes()
+    except OSError:
+        st.caption("The digest is being rewritten: reload in a moment.")
+    else:
+        st.download_button(
+            f"Download the digest of the week of {report.week} (PDF)",
+            data=pdf,
+            file_name=f"cohortlens-digest-{digest.folder_name(report.org_id)}-{report.week}.pdf",
+            mime="application/pdf",
+            on_click=session.viewed,
+            args=(who, "digest", f"{report.org_id} {report.week}"),
+        )

@@ -1,0 +1,1 @@
+"""The weekly digest: each organization's report, written from the published snapshot."""
