@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboards import auth, data
+from dashboards import auth, data, digest
 from dashboards.auth import Principal
 from pipelines.defs.resources import ForecastSettings
 from pipelines.runner import run_all
@@ -113,6 +113,7 @@ def run(warehouse: Path, landing: Path) -> None:
     _publication_costs(warehouse)
     _latency_while_publishing(warehouse, principals[f"supervisor {org}"])
     _first_renders(warehouse, snap.path.resolve().parent.parent, org, learner)
+    _digest(serving, org)
 
 
 _rebuilds = [0]
@@ -228,3 +229,23 @@ def _first_renders(warehouse: Path, home: Path, org: str, learner: str) -> None:
                 os.environ.pop("COHORTLENS_HOME", None)
             else:
                 os.environ["COHORTLENS_HOME"] = before
+
+
+def _digest(serving: Path, org: str) -> None:
+    """The weekly digest of the largest organization: its reads, charts (kaleido, one
+    Chromium) and PDF (headless Chromium), as `cohortlens digest --org` writes it."""
+    started = time.perf_counter()
+    try:
+        (done,) = digest.write_digests(serving, org_ids=[org])
+    except digest.DigestError as exc:
+        print(f"  weekly digest: not timed ({exc})")
+        return
+    seconds = time.perf_counter() - started
+    print(
+        f"  weekly digest of {org} ({done.kpis['learners']:,} learners,"
+        f" {done.kpis['to_contact']:,} to contact): {seconds:.1f} s,"
+        f" PDF {done.pdf_bytes / 1e3:,.0f} kB"
+    )
+    # The next run writes a first report again: comparable times.
+    for path in (done.report.html, done.report.pdf, done.report.summary):
+        path.unlink(missing_ok=True)

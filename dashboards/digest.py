@@ -440,7 +440,12 @@ def render_images(figures: dict[str, object], path: str) -> dict[str, bytes]:
                 for key, figure in figures.items()
             }
 
-    return asyncio.run(draw())
+    try:
+        return asyncio.run(draw())
+    except Exception as exc:  # the charts hold cohort aggregates only, no learner's data
+        raise DigestError(
+            f"kaleido could not draw the charts: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def print_pdf(html: Path, pdf: Path, path: str) -> None:

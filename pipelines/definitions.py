@@ -19,7 +19,7 @@ from .defs.ingest.schedules import refresh_job, refresh_schedule
 from .defs.ingest.sensors import landing_sensor
 from .defs.maintenance.jobs import compaction
 from .defs.maintenance.schedules import nightly_compaction_schedule
-from .defs.resources import ForecastSettings, LRSResource, WarehouseResource
+from .defs.resources import ForecastSettings, LRSResource, ServingResource, WarehouseResource
 from .defs.serving.assets import serving_assets
 from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
@@ -36,6 +36,7 @@ def build_defs(
     Steps run in one process, one after another: they share one DuckDB file, which allows a
     single writer.
     """
+    warehouse = warehouse or WarehouseResource()
     return dg.Definitions(
         assets=[*INGEST_ASSETS, dbt_models(), *forecast_assets(), *serving_assets()],
         asset_checks=[*INGEST_CHECKS, *FORECAST_CHECKS],
@@ -48,7 +49,8 @@ def build_defs(
         ],
         sensors=[landing_sensor],
         resources={
-            "warehouse": warehouse or WarehouseResource(),
+            "warehouse": warehouse,
+            "serving": ServingResource(warehouse=warehouse.warehouse),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
             "forecast_settings": forecast_settings or ForecastSettings(),
             "lrs": lrs or LRSResource.from_env(),

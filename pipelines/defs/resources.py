@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Self
 
 import dagster as dg
@@ -154,3 +155,14 @@ class ForecastSettings(dg.ConfigurableResource):
     triage_backtest_weeks: int = 12
     min_triage_lift: float = 2.0  # the check fails below this lift at the flag
     min_triage_events: int = 20  # fewer stops than this in the backtest: too few to judge
+
+
+class ServingResource(dg.ConfigurableResource):
+    """The published snapshot's folder (beside the warehouse), for jobs that only read it (the
+    weekly digest): unlike WarehouseResource it takes no run lock and marks no run, so such a
+    job neither waits for a pipeline run nor makes the next `cohortlens run` start over."""
+
+    warehouse: str | None = None
+
+    def folder(self) -> Path:
+        return resolve_paths(warehouse=self.warehouse).serving

@@ -232,6 +232,10 @@ def test_the_weekly_schedule_is_off_by_default_and_runs_the_digest_job(digests):
     )
     week = digests.week + dt.timedelta(days=70)
     config = {"ops": {"write_weekly_digests": {"config": {"week": str(week), "orgs": [org]}}}}
+    warehouse = digests.home / "warehouse.duckdb"
+    before = warehouse.stat().st_mtime_ns
     result = defs.resolve_job_def("weekly_digest").execute_in_process(run_config=config)
     assert result.success
     assert (digests.serving / "reports" / org / f"{week}.pdf").exists()
+    # It reads the snapshot only: no run lock taken, no run marked in the warehouse.
+    assert warehouse.stat().st_mtime_ns == before

@@ -5,7 +5,7 @@ import datetime as dt
 
 import dagster as dg
 
-from ..resources import WarehouseResource
+from ..resources import ServingResource
 
 
 class DigestConfig(dg.Config):
@@ -20,12 +20,12 @@ class DigestConfig(dg.Config):
     " serving/reports/ (dashboards.digest)."
 )
 def write_weekly_digests(
-    context: dg.OpExecutionContext, config: DigestConfig, warehouse: WarehouseResource
+    context: dg.OpExecutionContext, config: DigestConfig, serving: ServingResource
 ) -> None:
     from dashboards.digest import write_digests
 
     week = dt.date.fromisoformat(config.week) if config.week else None
-    written = write_digests(warehouse.paths().serving, week, config.orgs)
+    written = write_digests(serving.folder(), week, config.orgs)
     for done in written:  # ids and counts only: nothing of a learner's is logged
         context.log.info(
             f"{done.report.org_id}: week of {done.report.week}, {done.kpis['to_contact']:,}"

@@ -10,7 +10,7 @@ weekly_digest_schedule = guarded_schedule(
     weekly_digest,
     "0 6 * * 1",
     dg.DefaultScheduleStatus.STOPPED,
-    "Each organization's weekly digest, Monday 06:00 UTC (after a run in progress, if any,"
-    " so it reports that run's publication).",
+    "Each organization's weekly digest, Monday 06:00 UTC, from the publication current then"
+    " (it reads the snapshot only: a run in progress neither delays it nor is delayed).",
     skip_when_busy=False,
 )
