@@ -5,6 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from .text import chart_text
+
 BAND_COLORS = {"not_ready": "#d62728", "developing": "#ff7f0e", "ready": "#2ca02c"}
 DOMAIN_ORDER = ["knowledge", "skills", "application", "ethics"]
 
@@ -72,7 +74,7 @@ def difficulty_bars(perf: pl.DataFrame) -> go.Figure:
         fig.add_bar(
             x=rows["difficulty"].to_list(),
             y=rows["pass_rate"].to_list(),
-            name=tier,
+            name=chart_text(tier),
             error_y={
                 "type": "data",
                 "symmetric": False,
@@ -168,7 +170,11 @@ def status_bars(statuses: pl.DataFrame) -> go.Figure:
     for status in statuses["final_status"].unique(maintain_order=True).to_list():
         rows = statuses.filter(pl.col("final_status") == status)
         by_tier = rows.group_by("tier", maintain_order=True).agg(pl.col("n_attempts").sum())
-        fig.add_bar(x=by_tier["tier"].to_list(), y=by_tier["n_attempts"].to_list(), name=status)
+        fig.add_bar(
+            x=[chart_text(t) for t in by_tier["tier"].to_list()],
+            y=by_tier["n_attempts"].to_list(),
+            name=chart_text(status),
+        )
     return _layout(
         fig, "Mission attempts by tier and outcome", barmode="stack", yaxis_title="attempts"
     )
@@ -198,8 +204,8 @@ def rubric_heatmap(rubric: pl.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=pivot.select(categories).to_numpy(),
-            x=[c.replace("_", " ") for c in categories],
-            y=pivot["track"].to_list(),
+            x=[chart_text(c.replace("_", " ")) for c in categories],
+            y=[chart_text(t) for t in pivot["track"].to_list()],
             zmin=0,
             zmax=1,
             colorscale="RdYlGn",
@@ -211,7 +217,7 @@ def rubric_heatmap(rubric: pl.DataFrame) -> go.Figure:
 
 def rubric_feedback_bars(feedback: pl.DataFrame) -> go.Figure:
     """One learner's mean rubric score per category beside their cohort's."""
-    labels = [c.replace("_", " ") for c in feedback["rubric_category"].to_list()]
+    labels = [chart_text(c.replace("_", " ")) for c in feedback["rubric_category"].to_list()]
     fig = go.Figure()
     fig.add_bar(x=labels, y=feedback["mean_score"].to_list(), name="learner")
     fig.add_bar(
@@ -254,7 +260,7 @@ def path_timeline(steps: pl.DataFrame) -> go.Figure:
         .then(pl.lit("to do"))
         .otherwise(pl.lit("on the path"))
     )
-    labels = frame["step_id"].to_list()
+    labels = [chart_text(s) for s in frame["step_id"].to_list()]
     fig = go.Figure()
     fig.add_scatter(
         x=frame["ideal_on"].to_list(),
@@ -268,7 +274,7 @@ def path_timeline(steps: pl.DataFrame) -> go.Figure:
         if rows.height:
             fig.add_scatter(
                 x=rows["done_on"].to_list(),
-                y=rows["step_id"].to_list(),
+                y=[chart_text(s) for s in rows["step_id"].to_list()],
                 mode="markers",
                 name=f"done: {how}",
                 marker={"size": 10, "color": color},

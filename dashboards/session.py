@@ -14,6 +14,7 @@ from pipelines.paths import resolve_paths
 
 from . import auth, data
 from .auth import Principal
+from .text import plain
 
 T = TypeVar("T")
 
@@ -92,7 +93,7 @@ def _single_sign_on() -> Principal | None:
             auth.audit(accounts(), None, "sign_in_failed", f"single sign-on {shown}: no account")
             st.session_state["sso_refused"] = shown
         st.session_state["notice"] = (
-            f"{shown} has no cohortlens account: ask an administrator to add it "
+            f"{plain(shown)} has no cohortlens account: ask an administrator to add it "
             "(`cohortlens users add ... --identity`), or sign in with a password."
         )
         return None

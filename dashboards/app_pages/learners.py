@@ -4,6 +4,7 @@ import streamlit as st
 from dashboards import charts, data, session
 from dashboards.definitions import text as defined
 from dashboards.export import safe_csv
+from dashboards.text import plain
 
 who = session.page("Learners", "learners")
 if who.role == "admin" and not who.filters.org_id:
@@ -14,7 +15,7 @@ if who.role == "admin" and not who.filters.org_id:
         st.stop()
     largest, name = orgs.row(0)[:2]
     st.caption(
-        f"Showing {name}, the largest organization: choose another in the sidebar's filters."
+        f"Showing {plain(name)}, the largest organization: choose another in the sidebar's filters."
     )
     learners = session.load(data.learners, who, org_id=largest)
 else:
@@ -112,7 +113,7 @@ detail = session.load(data.learner, who, learner_id=choice) if choice else None
 if detail is not None and not detail.is_empty():  # the full row: tier checklists, interval
     row = detail.row(0, named=True)
     session.viewed(who, "learner", choice)
-    st.subheader(f"{row['display_name']} ({choice})")
+    st.subheader(f"{plain(row['display_name'] or choice)} ({plain(choice)})", anchor=False)
     cols = st.columns(3)
     cols[0].metric(
         "Readiness (0-100)", f"{row['readiness_score']:.1f}", help=defined("readiness_score")
@@ -130,13 +131,14 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
         help=defined("p_mastery_by_target"),
     )
     for reason in row["at_risk_reasons"] or []:
-        st.warning(reason)
+        st.warning(plain(reason))
     actions = session.load(data.next_actions, who, learner_id=choice)
     if not actions.is_empty():
         st.markdown("**Next actions**")
         for action in actions.iter_rows(named=True):
             who_for = " (for you)" if action["audience"] == "supervisor" else ""
-            st.markdown(f"{action['action_rank']}. {action['action']}{who_for} — {action['why']}")
+            what, why = plain(action["action"]), plain(action["why"])
+            st.markdown(f"{action['action_rank']}. {what}{who_for} — {why}")
     left, right = st.columns(2)
     mine = session.load(data.competency, who, learner_id=choice)
     if not mine.is_empty():
@@ -148,7 +150,7 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
             help=defined(f"tier{tier_no}_complete"),
         )
         for item in row[f"tier{tier_no}_missing"] or []:
-            right.markdown(f"- still missing: {item}")
+            right.markdown(f"- still missing: {plain(item)}")
     low, mid, high = (row[f"weeks_to_mastery_p{q}"] for q in (10, 50, 90))
     if mid is not None:
         right.write(
@@ -157,7 +159,7 @@ if detail is not None and not detail.is_empty():  # the full row: tier checklist
         )
     path = session.load(data.path_steps, who, learner_id=choice)
     if not path.is_empty():
-        st.markdown(charts.path_summary(path))
+        st.markdown(plain(charts.path_summary(path)))
         st.plotly_chart(charts.path_timeline(path), width="stretch")
     feedback = session.load(data.rubric_feedback, who, learner_id=choice)
     if not feedback.is_empty():

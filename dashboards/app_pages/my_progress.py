@@ -3,6 +3,7 @@ import streamlit as st
 
 from dashboards import charts, data, session
 from dashboards.definitions import text as defined
+from dashboards.text import plain
 
 who = session.page("My progress", "my_progress")
 me = session.load(data.learner, who, learner_id=who.learner_id)
@@ -28,7 +29,7 @@ actions = session.load(data.next_actions, who, learner_id=who.learner_id)
 if not actions.is_empty():
     st.subheader("Your next steps")
     for action in actions.iter_rows(named=True):
-        st.markdown(f"- **{action['action']}** — {action['why']}")
+        st.markdown(f"- **{plain(action['action'])}** — {plain(action['why'])}")
     if tier == "free":
         st.caption("Your plan (free) shows your first step; starter3 adds the rest.")
 competency = session.load(data.competency, who)
@@ -41,7 +42,7 @@ if not path.is_empty():
         "Open circles: when learners who finish on time do each required step. Filled: when"
         " you did it."
     )
-    st.markdown(charts.path_summary(path))
+    st.markdown(plain(charts.path_summary(path)))
     st.plotly_chart(charts.path_timeline(path), width="stretch")
 st.subheader("Tier 4 and tier 5 completion")
 checklist = st.columns(2)
@@ -53,7 +54,7 @@ for col, tier_no in zip(checklist, (4, 5), strict=True):
         help=defined(f"tier{tier_no}_complete"),
     )
     for item in missing:
-        col.markdown(f"- still missing: {item}")
+        col.markdown(f"- still missing: {plain(item)}")
 mine = session.load(data.points, who)
 if not mine.is_empty():
     p = mine.row(0, named=True)
