@@ -14,7 +14,7 @@ from pipelines.paths import resolve_paths
 
 from . import auth, data
 from .auth import Principal
-from .text import plain
+from .text import code
 
 T = TypeVar("T")
 
@@ -93,8 +93,9 @@ def _single_sign_on() -> Principal | None:
             auth.audit(accounts(), None, "sign_in_failed", f"single sign-on {shown}: no account")
             st.session_state["sso_refused"] = shown
         st.session_state["notice"] = (
-            f"{plain(shown)} has no cohortlens account: ask an administrator to add it "
-            "(`cohortlens users add ... --identity`), or sign in with a password."
+            f"{code(email) if email else shown} has no cohortlens account: ask an"
+            " administrator to add it (`cohortlens users add ... --identity`), or sign in with"
+            " a password."
         )
         return None
     auth.audit(accounts(), found.username, "sign_in", f"single sign-on {email}")

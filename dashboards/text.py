@@ -10,6 +10,8 @@ browser fetch an image and show a link. plotly renders a subset of HTML (``<a hr
 ``<span style>``) in titles, legends, axis labels and hover text.
 
 - :func:`plain` is for a value put into any of Streamlit's Markdown elements;
+- :func:`code` for one to be shown in monospace there (an e-mail, an id): the same guarantee,
+  and the text exact (plain breaks autolinks up with invisible word joiners);
 - :func:`chart_text` for a value put into a plotly figure's text.
 
 Tables (``st.dataframe``) and the options of select boxes and multiselects show values as they
@@ -46,6 +48,17 @@ def plain(value: object) -> str:
     text = _AUTOLINK.sub(rf"\1{_JOINER}", text).replace("@", f"@{_JOINER}")
     text = _TYPOGRAPHY.sub(_JOINER, text)
     return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def code(value: object) -> str:
+    """``value`` as an inline code span (monospace) that displays exactly its text, on one
+    line: inside one, Markdown, HTML and GitHub's autolinks are inert."""
+    text = _CONTROL.sub(" ", "" if value is None else str(value)).strip()
+    # Streamlit rewrites `:material/` in the source before parsing, code spans included.
+    text = text.replace(":material/", f":material{_JOINER}/")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 # plotly reads tags (`<a href=...>`, `<br>`, `<span style=...>`) and entities in text, and

@@ -8,7 +8,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from dashboards.text import chart_text, plain
+from dashboards.text import chart_text, code, plain
 
 HOSTILE = [
     "Eve ![x](http://host/x.png) [help](http://host/phish)",
@@ -56,3 +56,11 @@ def test_chart_text_shows_tags_as_text():
     assert chart_text("<a href='x'>$1 & 2</a>") == "&lt;a href='x'&gt;&#36;1 &amp; 2&lt;/a&gt;"
     assert chart_text(None) == ""
     assert chart_text("Offensive beginner") == "Offensive beginner"
+
+
+@pytest.mark.parametrize("value", [*HOSTILE, "a`b``c", "`edge`", "x:material/warning:"])
+def test_code_shows_the_text_exactly_in_monospace(value):
+    out, text = _rendered_text(code(value))
+    assert re.findall(r"<(\w+)", out) == ["p", "code"], out
+    assert " ".join(text.replace("\u2060", "").split()) == " ".join(value.split())
+    assert "\u2060" not in text or ":material" in value
