@@ -360,20 +360,23 @@ _template = _env.from_string(TEMPLATE)
 
 
 def _fans(contents: _Contents) -> list[tuple[str, str, dt.date | None, object]]:
-    """(cohort id, name, target date, figure) of the cohorts drawn: largest first."""
-    drawn = []
+    """(cohort id, name, target date, figure) of the cohorts with a forecast, largest first;
+    only the first MAX_FAN_CHARTS have a figure (the others are named)."""
+    found = []
     fan_cohorts = set(contents.fan["cohort_id"].to_list()) if contents.fan.height else set()
     for row in contents.cohorts.iter_rows(named=True):
         cohort = row["cohort_id"]
         if cohort not in fan_cohorts:
             continue
-        rows = contents.fan.filter(pl.col("cohort_id") == cohort)
         target = row.get("target_mastery_date")
         if isinstance(target, dt.datetime):
             target = target.date()
-        figure = charts.fan_chart(rows, "mean", target=target, as_of=rows["as_of_date"][0])
-        drawn.append((cohort, row.get("cohort_name") or cohort, target, figure))
-    return drawn
+        figure = None
+        if len(found) < MAX_FAN_CHARTS:
+            rows = contents.fan.filter(pl.col("cohort_id") == cohort)
+            figure = charts.fan_chart(rows, "mean", target=target, as_of=rows["as_of_date"][0])
+        found.append((cohort, row.get("cohort_name") or cohort, target, figure))
+    return found
 
 
 def render_html(
