@@ -53,13 +53,23 @@ def sign_in(found: Principal, via: str = "password", at: dt.datetime | None = No
 
 
 def sign_out(reason: str = "") -> None:
+    """End the session. One signed in by single sign-on also ends st.login's: this run stops
+    there, and the browser goes on to delete the identity cookie and out of the provider."""
     username = st.session_state.get("username")
     if username:
         auth.audit(accounts(), username, "sign_out", reason)
-    if st.session_state.get("signed_in_via") == "single sign-on":
-        st.logout()  # else the provider's cookie would sign the browser in again at once
+    via = st.session_state.get("signed_in_via")
     for key in ("username", "signed_in_at", "signed_in_via"):
         st.session_state.pop(key, None)
+    if via == "single sign-on":
+        end_single_sign_on()  # else the identity cookie would sign the next page load in
+
+
+def end_single_sign_on() -> None:
+    """st.logout, then stop: st.logout only tells the browser to load /auth/logout (which
+    deletes the identity cookie); a rerun or a page change after it can cancel that load."""
+    st.logout()
+    st.stop()
 
 
 def sso_providers() -> list[str | None] | None:
@@ -81,8 +91,7 @@ def _single_sign_on() -> Principal | None:
     issued = _issued_at(st.user.get("iat"))
     if issued and dt.datetime.now(dt.UTC) - issued > dt.timedelta(hours=auth.SESSION_HOURS):
         st.session_state["notice"] = "Your session expired: please sign in again."
-        st.logout()
-        return None
+        end_single_sign_on()
     email = st.user.get("email")
     found = None
     if email and st.user.get("email_verified") is not False:

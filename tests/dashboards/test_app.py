@@ -218,7 +218,40 @@ def test_a_single_sign_on_identity_signs_in_as_its_account_and_out_again(served,
     assert ("sso-sup", "sign_in", f"single sign-on {SSO_EMAIL.upper()}") in audit_events(served)
     at.switch_page("app_pages/sign_out.py").run()
     assert at.user == {"is_logged_in": False}, "signing out also signs out of the provider"
+    # The run stops there (the browser goes on to /auth/logout); the next is signed out.
+    assert not at.title
+    at.run()
     assert [t.label for t in at.text_input] == ["Username", "Password"]
+
+
+def test_a_single_sign_on_session_ends_hours_after_the_provider_signed_in(served, monkeypatch):
+    """st.login's cookie lasts 30 days and every new session (a reload, a tab) reads it: the
+    session is still counted from when the provider issued the identity (`iat`)."""
+    import datetime as dt
+
+    from dashboards.auth import SESSION_HOURS
+    from tests.dashboards.conftest import SSO_EMAIL
+
+    monkeypatch.setenv("COHORTLENS_HOME", str(served.home))
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    recent = AppTest.from_file(APP, default_timeout=60)
+    recent.secrets["auth"] = SSO_SECRETS
+    issued = now - dt.timedelta(hours=SESSION_HOURS - 1)
+    recent.user = {"is_logged_in": True, "email": SSO_EMAIL, "iat": int(issued.timestamp())}
+    recent.run()
+    assert recent.title[0].value == "Overview"
+    assert recent.session_state["signed_in_at"] == issued
+    stale = AppTest.from_file(APP, default_timeout=60)
+    stale.secrets["auth"] = SSO_SECRETS
+    issued = now - dt.timedelta(hours=SESSION_HOURS + 1)
+    stale.user = {"is_logged_in": True, "email": SSO_EMAIL, "iat": int(issued.timestamp())}
+    stale.run()
+    assert not stale.exception, stale.exception
+    assert stale.user == {"is_logged_in": False}, "the old cookie is cleared"
+    assert not stale.title, "the run stops: the browser goes on to /auth/logout"
+    stale.run()
+    assert [t.label for t in stale.text_input] == ["Username", "Password"]
+    assert "Your session expired" in texts(stale)
 
 
 @pytest.mark.parametrize(
