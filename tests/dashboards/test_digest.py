@@ -211,8 +211,8 @@ def test_the_overview_offers_the_supervisor_their_organizations_pdf(digests, mon
         next(b for b in at.button if b.label == "Sign in").click()
         at.run()
         assert not at.exception, at.exception
-        (button,) = at.get("download_button")
-        assert "Download the digest of the week of" in button.proto.label
+        labels = [b.proto.label for b in at.get("download_button")]
+        assert [x for x in labels if x.startswith("Download the digest of the week of")]
         pickers = [s for s in at.selectbox if s.label == "Organization of the digest"]
         assert len(pickers) == (1 if choices else 0)
         if choices:
