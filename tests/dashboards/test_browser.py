@@ -6,20 +6,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.dashboards.conftest import PASSWORD, streamlit_server
+from tests.dashboards.browser import sign_in
+from tests.dashboards.conftest import streamlit_server
 
 
 @pytest.fixture(scope="module")
 def server(served):
     with streamlit_server(served.home) as url:
         yield url
-
-
-def sign_in(page, url, username):
-    page.goto(url)
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_supervisor_signs_in_and_sees_their_organization(server, browser, served):
