@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
@@ -9,6 +10,7 @@ from .text import chart_text
 
 BAND_COLORS = {"not_ready": "#d62728", "developing": "#ff7f0e", "ready": "#2ca02c"}
 DOMAIN_ORDER = ["knowledge", "skills", "application", "ethics"]
+TIER_ORDER = ["beginner", "intermediate", "advanced", "mastery"]  # the course's order
 
 
 def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
@@ -92,12 +94,39 @@ def difficulty_bars(perf: pl.DataFrame) -> go.Figure:
     )
 
 
-def fan_chart(fan: pl.DataFrame, series: str, target=None, as_of=None) -> go.Figure:
+def fan_chart(
+    fan: pl.DataFrame, series: str, target=None, as_of=None, history: pl.DataFrame | None = None
+) -> go.Figure:
     """A cohort's forecast competency: 10-90 % and 25-75 % bands and the median, by week,
-    with the cohort's target date marked."""
+    after its history so far (the same quantiles, estimated from the answers), with the
+    as-of day and the cohort's target date marked."""
     rows = fan.filter(pl.col("series") == series).sort("week_start")
     x = rows["week_start"].to_list()
     fig = go.Figure()
+    past = (
+        history.filter(pl.col("series") == series).sort("week_start")
+        if history is not None
+        else None
+    )
+    if past is not None and past.height:
+        px = past["week_start"].to_list()
+        fig.add_scatter(
+            x=px, y=past["p90"].to_list(), line={"width": 0}, showlegend=False, hoverinfo="skip"
+        )
+        fig.add_scatter(
+            x=px,
+            y=past["p10"].to_list(),
+            fill="tonexty",
+            line={"width": 0},
+            fillcolor="rgba(90, 90, 90, 0.18)",
+            name="so far: p10-p90",
+        )
+        fig.add_scatter(
+            x=px, y=past["p50"].to_list(), name="so far: median", line={"color": "#333333"}
+        )
+    if as_of is not None:
+        fig.add_vline(x=as_of, line_dash="dot", line_color="#7f7f7f")
+        fig.add_annotation(x=as_of, y=0.05, yref="y", text="as of", showarrow=False, xshift=18)
     for low, high, alpha in (("p10", "p90", 0.15), ("p25", "p75", 0.3)):
         fig.add_scatter(
             x=x, y=rows[high].to_list(), line={"width": 0}, showlegend=False, hoverinfo="skip"
@@ -108,17 +137,19 @@ def fan_chart(fan: pl.DataFrame, series: str, target=None, as_of=None) -> go.Fig
             fill="tonexty",
             line={"width": 0},
             fillcolor=f"rgba(31, 119, 180, {alpha})",
-            name=f"{low}-{high}",
+            name=f"forecast: {low}-{high}",
         )
-    fig.add_scatter(x=x, y=rows["p50"].to_list(), name="median", line={"color": "#1f77b4"})
-    fig.add_hline(y=0.8, line_dash="dot", annotation_text="mastery threshold 0.80")
+    fig.add_scatter(
+        x=x, y=rows["p50"].to_list(), name="forecast: median", line={"color": "#1f77b4"}
+    )
+    fig.add_hline(y=0.8, line_dash="dot", annotation_text="competency mastery: 0.80")
     if target is not None:
         fig.add_vline(x=target, line_dash="dash", line_color="#d62728")
         fig.add_annotation(x=target, y=1, yref="y", text="target date", showarrow=False)
     when = f" (as of {as_of})" if as_of is not None else ""
     return _layout(
         fig,
-        f"Forecast competency: {series}{when}",
+        f"Competency so far and forecast: {series}{when}",
         yaxis_range=[0, 1],
         yaxis_title="competency",
     )
@@ -129,8 +160,9 @@ def probability_histogram(learners: pl.DataFrame) -> go.Figure:
     fig = go.Figure(go.Histogram(x=values, xbins={"start": 0, "end": 1.0001, "size": 0.05}))
     return _layout(
         fig,
-        "Probability of mastery by the target date",
-        xaxis_title="probability",
+        "Chance of competency mastery by the target date, per learner",
+        xaxis_title="chance",
+        xaxis_tickformat=".0%",
         yaxis_title="learners",
     )
 
@@ -175,18 +207,21 @@ def status_bars(statuses: pl.DataFrame) -> go.Figure:
             y=by_tier["n_attempts"].to_list(),
             name=chart_text(status),
         )
+    fig.update_xaxes(categoryorder="array", categoryarray=TIER_ORDER)
     return _layout(
         fig, "Mission attempts by tier and outcome", barmode="stack", yaxis_title="attempts"
     )
 
 
 def drop_off_bars(drops: pl.DataFrame) -> go.Figure:
-    fig = go.Figure(
-        go.Bar(
-            x=drops["n_attempts"].to_list(), y=drops["drop_off_stage"].to_list(), orientation="h"
-        )
+    """Unfinished attempts by the subtask (stage) they stopped at, first subtask on top."""
+    rows = drops.sort("drop_off_stage")
+    labels = [f"subtask {stage}" for stage in rows["drop_off_stage"].to_list()]
+    fig = go.Figure(go.Bar(x=rows["n_attempts"].to_list(), y=labels, orientation="h"))
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
+    return _layout(
+        fig, "Where unfinished attempts stopped", xaxis_title="attempts", yaxis_title=None
     )
-    return _layout(fig, "Where unfinished attempts stopped", xaxis_title="attempts")
 
 
 def activity_chart(weekly: pl.DataFrame) -> go.Figure:
@@ -198,31 +233,43 @@ def activity_chart(weekly: pl.DataFrame) -> go.Figure:
 
 
 def rubric_heatmap(rubric: pl.DataFrame) -> go.Figure:
-    """Mean rubric score (0-1) by track and rubric category."""
-    pivot = rubric.pivot("rubric_category", index="track", values="mean_score").sort("track")
+    """Mean rubric score (0-100) by track and rubric category, coloured by how far each lies
+    from the mean of every score shown (so differences of a few points show)."""
+    scaled = rubric.with_columns(score=pl.col("mean_score") * 100)
+    overall = float((scaled["score"] * scaled["n_scores"]).sum() / scaled["n_scores"].sum())
+    pivot = scaled.pivot("rubric_category", index="track", values="score").sort("track")
     categories = [c for c in pivot.columns if c != "track"]
+    z = pivot.select(categories).to_numpy()
+    # At least 5 points either way: a difference of one point stays pale, not alarming.
+    spread = max(float(np.nanmax(np.abs(z - overall))), 5.0) if z.size else 5.0
     fig = go.Figure(
         go.Heatmap(
-            z=pivot.select(categories).to_numpy(),
+            z=z,
             x=[chart_text(c.replace("_", " ")) for c in categories],
-            y=[chart_text(t) for t in pivot["track"].to_list()],
-            zmin=0,
-            zmax=1,
-            colorscale="RdYlGn",
-            texttemplate="%{z:.2f}",
+            y=[chart_text(t.title()) for t in pivot["track"].to_list()],
+            zmid=overall,
+            zmin=overall - spread,
+            zmax=overall + spread,
+            colorscale="RdBu",
+            texttemplate="%{z:.0f}",
+            colorbar={"title": "score"},
         )
     )
-    return _layout(fig, "Mean mentor rubric score by track and category")
+    return _layout(
+        fig,
+        f"Mean mentor rubric score (0-100) by track and category; white = the mean, {overall:.0f}",
+        height=160 + 60 * len(pivot),
+    )
 
 
 def rubric_feedback_bars(feedback: pl.DataFrame) -> go.Figure:
     """One learner's mean rubric score per category beside their cohort's."""
     labels = [chart_text(c.replace("_", " ")) for c in feedback["rubric_category"].to_list()]
     fig = go.Figure()
-    fig.add_bar(x=labels, y=feedback["mean_score"].to_list(), name="learner")
+    fig.add_bar(x=labels, y=(feedback["mean_score"] * 100).to_list(), name="learner")
     fig.add_bar(
         x=labels,
-        y=feedback["cohort_mean_score"].to_list(),
+        y=(feedback["cohort_mean_score"] * 100).to_list(),
         name="cohort mean",
         marker_color="#aaaaaa",
     )
@@ -230,8 +277,8 @@ def rubric_feedback_bars(feedback: pl.DataFrame) -> go.Figure:
         fig,
         "Mentor rubric scores by category",
         barmode="group",
-        yaxis_range=[0, 1],
-        yaxis_title="mean score (0-1)",
+        yaxis_range=[0, 100],
+        yaxis_title="mean score (0-100)",
     )
 
 
@@ -303,7 +350,7 @@ def path_summary(steps: pl.DataFrame) -> str:
 
 def stage_time_bars(stages: pl.DataFrame) -> go.Figure:
     """One mission's stages: share of the time spent there, and the drop-off rate."""
-    x = [f"stage {s}" for s in stages["stage"].to_list()]
+    x = [f"subtask {s}" for s in stages["stage"].to_list()]
     fig = go.Figure()
     fig.add_bar(x=x, y=stages["share_of_time"].to_list(), name="share of the time")
     fig.add_bar(x=x, y=stages["drop_off_rate"].to_list(), name="drop-off rate")

@@ -545,7 +545,9 @@ def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
         serving,
         principal,
         """
-        select m.* from marts.mentor_review_analytics as m
+        , names as (select distinct org_id, org_name from marts.cohort_summary)
+        select n.org_name, m.* from marts.mentor_review_analytics as m
+        left join names as n using (org_id)
         where m.org_id in (select org_id from scoped)
         order by m.n_reviews desc
         """,
@@ -561,7 +563,7 @@ def rubric_categories(serving: Path, principal: Principal) -> pl.DataFrame:
         serving,
         principal,
         f"""
-        select r.track, r.rubric_category, sum(r.n_scores) as n_scores,
+        select r.track, r.rubric_category, sum(r.n_scores)::bigint as n_scores,
             sum(r.mean_score * r.n_scores) / sum(r.n_scores) as mean_score
         from marts.rubric_category_performance as r
         where r.cohort_id in (select cohort_id from scoped) and {IN_RANGE.format("r")}

@@ -1,13 +1,32 @@
+import datetime as dt
+
+import polars as pl
 import streamlit as st
 
 from dashboards import data, session
+from dashboards.text import plain
+
+STALE_HOURS = 48  # as the warehouse resource's max_staleness_hours
 
 who = session.page("Data health", "data_health")
 warning = data.snapshot_warning(session.serving())
 if warning:
-    st.warning(f"The published data's pointer needs attention: {warning}.")
+    st.warning(f"The published data's pointer needs attention: {plain(warning)}.")
 files, quarantine = data.data_health(session.serving(), who)
 st.subheader("Files, per source")
+now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+files = files.with_columns(
+    hours_since=(pl.lit(now) - pl.col("last_loaded")).dt.total_minutes() / 60
+)
+stale = files.filter(pl.col("hours_since").is_null() | (pl.col("hours_since") > STALE_HOURS))
+if stale.height:
+    st.warning(
+        f"No file loaded in the last {STALE_HOURS} hours for:"
+        f" {', '.join(plain(s) for s in stale['source'])}."
+        " Check that the exports still arrive."
+    )
+else:
+    st.success(f"Every source delivered a file in the last {STALE_HOURS} hours.")
 st.dataframe(
     files,
     hide_index=True,
@@ -26,6 +45,9 @@ st.dataframe(
         "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
         "last_loaded": st.column_config.DatetimeColumn(
             "Last file loaded (UTC)", format="YYYY-MM-DD HH:mm"
+        ),
+        "hours_since": st.column_config.NumberColumn(
+            "Hours since", format="%.1f", help="How long ago the newest file of the source loaded"
         ),
     },
 )
@@ -50,13 +72,44 @@ st.subheader("Quarantined records, by reason")
 if quarantine.is_empty():
     st.success("No record has been quarantined.")
 else:
-    st.dataframe(quarantine, hide_index=True, width="stretch")
+    st.caption(
+        "Quarantined records were refused one by one (the rest of their file loaded) and are"
+        " kept with the reason, to be fixed at the source and sent again."
+    )
+    st.dataframe(
+        quarantine,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "source": "Source",
+            "reason": st.column_config.TextColumn("Why", width="large"),
+            "n_records": st.column_config.NumberColumn("Records", format="localized"),
+            "last_seen": st.column_config.DatetimeColumn(
+                "Last seen (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )
 voidings, pulls = data.telemetry_health(session.serving(), who)
 st.subheader("Learning Record Store pulls")
 if pulls.is_empty():
     st.info("No LRS is configured: telemetry arrives as landing files only.")
 else:
-    st.dataframe(pulls, hide_index=True, width="stretch")
+    st.dataframe(
+        pulls,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "endpoint": "LRS",
+            "cursor_at": st.column_config.DatetimeColumn(
+                "Statements stored up to (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "pulled_at": st.column_config.DatetimeColumn(
+                "Last pull (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "n_statements": st.column_config.NumberColumn("Statements", format="localized"),
+            "n_files": st.column_config.NumberColumn("Landing files", format="localized"),
+        },
+    )
 st.subheader("xAPI voidings")
 if voidings.is_empty():
     st.info("No statement has been voided.")
@@ -65,4 +118,16 @@ else:
         "A voided statement stays in the raw layer, marked, and counts in no mart. A voiding"
         " waits until its target arrives; a voiding of a voiding changes nothing."
     )
-    st.dataframe(voidings, hide_index=True, width="stretch")
+    st.dataframe(
+        voidings,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "status": "Outcome",
+            "reason": st.column_config.TextColumn("Why", width="large"),
+            "n_voidings": st.column_config.NumberColumn("Voidings", format="localized"),
+            "last_seen": st.column_config.DatetimeColumn(
+                "Last seen (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )

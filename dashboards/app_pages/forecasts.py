@@ -15,16 +15,23 @@ labels = {
 }
 cohort = labels[st.selectbox("Cohort", list(labels))]
 series = st.radio(
-    "Domain", ["mean", "knowledge", "skills", "application", "ethics"], horizontal=True
+    "Domain",
+    ["mean", "knowledge", "skills", "application", "ethics"],
+    horizontal=True,
+    format_func=lambda s: "mean of the four domains" if s == "mean" else s,
 )
 rows = fan.filter(fan["cohort_id"] == cohort)
+history = session.competency_history(who, cohort)
 st.plotly_chart(
-    charts.fan_chart(rows, series, target=targets.get(cohort), as_of=rows["as_of_date"][0]),
+    charts.fan_chart(
+        rows, series, target=targets.get(cohort), as_of=rows["as_of_date"][0], history=history
+    ),
     width="stretch",
 )
 st.caption(
-    "Competency mastery means every domain at 0.80 or more; it is not tier 5 completion."
-    " Bands: where 80 % and 50 % of the cohort's simulated futures lie each week."
+    "Grey, up to the as-of day: the cohort's competency as estimated from its answers so far"
+    " (the middle 80 % of its learners and the median). Blue: where 80 % and 50 % of the"
+    " simulated futures lie each week. Competency mastery is not tier 5 completion."
 )
 st.plotly_chart(
     charts.probability_histogram(session.load(data.learners, who, cohort_id=cohort)),

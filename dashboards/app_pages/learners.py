@@ -7,7 +7,7 @@ from dashboards.export import safe_csv
 from dashboards.text import plain
 
 who = session.page("Learners", "learners")
-if who.role == "admin" and not who.filters.org_id:
+if who.role == "admin" and not who.filters.org_id and not who.filters.cohort_ids:
     # One organization at a time: a whole program is no table to read.
     orgs = session.load(data.organizations, who)
     if orgs.is_empty():

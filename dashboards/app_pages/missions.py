@@ -1,17 +1,22 @@
+import polars as pl
 import streamlit as st
 
 from dashboards import charts, data, session
+from dashboards.definitions import text as defined
+from dashboards.text import chart_text, plain
 
 who = session.page("Missions", "missions")
 perf = session.load(data.difficulty_performance, who)
 if perf.is_empty():
-    st.info("No decided mission attempts in your organization yet.")
+    st.info("No decided mission attempts match the filters yet.")
     st.stop()
-for track in perf["track"].unique(maintain_order=True).to_list():
-    rows = perf.filter(perf["track"] == track)
-    st.plotly_chart(
-        charts.difficulty_bars(rows).update_layout(
-            title=f"{track}: pass rate by labelled difficulty (95 % interval)"
+st.subheader("Pass rate by labelled difficulty", help=defined("pass_rate"))
+tracks = perf["track"].unique(maintain_order=True).to_list()
+for tab, track in zip(st.tabs([plain(t.title()) for t in tracks]), tracks, strict=True):
+    tab.plotly_chart(
+        charts.difficulty_bars(perf.filter(pl.col("track") == track)).update_layout(
+            title=f"{chart_text(track.title())}: pass rate by labelled difficulty and tier"
+            " (95 % interval)"
         ),
         width="stretch",
     )
@@ -24,12 +29,48 @@ if not statuses.is_empty():
     cols[0].plotly_chart(charts.status_bars(statuses), width="stretch")
 if not drops.is_empty():
     cols[1].plotly_chart(charts.drop_off_bars(drops), width="stretch")
+
 st.subheader("Difficulty labels the data disputes")
 disputed = session.load(data.disputed_labels, who)
 if disputed.is_empty():
     st.success("Every mission's pass rate fits its labelled difficulty.")
 else:
-    st.dataframe(disputed, hide_index=True, width="stretch")
+    st.caption(
+        "Program-wide. A label is disputed when the mission's pass rate interval lies wholly"
+        " above the pass rate of its tier's missions labelled one level easier, or wholly below"
+        " that of the missions one level harder."
+    )
+    st.dataframe(
+        disputed.select(
+            pl.col("mission_title").fill_null(pl.col("mission_id")),
+            pl.col("track").str.to_titlecase(),
+            "tier",
+            "difficulty",
+            "n_decided",
+            "pass_rate",
+            "easier_label_pass_rate",
+            "harder_label_pass_rate",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "mission_title": "Mission",
+            "track": "Track",
+            "tier": "Tier",
+            "difficulty": st.column_config.NumberColumn("Labelled difficulty (1-5)", format="%d"),
+            "n_decided": st.column_config.NumberColumn("Decided attempts", format="localized"),
+            "pass_rate": st.column_config.NumberColumn(
+                "Pass rate", format="percent", help=defined("pass_rate")
+            ),
+            "easier_label_pass_rate": st.column_config.NumberColumn(
+                "Pass rate one level easier", format="percent"
+            ),
+            "harder_label_pass_rate": st.column_config.NumberColumn(
+                "Pass rate one level harder", format="percent"
+            ),
+        },
+    )
+
 st.subheader("Tools that tell passing from failing attempts")
 tools = session.load(data.tool_usage, who)
 if tools.is_empty():
@@ -41,13 +82,23 @@ else:
         " allows (|z| ≥ 3.29). An association: better-prepared learners may simply reach for it."
     )
     st.dataframe(
-        tools,
+        tools.select(
+            pl.col("mission_title").fill_null(pl.col("mission_id")),
+            "tool",
+            "n_decided",
+            "share_with_tool",
+            "share_of_passed_using",
+            "share_of_failed_using",
+            "pass_rate_with_tool",
+            "pass_rate_without_tool",
+            "use_difference_z",
+        ),
         hide_index=True,
         width="stretch",
         column_config={
-            "mission_id": "Mission",
+            "mission_title": "Mission",
             "tool": "Tool",
-            "n_decided": st.column_config.NumberColumn("Decided attempts", format="%d"),
+            "n_decided": st.column_config.NumberColumn("Decided attempts", format="localized"),
             "share_with_tool": st.column_config.NumberColumn("Used in", format="percent"),
             "share_of_passed_using": st.column_config.NumberColumn(
                 "Passed attempts using it", format="percent"
@@ -61,31 +112,96 @@ else:
             "pass_rate_without_tool": st.column_config.NumberColumn(
                 "Pass rate without", format="percent"
             ),
-            "use_difference_z": st.column_config.NumberColumn("z", format="%.1f"),
+            "use_difference_z": st.column_config.NumberColumn(
+                "Difference (z)",
+                format="%.1f",
+                help="How many standard errors apart the two shares are",
+            ),
         },
     )
+
 st.subheader("Time per stage")
 stages = session.load(data.stage_time, who)
 if not stages.is_empty():
-    sinks = stages.filter(stages["is_time_sink_losing_learners"])
+    stages = stages.with_columns(
+        mission=pl.col("mission_title").fill_null(pl.col("mission_id"))
+        + pl.lit(" (")
+        + pl.col("mission_id")
+        + pl.lit(")")
+    )
+    sinks = stages.filter(pl.col("is_time_sink_losing_learners"))
     if not sinks.is_empty():
-        named = [f"{m} (stage {n})" for m, n in sinks.select("mission_id", "stage").iter_rows()]
+        named = [
+            f"{plain(m)}, subtask {n}" for m, n in sinks.select("mission", "stage").iter_rows()
+        ]
         more = f", and {len(named) - 8} more" if len(named) > 8 else ""
         st.warning(
-            f"{len(named)} missions have a stage that takes the most time and loses the most"
-            f" attempts: {', '.join(named[:8])}{more}."
+            f"{len(named)} missions have a subtask that takes the most time and loses the most"
+            f" attempts: {'; '.join(named[:8])}{more}."
         )
-    missions = stages["mission_id"].unique(maintain_order=True).to_list()
-    first = sinks["mission_id"][0] if not sinks.is_empty() else missions[0]
+    missions = stages["mission"].unique(maintain_order=True).to_list()
+    first = sinks["mission"][0] if not sinks.is_empty() else missions[0]
     mission = st.selectbox("Mission", missions, index=missions.index(first))
     st.plotly_chart(
-        charts.stage_time_bars(stages.filter(stages["mission_id"] == mission)), width="stretch"
+        charts.stage_time_bars(stages.filter(pl.col("mission") == mission)), width="stretch"
     )
-st.subheader("Rubric categories")
+
+st.subheader("Rubric categories", help=defined("mentor_score"))
 rubric = session.load(data.rubric_categories, who)
 if rubric.is_empty():
-    st.info("No mentor rubric scores in your organization yet.")
+    st.info("No mentor rubric scores match the filters yet.")
 else:
     st.plotly_chart(charts.rubric_heatmap(rubric), width="stretch")
+
 st.subheader("Mentor reviews")
-st.dataframe(session.load(data.mentor_reviews, who), hide_index=True, width="stretch")
+reviews = session.load(data.mentor_reviews, who)
+if reviews.is_empty():
+    st.info("No mentor reviews yet.")
+else:
+    st.caption(
+        "Per mentor, over every review of the organization's learners (the cohort, track and"
+        " date filters do not narrow it)."
+    )
+    shown = ["org_name"] if who.role == "admin" and not who.filters.org_id else []
+    st.dataframe(
+        reviews.select(
+            *shown,
+            "mentor_id",
+            "n_reviews",
+            "mean_mentor_score",
+            "median_mentor_score",
+            "mentor_score_p10",
+            "mentor_score_p90",
+            "median_review_hours",
+            "review_hours_p90",
+            "revision_requests_per_review",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "org_name": "Organization",
+            "mentor_id": "Mentor",
+            "n_reviews": st.column_config.NumberColumn("Reviews", format="localized"),
+            "mean_mentor_score": st.column_config.NumberColumn(
+                "Mean score (0-100)", format="%.1f", help=defined("mentor_score")
+            ),
+            "median_mentor_score": st.column_config.NumberColumn(
+                "Median score (0-100)", format="%.0f"
+            ),
+            "mentor_score_p10": st.column_config.NumberColumn(
+                "Low score (10th pct)", format="%.0f"
+            ),
+            "mentor_score_p90": st.column_config.NumberColumn(
+                "High score (90th pct)", format="%.0f"
+            ),
+            "median_review_hours": st.column_config.NumberColumn(
+                "Median review time (hours)", format="%.1f"
+            ),
+            "review_hours_p90": st.column_config.NumberColumn(
+                "Slow review time (90th pct, hours)", format="%.1f"
+            ),
+            "revision_requests_per_review": st.column_config.NumberColumn(
+                "Revisions asked per review", format="%.2f"
+            ),
+        },
+    )

@@ -158,3 +158,17 @@ def browser():
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture()
+def app(served, monkeypatch):
+    """The dashboards app in Streamlit's AppTest, on the served program, before sign-in."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("COHORTLENS_HOME", str(served.home))
+    at = AppTest.from_file(
+        str(Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"),
+        default_timeout=60,
+    )
+    at.run()
+    return at

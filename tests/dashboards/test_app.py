@@ -12,14 +12,6 @@ from tests.dashboards.conftest import PASSWORD
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py")
 
 
-@pytest.fixture()
-def app(served, monkeypatch):
-    monkeypatch.setenv("COHORTLENS_HOME", str(served.home))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    return at
-
-
 def sign_in(at, username, password=PASSWORD):
     next(t for t in at.text_input if t.label == "Username").input(username)
     next(t for t in at.text_input if t.label == "Password").input(password)
@@ -63,6 +55,7 @@ def test_a_wrong_password_says_so_and_signs_no_one_in(app):
         ("app_pages/missions.py", "Missions"),
         ("app_pages/forecasts.py", "Forecasts"),
         ("app_pages/data_health.py", "Data health"),
+        ("app_pages/definitions.py", "Definitions"),
     ],
 )
 @pytest.mark.parametrize("user", ["sup", "admin"])
@@ -138,8 +131,8 @@ def test_the_drill_down_shows_one_learners_full_picture(app):
     box.select_index(0).run()
     assert not app.exception, app.exception
     shown = texts(app)
-    assert "Tier 4:" in shown and "Tier 5:" in shown
-    assert any(m.label == "Readiness" for m in app.metric)
+    assert "Tier 4 completion:" in shown and "Tier 5 completion:" in shown
+    assert any(m.label == "Readiness (0-100)" for m in app.metric)
 
 
 def test_the_filter_finds_a_learner_beyond_the_first_fifty_for_the_drill_down(app):
@@ -170,7 +163,7 @@ def test_the_missions_page_shows_rubric_categories_for_the_organization(app):
     app.switch_page("app_pages/missions.py").run()
     assert not app.exception, app.exception
     titles = [c.proto.spec for c in app.get("plotly_chart")]
-    assert any("Mean mentor rubric score by track and category" in t for t in titles)
+    assert any("Mean mentor rubric score (0-100) by track and category" in t for t in titles)
 
 
 SSO_SECRETS = {

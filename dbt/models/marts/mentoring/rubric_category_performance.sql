@@ -7,7 +7,9 @@ scores as (
     select
         learners.org_id,
         learners.cohort_id,
-        cast(date_trunc('week', attempts.mentor_reviewed_at) as date) as week_start,
+        cast(
+            date_trunc('week', coalesce(attempts.mentor_reviewed_at, attempts.updated_at)) as date
+        ) as week_start,
         attempts.track,
         attempts.tier,
         unnest(map_keys(attempts.rubric_scores)) as rubric_category,

@@ -4,7 +4,8 @@
 select
     learners.org_id,
     learners.cohort_id,
-    cast(date_trunc('week', attempts.started_at) as date) as week_start,
+    cast(date_trunc('week', coalesce(attempts.started_at, attempts.updated_at)) as date)
+        as week_start,
     attempts.track,
     attempts.tier,
     attempts.difficulty,
@@ -19,7 +20,7 @@ inner join {{ ref('stg_reference__learners') }} as learners
 group by
     learners.org_id,
     learners.cohort_id,
-    cast(date_trunc('week', attempts.started_at) as date),
+    cast(date_trunc('week', coalesce(attempts.started_at, attempts.updated_at)) as date),
     attempts.track,
     attempts.tier,
     attempts.difficulty,
