@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from engine.blocks import Runner
 from engine.calibration import Calibration, MeasurementModel, calibrate
 from engine.forecast import DRAWS, forecast
 from engine.model import CompetencyModel
@@ -69,22 +70,36 @@ def backtest(
     *,
     draws: int = DRAWS,
     seed: int = 0,
+    strata: np.ndarray | None = None,
+    runner: Runner | None = None,
 ) -> BacktestReport:
     """Cut ``weeks`` before the end of ``obs`` and score both methods on what followed.
 
     groups: (n,) as for calibrate; truth_competency: (n, 4) true C at ``obs.as_of`` (NaN rows
-    for unknown); truth_mastered: (n,) whether mastery was reached after the cut.
+    for unknown); truth_mastered: (n,) whether mastery was reached after the cut. strata and
+    runner: as for calibrate and forecast (the calibration and forecast from the cut run
+    their blocks there).
     """
     cut = obs.cut(weeks)
     kept = np.searchsorted(obs.learner_ids, cut.learner_ids)
-    cal = calibrate(cut, None if groups is None else np.asarray(groups)[kept], model, measurement)
+    cut_groups = None if groups is None else np.asarray(groups)[kept]
+    cut_strata = None if strata is None else np.asarray(strata)[kept]
+    cal = calibrate(cut, cut_groups, model, measurement, strata=cut_strata, runner=runner)
     rel = cut.n_weeks[:, None] + np.arange(weeks)[None, :]
     inside = rel < obs.n_weeks[kept][:, None]
     rel = np.minimum(rel, obs.n_answers.shape[1] - 1)
     answers = np.where(inside[..., None], obs.n_answers[kept[:, None], rel], 0)
     correct = np.where(inside[..., None], obs.n_correct[kept[:, None], rel], 0)
     fc = forecast(
-        cal, cut, weeks, horizon_weeks=weeks, draws=draws, seed=seed, holdout=(answers, correct)
+        cal,
+        cut,
+        weeks,
+        horizon_weeks=weeks,
+        draws=draws,
+        seed=seed,
+        holdout=(answers, correct),
+        strata=cut_strata,
+        runner=runner,
     )
 
     truth_c = None if truth_competency is None else np.asarray(truth_competency)[kept]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.special import expit, logit
 
+from engine.blocks import Runner, runner_or_default
 from engine.model import N_DOMAINS, CompetencyModel, simulate_path
 from engine.observations import Observations
 
@@ -60,8 +61,10 @@ START_SD = np.array([0.6] * N_DOMAINS + [0.6, 0.6])
 # A learner's fit has settled when no parameter moves by more than this (log/logit units; a
 # posterior standard deviation is typically 0.3 or more).
 STEP_TOLERANCE = 1e-3
-# Learner-equivalents of weight the program-wide mean carries in a group's prior mean.
+# Learner-equivalents of weight the stratum's mean carries in a group's prior mean.
 GROUP_SHRINKAGE = 20.0
+# Learners fitted together (one task): Fisher scoring is batched over them.
+BLOCK_LEARNERS = 25_000
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class Calibration:
     """The fit, one row per learner (same order as the observations).
 
     theta: (n, 6) posterior mode; covariance: (n, 6, 6); prior_mean: (n, 6) the prior each
-    learner was shrunk toward; prior_covariance: (6, 6); competency_now: (n, 4) C at the as-of
+    learner was shrunk toward; prior_covariance: (strata, 6, 6), one per stratum (sorted);
+    competency_now: (n, 4) C at the as-of
     date under the posterior mode; n_answers: (n,) answers the fit saw; converged: (n,) bool.
     """
 
@@ -124,40 +128,69 @@ def calibrate(
     *,
     rounds: int = 3,
     iterations: int = 25,
-    block_learners: int = 25_000,
+    block_learners: int = BLOCK_LEARNERS,
+    strata: np.ndarray | None = None,
+    runner: Runner | None = None,
 ) -> Calibration:
     """Fit every learner of ``obs``; ``groups`` (n,) (e.g. cohort index) sets whose prior is whose.
 
     ``rounds`` of empirical Bayes: fit under the current prior, then re-estimate the prior's
-    mean (per group, shrunk to the program's) and spread from the fits and their uncertainty.
+    mean (per group, shrunk to the stratum's) and spread from the fits and their uncertainty.
+    ``strata`` (n,) (e.g. organization ids): each stratum is calibrated apart, with a prior
+    from its own learners and blocks of its own, so a stratum calibrated alone gets the same
+    parameters as among all the others (default: one stratum). Blocks of at most
+    ``block_learners`` are the tasks ``runner`` runs (default: in this process); the result
+    is the same wherever they run.
     """
     n = obs.n
+    runner = runner_or_default(runner)
     groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    labels, stratum = _strata(strata, n)
+    blocks = [
+        (rows, s)
+        for s in range(len(labels))
+        for rows in _cut(np.flatnonzero(stratum == s), block_learners)
+    ]
     theta = np.tile(START_MEAN, (n, 1))
     prior_mean = np.tile(START_MEAN, (n, 1))
-    prior_cov = np.diag(START_SD**2)
+    prior_cov = np.tile(np.diag(START_SD**2), (len(labels), 1, 1))
     stimulus = obs.stimulus()
     covariance = np.zeros((n, N_PARAMS, N_PARAMS))
     converged = np.zeros(n, dtype=bool)
+    now = np.empty((n, N_DOMAINS))
     for round_ in range(rounds):
         if round_:
-            prior_mean, prior_cov = _update_prior(theta, covariance, groups)
-        for lo in range(0, n, block_learners):
-            rows = slice(lo, min(lo + block_learners, n))
-            theta[rows], covariance[rows], converged[rows] = _fit_block(
-                theta[rows],
-                prior_mean[rows],
-                prior_cov,
-                stimulus[rows],
-                obs.n_answers[rows],
-                obs.n_correct[rows],
-                obs.n_weeks[rows],
-                model,
-                measurement,
-                iterations,
-            )
-    path = competency_path(theta, stimulus, model)
-    now = path[obs.n_weeks, np.arange(n)]
+            for s in range(len(labels)):
+                rows = stratum == s
+                prior_mean[rows], prior_cov[s] = _update_prior(
+                    theta[rows], covariance[rows], groups[rows]
+                )
+        last = round_ == rounds - 1
+
+        def tasks(last=last):
+            for rows, s in blocks:
+                width = max(int(obs.n_weeks[rows].max()), 1)
+                yield (
+                    theta[rows],
+                    prior_mean[rows],
+                    prior_cov[s],
+                    stimulus[rows, :width],
+                    obs.n_answers[rows, :width],
+                    obs.n_correct[rows, :width],
+                    obs.n_weeks[rows],
+                    model,
+                    measurement,
+                    iterations,
+                    last,
+                )
+
+        results = runner.map(_calibrate_block, tasks(), name="calibrate")
+        for (rows, _), (th, cov, done, at_now) in zip(blocks, results, strict=True):
+            theta[rows], covariance[rows], converged[rows] = th, cov, done
+            if last:
+                now[rows] = at_now
+    if rounds < 1:
+        now = competency_path(theta, stimulus, model)[obs.n_weeks, np.arange(n)]
     return Calibration(
         learner_ids=obs.learner_ids,
         theta=theta,
@@ -170,6 +203,32 @@ def calibrate(
         model=model,
         measurement=measurement,
     )
+
+
+def _strata(strata: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct strata (sorted) and each learner's index into them."""
+    if strata is None:
+        return np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    labels, index = np.unique(np.asarray(strata), return_inverse=True)
+    return labels, index.reshape(-1)
+
+
+def _cut(rows: np.ndarray, size: int) -> list[np.ndarray]:
+    """``rows`` in consecutive pieces of at most ``size``."""
+    return [rows[lo : lo + size] for lo in range(0, len(rows), max(int(size), 1))]
+
+
+def _calibrate_block(
+    theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, model, meas, iters, now
+):
+    """One block's fit under its prior (a task); with ``now``, also its competency today."""
+    theta, covariance, converged = _fit_block(
+        theta.copy(), prior_mean, prior_cov, stim, answers, correct, n_weeks, model, meas, iters
+    )
+    at_now = None
+    if now:
+        at_now = competency_path(theta, stim, model)[n_weeks, np.arange(len(theta))]
+    return theta, covariance, converged, at_now
 
 
 def from_parameters(
@@ -186,7 +245,7 @@ def from_parameters(
         theta=theta,
         covariance=covariance,
         prior_mean=np.full_like(theta, np.nan),
-        prior_covariance=np.full((N_PARAMS, N_PARAMS), np.nan),
+        prior_covariance=np.full((1, N_PARAMS, N_PARAMS), np.nan),
         competency_now=path[obs.n_weeks, np.arange(obs.n)],
         n_answers=obs.n_answers.sum(axis=(1, 2)),
         converged=np.ones(obs.n, dtype=bool),
@@ -269,7 +328,9 @@ def _fit_block(theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, mo
         weight = sub.n / variance
         residual = (sub.k - sub.n * p) / variance
         score = np.stack([np.bincount(local, jac[j] * residual, m) for j in range(N_PARAMS)], 1)
-        score -= (th - prior_mean[learners]) @ precision
+        # Not `@`: a BLAS product may round a row differently with the rows or threads there
+        # are, and a learner's fit must depend on nothing but their block.
+        score -= np.einsum("bp,pq->bq", th - prior_mean[learners], precision)
         fisher = np.empty((m, N_PARAMS, N_PARAMS))
         for a, c in pairs:
             fisher[:, a, c] = fisher[:, c, a] = np.bincount(local, weight * jac[a] * jac[c], m)

@@ -22,6 +22,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from engine.blocks import Runner, runner_or_default
+
 QUIET_DAYS = 28  # days without activity that make a disengagement
 HORIZON_WEEKS = 8  # p_disengage_8w: a quiet spell starting within this many weeks
 CONFIRM_DAYS = QUIET_DAYS - 1  # days after a spell's first day that confirm it
@@ -202,12 +204,15 @@ def _design(x: np.ndarray) -> np.ndarray:
 
 def _person_periods(
     p: _Prepared, landmarks: list[int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every known learner-week-ahead: (design) features at the landmark, the week ahead j
-    (1..8) and whether the first stop started in that week."""
-    xs, js, ys = [], [], []
-    for landmark in landmarks:
+) -> tuple[dict[tuple[int, int], tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Every known learner-week-ahead of these learners, by (landmark's position, week ahead
+    j = 1..8): (design) features at the landmark and whether the first stop started in week
+    j, learners in order; and which learners were engaged at some landmark."""
+    periods = {}
+    seen = np.zeros(p.d.active.shape[0], bool)
+    for i, landmark in enumerate(landmarks):
         engaged = p.engaged(landmark)
+        seen |= engaged
         if not engaged.any():
             continue
         x = _design(p.features(landmark))[engaged]
@@ -217,11 +222,29 @@ def _person_periods(
             # Only weeks whose every day could start a confirmed stop: an event seen early in
             # a half-known week, without the non-events beside it, would bias the hazard up.
             observed = ((week == 0) | (week >= j)) & (j <= known)
-            if not observed.any():
-                continue
-            xs.append(x[observed])
-            js.append(np.full(observed.sum(), j))
-            ys.append((week[observed] == j).astype(int))
+            if observed.any():
+                periods[i, j] = x[observed], (week[observed] == j).astype(int)
+    return periods, seen
+
+
+def _periods_task(d: DailyActivity, landmarks: list[int]):
+    """A block of learners' person-periods (a task), and how many were ever engaged."""
+    periods, seen = _person_periods(_Prepared(d), landmarks)
+    return periods, int(seen.sum())
+
+
+def _stack(parts: list[dict], landmarks: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks' person-periods as one design, ordered by landmark, week ahead, learner:
+    the same rows in the same order as from all learners at once."""
+    xs, js, ys = [], [], []
+    for i in range(len(landmarks)):
+        for j in range(1, HORIZON_WEEKS + 1):
+            for part in parts:
+                if (i, j) in part:
+                    x, y = part[i, j]
+                    xs.append(x)
+                    js.append(np.full(len(y), j))
+                    ys.append(y)
     if not xs:
         return np.empty((0, len(FEATURES))), np.empty(0, int), np.empty(0, int)
     return np.vstack(xs), np.concatenate(js), np.concatenate(ys)
@@ -258,8 +281,8 @@ class HazardModel:
         logit = (
             self.intercept
             + self.week_effects[None, :]
-            + (z @ self.coef)[:, None]
-            + (z @ self.coef_late)[:, None] * late[None, :]
+            + _dot(z, self.coef)[:, None]
+            + _dot(z, self.coef_late)[:, None] * late[None, :]
         )
         return 1 / (1 + np.exp(-logit))
 
@@ -272,9 +295,24 @@ class HazardModel:
         return (x_design - self.mean) / self.scale * self.coef
 
 
+def _dot(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """x (n, k) @ w (k,), row by row in one fixed order: a BLAS product may round a row
+    differently with the number of rows or threads, and scores must not depend on either."""
+    return np.einsum("nk,k->n", x, w)
+
+
 def training_landmarks(p: _Prepared, through: int) -> list[int]:
     """Weekly landmarks ending at ``through`` going back, whose first week ahead is known."""
-    last = min(through, p.known_through - 7)
+    return _landmarks(p.known_through, through)
+
+
+def _known_through(n_days: int) -> int:
+    """The last day a quiet spell can start and be confirmed by the data (see _Prepared)."""
+    return max(n_days - CONFIRM_DAYS, 0) - 1
+
+
+def _landmarks(known_through: int, through: int) -> list[int]:
+    last = min(through, known_through - 7)
     if last < 0:
         return []
     # Aligned with the scoring landmark: the same weekday as ``through``.
@@ -282,14 +320,20 @@ def training_landmarks(p: _Prepared, through: int) -> list[int]:
     return list(range(last, -1, -7))
 
 
-def fit(d: DailyActivity, through: int | None = None, c: float = 1.0) -> HazardModel | None:
+def fit(
+    d: DailyActivity, through: int | None = None, c: float = 1.0, runner: Runner | None = None
+) -> HazardModel | None:
     """Fit on the learner-weeks known by day ``through`` (default: the last day). None when
-    the history shows no stop yet, or only stops: there is nothing to learn from."""
+    the history shows no stop yet, or only stops: there is nothing to learn from.
+
+    The person-periods are built per block of learners, the blocks being tasks of ``runner``
+    (default: here); the fit itself runs here, on the rows in the order of one whole pass."""
     through = d.n_days - 1 if through is None else through
     sub = _truncate(d, through)
-    p = _Prepared(sub)
-    landmarks = training_landmarks(p, through)
-    x, j, y = _person_periods(p, landmarks)
+    landmarks = _landmarks(_known_through(sub.n_days), through)
+    tasks = ((_rows(sub, rows), landmarks) for rows in _blocks(len(sub.learner_ids)))
+    results = list(runner_or_default(runner).map(_periods_task, tasks, name="disengagement-fit"))
+    x, j, y = _stack([periods for periods, _ in results], landmarks)
     if len(y) == 0 or y.min() == y.max():
         return None
     k = len(FEATURES)
@@ -303,10 +347,6 @@ def fit(d: DailyActivity, through: int | None = None, c: float = 1.0) -> HazardM
     model.fit(design, y)
     coef = model.coef_[0]
     week = np.concatenate([[0.0], coef[k : k + HORIZON_WEEKS - 1]])
-    seen = np.zeros(sub.active.shape[0], bool)
-    for landmark in landmarks:
-        seen |= p.engaged(landmark)
-    n_learners = int(seen.sum())
     return HazardModel(
         as_of=sub.day(through),
         intercept=float(model.intercept_[0]),
@@ -317,8 +357,34 @@ def fit(d: DailyActivity, through: int | None = None, c: float = 1.0) -> HazardM
         scale=scale,
         n_rows=len(y),
         n_events=int(y.sum()),
-        n_learners=n_learners,
+        n_learners=sum(seen for _, seen in results),
         trained_through=sub.day(landmarks[0]) if landmarks else None,
+    )
+
+
+BLOCK_LEARNERS = 4096  # learners per task: their (learners, days) arrays stay small
+
+
+def _blocks(n: int) -> list[slice]:
+    size = BLOCK_LEARNERS
+    return [slice(lo, min(lo + size, n)) for lo in range(0, n, size)] or [slice(0, 0)]
+
+
+def _rows(d: DailyActivity, rows: slice) -> DailyActivity:
+    """These learners' history only."""
+    return DailyActivity(
+        learner_ids=d.learner_ids[rows],
+        first_day=d.first_day,
+        active=d.active[rows],
+        study_minutes=d.study_minutes[rows],
+        failed=d.failed[rows],
+        passed=d.passed[rows],
+        retries=d.retries[rows],
+        missions_passed=d.missions_passed[rows],
+        tier=d.tier[rows],
+        score_sum=d.score_sum[rows],
+        score_n=d.score_n[rows],
+        target_day=d.target_day[rows],
     )
 
 
@@ -353,10 +419,21 @@ class RiskScores:
     days_since_active: np.ndarray
 
 
-def score(d: DailyActivity, model: HazardModel | None, landmark: int) -> RiskScores:
+def score(
+    d: DailyActivity, model: HazardModel | None, landmark: int, runner: Runner | None = None
+) -> RiskScores:
     """Scores at day ``landmark``. The model scores the active; the disengaged have already
     stopped and a learner who has not started has no history: both get NaN here (the marts
-    give a newcomer the cohort's mean, pipelines' learner_readiness)."""
+    give a newcomer the cohort's mean, pipelines' learner_readiness). Blocks of learners are
+    tasks of ``runner`` (default: here)."""
+    tasks = ((_rows(d, rows), model, landmark) for rows in _blocks(len(d.learner_ids)))
+    parts = list(runner_or_default(runner).map(_score_task, tasks, name="disengagement-score"))
+    status, prob, raw, contrib, since = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return RiskScores(d.learner_ids, status, prob, raw, contrib, since)
+
+
+def _score_task(d: DailyActivity, model: HazardModel | None, landmark: int):
+    """One block's scores (a task): status, probability, features, contributions, days."""
     p = _Prepared(_truncate(d, landmark))
     raw = p.features(landmark)
     engaged = p.engaged(landmark)
@@ -369,7 +446,7 @@ def score(d: DailyActivity, model: HazardModel | None, landmark: int) -> RiskSco
     else:
         prob = np.full(len(raw), np.nan)
         contrib = np.zeros_like(raw)
-    return RiskScores(d.learner_ids, status, prob, raw, contrib, p.since[:, landmark])
+    return status, prob, raw, contrib, p.since[:, landmark]
 
 
 def outcome(d: DailyActivity, landmark: int) -> tuple[np.ndarray, bool]:
@@ -458,27 +535,40 @@ class TriageBacktest:
 
 
 def backtest(
-    d: DailyActivity, cut_weeks: int, threshold: float, capacity: float
+    d: DailyActivity,
+    cut_weeks: int,
+    threshold: float,
+    capacity: float,
+    runner: Runner | None = None,
 ) -> TriageBacktest | None:
     """Fit on what was known ``cut_weeks`` before the last day, score the engaged learners at
     the cut, and compare with what happened next, beside the 7-day-inactivity rule. None when
-    the history is shorter than the cut plus the 8 weeks and 27 days an outcome needs."""
+    the history is shorter than the cut plus the 8 weeks and 27 days an outcome needs. Blocks
+    of learners are tasks of ``runner`` (default: here)."""
     last = d.n_days - 1
     cut = last - 7 * cut_weeks
     if cut < 0 or cut + 7 * HORIZON_WEEKS + CONFIRM_DAYS > last:
         return None
-    model = fit(d, through=cut)
-    past = _Prepared(_truncate(d, cut))
-    engaged = past.engaged(cut)
-    if model is None or not engaged.any():
+    model = fit(d, through=cut, runner=runner)
+    if model is None:
         return TriageBacktest(d.day(cut), d.day(last), cut_weeks, model, [])
-    x = _design(past.features(cut))[engaged]
-    prob = model.p_disengage(x)
-    happened, _ = outcome(d, cut)
-    happened = happened[engaged]
-    since = past.since[engaged, cut].astype(float)
+    tasks = ((_rows(d, rows), model, cut) for rows in _blocks(len(d.learner_ids)))
+    parts = list(runner_or_default(runner).map(_held_out_task, tasks, name="disengagement-test"))
+    prob, happened, since = (np.concatenate(p) for p in zip(*parts, strict=True))
+    if not len(prob):
+        return TriageBacktest(d.day(cut), d.day(last), cut_weeks, model, [])
     methods = [
         score_method("hazard model", prob, flag_top(prob, threshold, capacity), happened, True),
         score_method("inactive 7+ days", since, since >= 7, happened, False),
     ]
     return TriageBacktest(d.day(cut), d.day(last), cut_weeks, model, methods)
+
+
+def _held_out_task(d: DailyActivity, model: HazardModel, cut: int):
+    """One block's engaged learners at the cut (a task): their predicted probability, whether
+    they stopped within 8 weeks, and their days since activity at the cut."""
+    past = _Prepared(_truncate(d, cut))
+    engaged = past.engaged(cut)
+    prob = model.p_disengage(_design(past.features(cut))[engaged])
+    happened, _ = outcome(d, cut)
+    return prob, happened[engaged], past.since[engaged, cut].astype(float)

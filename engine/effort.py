@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.blocks import Runner, runner_or_default
 from engine.calibration import Calibration
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED, draw_starts, forecast
 from engine.observations import Observations
@@ -71,50 +72,75 @@ def effort_plan(
     horizon_weeks: int = HORIZON_WEEKS,
     draws: int = DRAWS,
     seed: int = SEED,
+    strata: np.ndarray | None = None,
+    runner: Runner | None = None,
 ) -> EffortPlan:
-    """The plan for the learners where ``ask`` (n,) is true (those short of the goal, say)."""
+    """The plan for the learners where ``ask`` (n,) is true (those short of the goal, say).
+
+    Learners go in chunks of CHUNK, each stratum's apart (as the forecast's blocks), each
+    chunk a task of ``runner`` (default: here)."""
+    runner = runner_or_default(runner)
     index = np.flatnonzero(ask)
-    recent = recent_weekly_hours(obs)[index]
-    p_now = np.full(len(index), np.nan)
-    needed = np.full(len(index), np.nan)
-    p_at = np.full(len(index), np.nan)
-    best = np.full(len(index), np.nan)
-    for lo in range(0, len(index), CHUNK):
-        part = slice(lo, lo + CHUNK)
-        keep = np.zeros(obs.n, bool)
-        keep[index[part]] = True
-        sub_obs, sub_cal = obs.subset(keep), _subset(cal, keep)
-        starts = draw_starts(sub_cal, sub_obs, draws=draws, seed=seed, horizon_weeks=horizon_weeks)
+    recent = recent_weekly_hours(obs)
+    stratum = np.zeros(obs.n, np.int64)
+    if strata is not None:
+        stratum = np.unique(np.asarray(strata), return_inverse=True)[1].reshape(-1)
+    chunks = [
+        members[lo : lo + CHUNK]
+        for s in np.unique(stratum[index])
+        for members in [index[stratum[index] == s]]
+        for lo in range(0, len(members), CHUNK)
+    ]
 
-        def chance(
-            effort, sub_obs=sub_obs, sub_cal=sub_cal, starts=starts, target=target_week[keep]
-        ):
-            return forecast(
-                sub_cal,
-                sub_obs,
-                target,
-                starts=starts,
-                horizon_weeks=horizon_weeks,
-                effort_multiplier=effort,
-            ).p_mastery_by_target
+    def tasks():
+        for rows in chunks:
+            keep = np.zeros(obs.n, bool)
+            keep[rows] = True
+            settings = (goal, multipliers, max_weekly_hours, horizon_weeks, draws, seed)
+            yield obs.subset(keep), _subset(cal, keep), target_week[keep], recent[keep], settings
 
-        p_now[part] = chance(1.0)
-        base = recent[part]
-        found = np.full(len(base), np.nan)
-        found_p = np.full(len(base), np.nan)
-        tried, tried_p = np.full(len(base), np.nan), np.full(len(base), np.nan)
-        for m in multipliers:
-            allowed = (base >= MIN_RECENT_HOURS) & (m * base <= max_weekly_hours)
-            open_ = allowed & np.isnan(found)
-            if not open_.any():
-                continue
-            p = chance(m)
-            tried = np.where(open_, m * base, tried)
-            tried_p = np.where(open_, p, tried_p)
-            hit = open_ & (p >= goal)
-            found = np.where(hit, m * base, found)
-            found_p = np.where(hit, p, found_p)
-        needed[part] = found
-        p_at[part] = np.where(np.isnan(found), tried_p, found_p)
-        best[part] = tried
-    return EffortPlan(obs.learner_ids[index], recent, p_now, needed, p_at, best)
+    out = {k: np.full(obs.n, np.nan) for k in ("p_now", "needed", "p_at", "best")}
+    for rows, parts in zip(chunks, runner.map(_plan_chunk, tasks(), name="effort"), strict=True):
+        for key, values in zip(out, parts, strict=True):
+            out[key][rows] = values
+    return EffortPlan(
+        obs.learner_ids[index],
+        recent[index],
+        out["p_now"][index],
+        out["needed"][index],
+        out["p_at"][index],
+        out["best"][index],
+    )
+
+
+def _plan_chunk(sub_obs, sub_cal, target, base, settings):
+    """One chunk's ladder (a task): the chance now, and at each rung until the goal."""
+    goal, multipliers, max_weekly_hours, horizon_weeks, draws, seed = settings
+    starts = draw_starts(sub_cal, sub_obs, draws=draws, seed=seed, horizon_weeks=horizon_weeks)
+
+    def chance(effort):
+        return forecast(
+            sub_cal,
+            sub_obs,
+            target,
+            starts=starts,
+            horizon_weeks=horizon_weeks,
+            effort_multiplier=effort,
+        ).p_mastery_by_target
+
+    p_now = chance(1.0)
+    found = np.full(len(base), np.nan)
+    found_p = np.full(len(base), np.nan)
+    tried, tried_p = np.full(len(base), np.nan), np.full(len(base), np.nan)
+    for m in multipliers:
+        allowed = (base >= MIN_RECENT_HOURS) & (m * base <= max_weekly_hours)
+        open_ = allowed & np.isnan(found)
+        if not open_.any():
+            continue
+        p = chance(m)
+        tried = np.where(open_, m * base, tried)
+        tried_p = np.where(open_, p, tried_p)
+        hit = open_ & (p >= goal)
+        found = np.where(hit, m * base, found)
+        found_p = np.where(hit, p, found_p)
+    return p_now, found, np.where(np.isnan(found), tried_p, found_p), tried

@@ -16,12 +16,14 @@ difference it shows is the effort's, not noise.
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.calibration import Calibration, competency_path, model_for
-from engine.model import N_DOMAINS, is_mastered, simulate
+from engine.blocks import Runner, runner_or_default
+from engine.calibration import Calibration, MeasurementModel, competency_path, model_for
+from engine.model import N_DOMAINS, CompetencyModel, is_mastered, simulate
 from engine.observations import Observations, stimulus_from_hours
 
 QUANTILES = (0.10, 0.50, 0.90)
@@ -30,6 +32,7 @@ FAN_SERIES = ("knowledge", "skills", "application", "ethics", "mean")
 FAN_DRAWS = 25  # futures per learner in the fan charts: with >= 100 learners, >= 2,500 a week
 HISTOGRAM_BINS = 200  # competency resolution 0.005 for the fan charts
 BLOCK_LEARNERS = 512
+TASK_BLOCKS = 8  # blocks per task on a runner: 4,096 learners, a few seconds of one core
 # The nightly batch's defaults: Monte Carlo futures per learner, weeks ahead, seed.
 DRAWS = 200
 HORIZON_WEEKS = 52
@@ -117,26 +120,45 @@ def draw_starts(
 
 
 def _block_starts(cal, obs, draws, seed, recent_weeks, block_learners, horizon=None):
-    """One BlockStart after another, each from its own spawned streams."""
+    """One BlockStart after another (learner order), each from its own spawned streams."""
     stimulus = obs.stimulus()
     recent = obs.recent_hours(recent_weeks)
     starts = range(0, obs.n, block_learners)
     for lo, block_seed in zip(starts, np.random.SeedSequence(seed).spawn(len(starts)), strict=True):
         params_seed, future_seed = block_seed.spawn(2)
         rows = np.arange(lo, min(lo + block_learners, obs.n))
-        b = len(rows)
-        # theta + L z, L the Cholesky factor of the learner's posterior covariance.
-        chol = np.linalg.cholesky(cal.covariance[rows])
-        z = np.random.default_rng(params_seed).standard_normal((draws, b, chol.shape[1]))
-        theta = cal.theta[None, rows, :] + np.einsum("bpq,dbq->dbp", chol, z)
-        theta = theta.reshape(draws * b, -1)
         width = int(obs.n_weeks[rows].max())
-        path = competency_path(theta, np.tile(stimulus[rows, :width], (draws, 1)), cal.model)
-        now = path[np.tile(obs.n_weeks[rows], draws), np.arange(draws * b)]
-        block = BlockStart(rows, theta, now, recent[rows], future_seed, draws)
-        if horizon is not None:
-            block = dataclasses.replace(block, picks=_draw_picks(block, horizon))
-        yield block
+        yield _start(
+            rows,
+            cal.theta[rows],
+            cal.covariance[rows],
+            stimulus[rows, :width],
+            obs.n_weeks[rows],
+            recent[rows],
+            cal.model,
+            draws,
+            params_seed,
+            future_seed,
+            horizon,
+        )
+
+
+def _start(
+    rows, theta, covariance, stimulus, n_weeks, recent, model, draws, params, future, horizon
+):
+    """A block's BlockStart: parameters drawn from each learner's posterior (b, 6), (b, 6, 6),
+    their history (b, width) replayed under each draw."""
+    b = len(rows)
+    # theta + L z, L the Cholesky factor of the learner's posterior covariance.
+    chol = np.linalg.cholesky(covariance)
+    z = np.random.default_rng(params).standard_normal((draws, b, chol.shape[1]))
+    drawn = (theta[None, :, :] + np.einsum("bpq,dbq->dbp", chol, z)).reshape(draws * b, -1)
+    path = competency_path(drawn, np.tile(stimulus, (draws, 1)), model)
+    now = path[np.tile(n_weeks, draws), np.arange(draws * b)]
+    block = BlockStart(rows, drawn, now, recent, future, draws)
+    if horizon is not None:
+        block = dataclasses.replace(block, picks=_draw_picks(block, horizon))
+    return block
 
 
 def _draw_picks(block: BlockStart, horizon: int) -> np.ndarray:
@@ -163,6 +185,8 @@ def forecast(
     holdout: tuple[np.ndarray, np.ndarray] | None = None,
     starts: Starts | None = None,
     block_learners: int = BLOCK_LEARNERS,
+    strata: np.ndarray | None = None,
+    runner: Runner | None = None,
 ) -> Forecast:
     """Simulate ``draws`` futures per learner of ``horizon_weeks`` weeks from ``obs.as_of``.
 
@@ -172,50 +196,85 @@ def forecast(
     starts: from :func:`draw_starts`, to reuse (then draws, seed, recent_weeks come from it).
     holdout: (answers, correct), each (n, k, 4), the answers actually given in the k weeks
     after the as-of date (backtests): the forecast then also predicts them.
+
+    Blocks of ``block_learners`` are the unit of randomness: each stratum's learners (strata
+    (n,), e.g. organization ids; default one stratum), ordered by group, are cut into blocks
+    whose streams are spawned from (seed, stratum), so a stratum forecast alone gets the same
+    futures as among all. ``runner`` runs the blocks, TASK_BLOCKS to a task, here (default) or
+    on a cluster; the driver combines their results in block order, so the forecast is the
+    same wherever they ran.
     """
-    if starts is None:  # drawn block by block, so memory holds one block's futures
-        blocks = _block_starts(calibration, obs, draws, seed, recent_weeks, block_learners)
-        n_blocks = -(-obs.n // block_learners)
-    else:
-        blocks, draws, n_blocks = starts.blocks, starts.draws, len(starts.blocks)
     n, horizon = obs.n, int(horizon_weeks)
+    runner = runner_or_default(runner)
     target = np.broadcast_to(
         np.asarray(horizon if target_week is None else target_week, dtype=np.int64), (n,)
     ).clip(0, horizon)
     groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups, np.int64)
-    n_groups = int(groups.max(initial=-1)) + 1
+    ahead_weeks = 0 if holdout is None else holdout[0].shape[1]
+    settings = _Settings(
+        calibration.model, calibration.measurement, horizon, float(effort_multiplier), ahead_weeks
+    )
+    if starts is None:  # drawn block by block where the block runs: memory holds a block's futures
+        plan = _plan(groups, strata, block_learners, seed)
+        stimulus = obs.stimulus()
+        recent = obs.recent_hours(recent_weeks)
+
+        def task(chunk):
+            inputs = []
+            for rows, params, future, pit in chunk:
+                width = int(obs.n_weeks[rows].max())
+                inputs.append(
+                    _BlockInput(
+                        rows,
+                        calibration.theta[rows],
+                        calibration.covariance[rows],
+                        stimulus[rows, :width],
+                        obs.n_weeks[rows],
+                        recent[rows],
+                        target[rows],
+                        groups[rows],
+                        params,
+                        future,
+                        pit,
+                        None if holdout is None else (holdout[0][rows], holdout[1][rows]),
+                    )
+                )
+            return inputs, draws, settings
+
+        chunks = [plan[i : i + TASK_BLOCKS] for i in range(0, len(plan), TASK_BLOCKS)]
+        results = runner.map(_forecast_task, (task(c) for c in chunks), name="forecast")
+        blocks = (block for chunk in results for block in chunk)
+    else:  # a what-if from starts kept in this process
+        draws = starts.draws
+        pit_seeds = np.random.SeedSequence([seed, 1]).spawn(len(starts.blocks))
+        blocks = (
+            _run_block(
+                start,
+                target[start.rows],
+                groups[start.rows],
+                pit_seed,
+                None if holdout is None else (holdout[0][start.rows], holdout[1][start.rows]),
+                settings,
+            )
+            for start, pit_seed in zip(starts.blocks, pit_seeds, strict=True)
+        )
     k = len(FAN_SERIES)
-    hist = np.zeros((n_groups, horizon + 1, k, HISTOGRAM_BINS), dtype=np.int64)
-    sums = np.zeros((n_groups, horizon + 1, k))
-    counts = np.zeros(n_groups, dtype=np.int64)
     p_mastery = np.empty(n)
     weeks_to = np.empty((n, len(QUANTILES)))
     at_target = np.empty((n, len(QUANTILES), k))
-    ahead_weeks = 0 if holdout is None else holdout[0].shape[1]
     ahead = np.empty((n, ahead_weeks, N_DOMAINS)) if holdout is not None else None
     pit = np.full(n, np.nan) if holdout is not None else None
-    pit_seeds = np.random.SeedSequence([seed, 1]).spawn(n_blocks)
-    for i, block in enumerate(blocks):
+    fans = _Fans(groups, horizon)
+    for block in blocks:
         rows = block.rows
-        b = len(rows)
-        watch = _Watch(calibration.model, target[rows], draws, horizon, ahead_weeks)
-        _future(block, calibration, horizon, effort_multiplier, watch)
-        first = watch.first.reshape(draws, b).T
-        p_mastery[rows] = (first <= target[rows, None]).mean(axis=1)
-        weeks_to[rows] = np.quantile(first, QUANTILES, axis=1, method="inverted_cdf").T
-        values = watch.at_target.reshape(k, draws, b)
-        at_target[rows] = np.quantile(values, QUANTILES, axis=1).transpose(2, 0, 1)
+        p_mastery[rows] = block.p_mastery
+        weeks_to[rows] = block.weeks_to
+        at_target[rows] = block.at_target
         if holdout is not None:
-            p = calibration.measurement.p_correct(watch.ahead)  # (k weeks, 4, draws * b)
-            p = p.reshape(ahead_weeks, N_DOMAINS, draws, b).swapaxes(2, 3)
-            ahead[rows] = p.mean(axis=3).transpose(2, 0, 1)
-            rng = np.random.default_rng(pit_seeds[i])
-            pit[rows] = _holdout_pit(p, holdout[0][rows], holdout[1][rows], rng)
-        sample = watch.sample.reshape(horizon + 1, k, -1, b).swapaxes(2, 3)
-        _accumulate(hist, sums, counts, sample, groups[rows])
-    fan = _fan_from_histograms(hist)
-    group_mean = sums / np.maximum(counts, 1)[:, None, None]
-    group_mean[counts == 0] = np.nan
+            ahead[rows] = block.ahead
+            pit[rows] = block.pit
+        fans.add(block)
+    fan, group_mean = fans.result()
     return Forecast(
         learner_ids=calibration.learner_ids,
         as_of=obs.as_of,
@@ -231,6 +290,133 @@ def forecast(
         group_mean=group_mean,
         p_correct_ahead=ahead,
         holdout_pit=pit,
+    )
+
+
+def stratum_seed(seed: int, stratum: object | None, *salt: int) -> np.random.SeedSequence:
+    """The root of a stratum's block streams: from the seed alone without strata, else from
+    the seed and the stratum's label (a CRC of its text: the same whatever the other strata)."""
+    if stratum is None:
+        return np.random.SeedSequence([seed, *salt] if salt else seed)
+    return np.random.SeedSequence([seed, *salt, zlib.crc32(str(stratum).encode())])
+
+
+def _plan(groups, strata, block_learners, seed):
+    """Every block, in order: (rows, parameter stream, future stream, holdout stream). Per
+    stratum (sorted), its learners in group order, cut into blocks of block_learners."""
+    n = len(groups)
+    if strata is None:
+        labels, index = [None], np.zeros(n, dtype=np.int64)
+    else:
+        labels, index = np.unique(np.asarray(strata), return_inverse=True)
+        index = index.reshape(-1)
+    plan = []
+    for s, label in enumerate(labels):
+        members = np.flatnonzero(index == s)
+        members = members[np.argsort(groups[members], kind="stable")]
+        pieces = [
+            members[lo : lo + block_learners] for lo in range(0, len(members), block_learners)
+        ]
+        block_seeds = stratum_seed(seed, label).spawn(len(pieces))
+        pit_seeds = stratum_seed(seed, label, 1).spawn(len(pieces))
+        for rows, block_seed, pit_seed in zip(pieces, block_seeds, pit_seeds, strict=True):
+            params, future = block_seed.spawn(2)
+            plan.append((rows, params, future, pit_seed))
+    return plan
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What every block of one forecast shares."""
+
+    model: CompetencyModel
+    measurement: MeasurementModel
+    horizon: int
+    effort: float
+    ahead_weeks: int
+
+
+@dataclass(frozen=True)
+class _BlockInput:
+    """One block's inputs, as sent to where it runs (b learners, rows into the forecast's)."""
+
+    rows: np.ndarray
+    theta: np.ndarray  # (b, 6)
+    covariance: np.ndarray  # (b, 6, 6)
+    stimulus: np.ndarray  # (b, width): the observed weeks
+    n_weeks: np.ndarray
+    recent_hours: np.ndarray  # (b, recent)
+    target: np.ndarray
+    groups: np.ndarray
+    params_seed: np.random.SeedSequence
+    future_seed: np.random.SeedSequence
+    pit_seed: np.random.SeedSequence
+    holdout: tuple[np.ndarray, np.ndarray] | None
+
+
+@dataclass(frozen=True)
+class _BlockResult:
+    """What a block sends back: per learner, and its part of its groups' fans (groups (g,),
+    hist (g, weeks, series, bins) int32 counts, sums (g, weeks, series), counts (g,) futures
+    kept, members (g,) learners)."""
+
+    rows: np.ndarray
+    p_mastery: np.ndarray
+    weeks_to: np.ndarray
+    at_target: np.ndarray
+    ahead: np.ndarray | None
+    pit: np.ndarray | None
+    groups: np.ndarray
+    hist: np.ndarray
+    sums: np.ndarray
+    counts: np.ndarray
+    members: np.ndarray
+
+
+def _forecast_task(inputs: list[_BlockInput], draws: int, settings: _Settings):
+    """A task: a few consecutive blocks, drawn, simulated and summarized one after another."""
+    results = []
+    for inp in inputs:
+        start = _start(
+            inp.rows,
+            inp.theta,
+            inp.covariance,
+            inp.stimulus,
+            inp.n_weeks,
+            inp.recent_hours,
+            settings.model,
+            draws,
+            inp.params_seed,
+            inp.future_seed,
+            None,
+        )
+        results.append(
+            _run_block(start, inp.target, inp.groups, inp.pit_seed, inp.holdout, settings)
+        )
+    return results
+
+
+def _run_block(block: BlockStart, target, groups, pit_seed, holdout, settings) -> _BlockResult:
+    """Simulate one block's futures and keep what the forecast reports of them."""
+    rows, draws, horizon = block.rows, block.draws, settings.horizon
+    b, k = len(rows), len(FAN_SERIES)
+    watch = _Watch(settings.model, target, draws, horizon, settings.ahead_weeks)
+    _future(block, settings.model, horizon, settings.effort, watch)
+    first = watch.first.reshape(draws, b).T
+    p_mastery = (first <= target[:, None]).mean(axis=1)
+    weeks_to = np.quantile(first, QUANTILES, axis=1, method="inverted_cdf").T
+    values = watch.at_target.reshape(k, draws, b)
+    at_target = np.quantile(values, QUANTILES, axis=1).transpose(2, 0, 1)
+    ahead = pit = None
+    if holdout is not None:
+        p = settings.measurement.p_correct(watch.ahead)  # (k weeks, 4, draws * b)
+        p = p.reshape(settings.ahead_weeks, N_DOMAINS, draws, b).swapaxes(2, 3)
+        ahead = p.mean(axis=3).transpose(2, 0, 1)
+        pit = _holdout_pit(p, holdout[0], holdout[1], np.random.default_rng(pit_seed))
+    sample = watch.sample.reshape(horizon + 1, k, -1, b).swapaxes(2, 3)
+    ids, hist, sums, counts, members = _fan_part(sample, groups)
+    return _BlockResult(
+        rows, p_mastery, weeks_to, at_target, ahead, pit, ids, hist, sums, counts, members
     )
 
 
@@ -300,7 +486,7 @@ def _holdout_pit(p, answers, correct, rng):
     return np.where(answers.sum(axis=(1, 2)) > 0, pit, np.nan)
 
 
-def _future(block: BlockStart, cal: Calibration, horizon: int, effort: float, watch) -> None:
+def _future(block: BlockStart, base: CompetencyModel, horizon: int, effort: float, watch) -> None:
     """Simulate a block's futures for ``horizon`` weeks, ``watch`` seeing every week."""
     hours = block.recent_hours
     b, recent = hours.shape
@@ -312,21 +498,56 @@ def _future(block: BlockStart, cal: Calibration, horizon: int, effort: float, wa
     if picks is None or picks.shape[0] < horizon:
         picks = _draw_picks(block, horizon)
     future = pool[latest - picks[:horizon]]
-    _, model = model_for(block.theta, cal.model)
+    _, model = model_for(block.theta, base)
     simulate(block.now, future.T, model, observe=watch)
 
 
-def _accumulate(hist, sums, counts, sample, groups):
-    """Add a block's kept futures, sample (weeks, series, b, FAN_DRAWS), of learners in groups
-    (b,) to the fans: histograms for the quantiles, sums for the means."""
+def _fan_part(sample, groups):
+    """A block's kept futures, sample (weeks, series, b, FAN_DRAWS), as its part of the fans
+    of the groups (b,) it holds: histograms for the quantiles, sums for the means."""
     weeks, k, _, kept = sample.shape
-    onehot = (groups[:, None] == np.arange(sums.shape[0])[None, :]).astype(float)  # (b, g)
-    sums += np.einsum("wkb,bg->gwk", sample.sum(axis=3), onehot)
-    counts += onehot.sum(axis=0).astype(np.int64) * kept
+    ids, local = np.unique(groups, return_inverse=True)
+    local = local.reshape(-1)
+    per_learner = sample.sum(axis=3)  # (weeks, series, b)
+    sums = np.stack([per_learner[:, :, local == j].sum(axis=2) for j in range(len(ids))])
+    members = np.bincount(local, minlength=len(ids))
     bins = np.minimum((sample * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
-    cell = (groups[None, None, :, None] * weeks + np.arange(weeks)[:, None, None, None]) * k
+    cell = (local[None, None, :, None] * weeks + np.arange(weeks)[:, None, None, None]) * k
     flat = (cell + np.arange(k)[None, :, None, None]) * HISTOGRAM_BINS + bins
-    hist += np.bincount(flat.ravel(), minlength=hist.size).reshape(hist.shape)
+    size = len(ids) * weeks * k * HISTOGRAM_BINS
+    hist = np.bincount(flat.ravel(), minlength=size).astype(np.int32)
+    return ids, hist.reshape(len(ids), weeks, k, HISTOGRAM_BINS), sums, members * kept, members
+
+
+class _Fans:
+    """The groups' fans, added up block by block in block order. A group's histogram is
+    turned into quantiles, and dropped, as soon as its last learner's block is in."""
+
+    def __init__(self, groups: np.ndarray, horizon: int):
+        n_groups = int(groups.max(initial=-1)) + 1
+        k = len(FAN_SERIES)
+        self.left = np.bincount(groups, minlength=n_groups)
+        self.sums = np.zeros((n_groups, horizon + 1, k))
+        self.counts = np.zeros(n_groups, dtype=np.int64)
+        self.fan = np.full((n_groups, horizon + 1, k, len(FAN_QUANTILES)), np.nan)
+        self.open: dict[int, np.ndarray] = {}
+
+    def add(self, block: _BlockResult) -> None:
+        for j, g in enumerate(block.groups.tolist()):
+            hist = self.open.get(g)
+            if hist is None:
+                hist = self.open[g] = np.zeros(block.hist.shape[1:], dtype=np.int64)
+            hist += block.hist[j]
+            self.sums[g] += block.sums[j]
+            self.counts[g] += block.counts[j]
+            self.left[g] -= block.members[j]
+            if self.left[g] == 0:
+                self.fan[g] = _fan_from_histograms(self.open.pop(g)[None])[0]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        mean = self.sums / np.maximum(self.counts, 1)[:, None, None]
+        mean[self.counts == 0] = np.nan
+        return self.fan, mean
 
 
 def _fan_from_histograms(hist: np.ndarray) -> np.ndarray:

@@ -15,12 +15,13 @@ whole cohorts, in cache-sized blocks of learners updated in place, on every core
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from engine.blocks import thread_count
 
 DOMAINS: tuple[str, ...] = ("knowledge", "skills", "application", "ethics")
 N_DOMAINS = len(DOMAINS)
@@ -186,7 +187,7 @@ def _run(initial, stimulus, model, dt_weeks, weights, workers, keep_path, observ
 
     shapes = {"learner": (weeks + 1, n, N_DOMAINS), "domain": (weeks + 1, N_DOMAINS, n)}
     out = np.empty(shapes.get(keep_path, (n, N_DOMAINS)))
-    n_workers = max(1, workers or os.cpu_count() or 1)
+    n_workers = max(1, workers or thread_count())
     # Equal blocks, a multiple of the workers in number, none larger than BLOCK_LEARNERS.
     n_blocks = -(-max(n, 1) // BLOCK_LEARNERS)
     n_blocks = -(-n_blocks // n_workers) * n_workers if n >= n_workers * 8192 else 1
