@@ -13,10 +13,25 @@ DOMAIN_ORDER = ["knowledge", "skills", "application", "ethics"]
 TIER_ORDER = ["beginner", "intermediate", "advanced", "mastery"]  # the course's order
 
 
+TRACK_LABELS = {"grc": "GRC"}  # acronyms; other tracks are title-cased
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def track_label(track: str) -> str:
+    """A talent track as people write it (grc -> GRC, defender -> Defender)."""
+    return TRACK_LABELS.get(track, track.replace("_", " ").title())
+
+
+def _weekly_ticks(fig: go.Figure, weeks: list) -> None:
+    """Ticks on the Mondays the weekly bars start on (not plotly's Sundays), every few weeks."""
+    if weeks:
+        every = max(1, len(weeks) // 8)
+        fig.update_xaxes(tick0=weeks[0], dtick=every * WEEK_MS, tickformat="%d %b")
+
+
 def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
-    fig.update_layout(
-        title=title, margin={"l": 10, "r": 10, "t": 50, "b": 10}, template="plotly_white", **kwargs
-    )
+    layout = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, **kwargs}
+    fig.update_layout(title=title, template="plotly_white", **layout)
     return fig
 
 
@@ -46,6 +61,7 @@ def weekly_trend(weekly: pl.DataFrame) -> go.Figure:
     """Study hours per week (bars) and learners active that week (line, right axis)."""
     fig = go.Figure()
     x = weekly["week_start"].to_list()
+    _weekly_ticks(fig, x)
     fig.add_bar(x=x, y=weekly["study_hours"].to_list(), name="study hours", marker_color="#9ecae1")
     fig.add_scatter(
         x=x,
@@ -63,6 +79,8 @@ def weekly_trend(weekly: pl.DataFrame) -> go.Figure:
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
+            "tickformat": ",.0f",
+            "showgrid": False,
         },
         legend={"orientation": "h", "y": -0.15},
     )
@@ -111,36 +129,56 @@ def fan_chart(
     if past is not None and past.height:
         px = past["week_start"].to_list()
         fig.add_scatter(
-            x=px, y=past["p90"].to_list(), line={"width": 0}, showlegend=False, hoverinfo="skip"
+            x=px,
+            y=past["p90"].to_list(),
+            mode="lines",
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
         )
         fig.add_scatter(
             x=px,
             y=past["p10"].to_list(),
+            mode="lines",
             fill="tonexty",
             line={"width": 0},
             fillcolor="rgba(90, 90, 90, 0.18)",
             name="so far: p10-p90",
         )
         fig.add_scatter(
-            x=px, y=past["p50"].to_list(), name="so far: median", line={"color": "#333333"}
+            x=px,
+            y=past["p50"].to_list(),
+            mode="lines",
+            name="so far: median",
+            line={"color": "#333333"},
         )
     if as_of is not None:
         fig.add_vline(x=as_of, line_dash="dot", line_color="#7f7f7f")
         fig.add_annotation(x=as_of, y=0.05, yref="y", text="as of", showarrow=False, xshift=18)
     for low, high, alpha in (("p10", "p90", 0.15), ("p25", "p75", 0.3)):
         fig.add_scatter(
-            x=x, y=rows[high].to_list(), line={"width": 0}, showlegend=False, hoverinfo="skip"
+            x=x,
+            y=rows[high].to_list(),
+            mode="lines",
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
         )
         fig.add_scatter(
             x=x,
             y=rows[low].to_list(),
+            mode="lines",
             fill="tonexty",
             line={"width": 0},
             fillcolor=f"rgba(31, 119, 180, {alpha})",
             name=f"forecast: {low}-{high}",
         )
     fig.add_scatter(
-        x=x, y=rows["p50"].to_list(), name="forecast: median", line={"color": "#1f77b4"}
+        x=x,
+        y=rows["p50"].to_list(),
+        mode="lines",
+        name="forecast: median",
+        line={"color": "#1f77b4"},
     )
     fig.add_hline(y=0.8, line_dash="dot", annotation_text="competency mastery: 0.80")
     if target is not None:
@@ -178,7 +216,8 @@ def competency_radar(row: dict) -> go.Figure:
         )
     )
     fig.update_polars(radialaxis_range=[0, 1])
-    return _layout(fig, "Competency by domain")
+    # room for the domain names around the circle
+    return _layout(fig, "Competency by domain", margin={"l": 60, "r": 60, "t": 60, "b": 40})
 
 
 def what_if_histogram(base, changed, effort: float) -> go.Figure:
@@ -189,9 +228,10 @@ def what_if_histogram(base, changed, effort: float) -> go.Figure:
     fig.add_histogram(x=list(changed), name=f"effort x{effort:.2f}", xbins=bins, opacity=0.6)
     return _layout(
         fig,
-        "Chance of mastery by the target date",
+        "Chance of competency mastery by the target date",
         barmode="overlay",
-        xaxis_title="probability",
+        xaxis_title="chance",
+        xaxis_tickformat=".0%",
         yaxis_title="learners",
     )
 
@@ -226,9 +266,9 @@ def drop_off_bars(drops: pl.DataFrame) -> go.Figure:
 
 def activity_chart(weekly: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
-    fig.add_bar(
-        x=weekly["week_start"].to_list(), y=weekly["study_hours"].to_list(), name="study hours"
-    )
+    weeks = weekly["week_start"].to_list()
+    fig.add_bar(x=weeks, y=weekly["study_hours"].to_list(), name="study hours")
+    _weekly_ticks(fig, weeks)
     return _layout(fig, "Study time by week", yaxis_title="hours")
 
 

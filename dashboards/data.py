@@ -258,7 +258,7 @@ def cohorts(serving: Path, principal: Principal) -> pl.DataFrame:
 
 _LEARNER_COLUMNS = {
     # The learners table: what it shows and filters on (41,000 rows for a large organization).
-    "table": """r.learner_id, r.display_name, r.org_id, r.cohort_id, c.cohort_name,
+    "table": """r.learner_id, r.display_name, r.org_id, c.org_name, r.cohort_id, c.cohort_name,
         r.readiness_score, r.readiness_band, r.current_streak_days, r.last_active_date,
         r.at_risk, r.risk_priority, r.p_disengage_8w, r.at_risk_reasons,
         f.p_mastery_by_target, f.weeks_to_mastery_p50, a.action as next_action""",

@@ -13,6 +13,9 @@ warning = data.snapshot_warning(session.serving())
 if warning:
     st.warning(f"The published data's pointer needs attention: {plain(warning)}.")
 files, quarantine = data.data_health(session.serving(), who)
+files = files.with_columns(pl.col("source").str.replace_all("_", " "))
+if not quarantine.is_empty():
+    quarantine = quarantine.with_columns(pl.col("source").str.replace_all("_", " "))
 st.subheader("Files, per source")
 now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 files = files.with_columns(

@@ -59,17 +59,22 @@ if base is None:
     st.info("No calibration for this cohort yet.")
 else:
     before, after = base.p_mastery_by_target, changed.p_mastery_by_target
+    changes = effort != 1.0  # at today's effort there is no change to show (not a green +0)
+    likely, likely_before = int((after > 0.5).sum()), int((before > 0.5).sum())
     cols = st.columns(3)
     cols[0].metric(
-        "Expected learners at mastery by the target",
+        "Expected learners at competency mastery by the target",
         f"{after.sum():.0f}",
-        f"{after.sum() - before.sum():+.0f}",
+        f"{after.sum() - before.sum():+.0f}" if changes else None,
     )
     cols[1].metric(
-        "Mean chance of mastery by the target",
+        "Mean chance of competency mastery by the target",
         f"{after.mean():.0%}",
-        f"{after.mean() - before.mean():+.0%}",
+        f"{after.mean() - before.mean():+.0%}" if changes else None,
     )
-    likely, likely_before = int((after > 0.5).sum()), int((before > 0.5).sum())
-    cols[2].metric("Learners likely (over 50 %)", f"{likely}", f"{likely - likely_before:+d}")
+    cols[2].metric(
+        "Learners likely (over 50 %)",
+        f"{likely}",
+        f"{likely - likely_before:+d}" if changes else None,
+    )
     st.plotly_chart(charts.what_if_histogram(before, after, effort), width="stretch")

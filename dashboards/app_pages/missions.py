@@ -12,11 +12,11 @@ if perf.is_empty():
     st.stop()
 st.subheader("Pass rate by labelled difficulty", help=defined("pass_rate"))
 tracks = perf["track"].unique(maintain_order=True).to_list()
-for tab, track in zip(st.tabs([plain(t.title()) for t in tracks]), tracks, strict=True):
+for tab, track in zip(st.tabs([plain(charts.track_label(t)) for t in tracks]), tracks, strict=True):
     tab.plotly_chart(
         charts.difficulty_bars(perf.filter(pl.col("track") == track)).update_layout(
-            title=f"{chart_text(track.title())}: pass rate by labelled difficulty and tier"
-            " (95 % interval)"
+            title=f"{chart_text(charts.track_label(track))}: pass rate by labelled difficulty"
+            " and tier (95 % interval)"
         ),
         width="stretch",
     )
@@ -43,7 +43,7 @@ else:
     st.dataframe(
         disputed.select(
             pl.col("mission_title").fill_null(pl.col("mission_id")),
-            pl.col("track").str.to_titlecase(),
+            pl.col("track").map_elements(charts.track_label, return_dtype=pl.String),
             "tier",
             "difficulty",
             "n_decided",
@@ -84,7 +84,7 @@ else:
     st.dataframe(
         tools.select(
             pl.col("mission_title").fill_null(pl.col("mission_id")),
-            "tool",
+            pl.col("tool").str.replace_all("_", " "),
             "n_decided",
             "share_with_tool",
             "share_of_passed_using",

@@ -122,10 +122,11 @@ if data.entitled(tier, "leaderboard"):
             "level",
         ),
         hide_index=True,
+        height=35 * (board.height + 1) + 3,  # every row: no scrolling for ten
         width="stretch",
         column_config={
             "cohort_rank": st.column_config.NumberColumn("Rank", format="%d"),
-            "you": "",
+            "you": "You",
             "display_name": "Learner",
             "total_points": st.column_config.NumberColumn("Points", format="localized"),
             "level": st.column_config.NumberColumn("Level", format="%d"),

@@ -13,13 +13,16 @@ if bins.is_empty():
 total = int(bins["n_learners"].sum())
 # First: whom to contact this week, and why (the triage, in contact order).
 learners = session.load(data.learners, who)
-flagged = learners.filter(pl.col("at_risk")).sort("risk_priority")
+flagged = learners.filter(pl.col("at_risk")).sort("risk_priority", "org_name")
+# Contact order is per organization: over several, each row says whose it is.
+many_orgs = ["org_name"] if learners["org_id"].n_unique() > 1 else []
 st.subheader(f"To contact this week: {flagged.height:,} learners")
 if flagged.is_empty():
     st.success("Nobody is flagged for contact this week.")
 else:
     st.dataframe(
         flagged.head(10).select(
+            *many_orgs,
             "risk_priority",
             "display_name",
             "cohort_name",
@@ -30,6 +33,7 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
+            "org_name": "Organization",
             "risk_priority": st.column_config.NumberColumn(
                 "Order", format="%d", help=defined("risk_priority")
             ),
@@ -76,7 +80,7 @@ st.subheader("Cohorts")
 st.dataframe(
     cohorts.select(
         "cohort_name",
-        "track",
+        pl.col("track").map_elements(charts.track_label, return_dtype=pl.String),
         "target_mastery_date",
         "n_learners",
         "n_active_7d",
