@@ -90,7 +90,7 @@ st.dataframe(
             "Streak (days)", format="%d", help=defined("current_streak_days")
         ),
         "last_active_date": st.column_config.DateColumn("Last active", format="YYYY-MM-DD"),
-        "learner_id": "Learner id",
+        "learner_id": None,  # hidden: the name is shown, and the search also finds ids
     },
 )
 if st.download_button("Export CSV", safe_csv(shown), "learners.csv", "text/csv"):
