@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmarks import (
     bench_dashboards,
+    bench_dask,
     bench_dbt,
     bench_engine,
     bench_generate,
@@ -35,16 +36,25 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["engine", "dbt", "dashboards", "triage", "lrs"],
+        choices=["engine", "dask", "dbt", "dashboards", "triage", "lrs"],
         help="run one benchmark only (dbt: then the dashboards on its warehouse)",
     )
     parser.add_argument(
         "--warehouse", type=Path, help="with --only dashboards: an existing warehouse to serve"
     )
+    parser.add_argument(
+        "--dask-learners",
+        type=int,
+        default=200_000,
+        help="learners in the forecast on Dask clusters of 1 and 2 workers (default 200,000)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the generated files and warehouses here")
     args = parser.parse_args()
     if args.only == "engine":
         bench_engine.run()
+        return
+    if args.only == "dask":
+        bench_dask.run(args.dask_learners)
         return
     if args.only == "lrs":
         bench_lrs.run(args.workdir)
@@ -59,6 +69,7 @@ def main() -> None:
         return
     if args.only != "dbt":
         bench_engine.run()
+        bench_dask.run(args.dask_learners)
     with contextlib.ExitStack() as stack:
         if args.workdir:
             args.workdir.mkdir(parents=True, exist_ok=True)

@@ -183,6 +183,41 @@ def generate(
 
 MAX_PROBLEMS = 10  # files listed with their reason under a run's summary
 
+DaskScheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-scheduler",
+        envvar="COHORTLENS_DASK_SCHEDULER",
+        show_envvar=True,
+        help="A Dask scheduler's address (e.g. tcp://10.0.0.5:8786): calibration, forecasts,"
+        " backtests and the disengagement model run their blocks of learners on its workers,"
+        " with the same results. Default: in this process.",
+    ),
+]
+
+
+def _check_cluster(address: str | None) -> None:
+    """Exit with one line when the scheduler does not answer or has no worker."""
+    if not address:
+        return
+    from engine.cluster import ClusterUnavailable, connect
+
+    with console.status(f"connecting to the Dask scheduler at {address} ..."):
+        try:
+            connect(address).close()
+        except ClusterUnavailable as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+
+
+def _print_ran_on(report) -> None:
+    if report.ran_on:
+        console.print(f"the engine's blocks ran {_on(report.ran_on)}", soft_wrap=True)
+
+
+def _on(where: str) -> str:
+    return where if where == "in-process" else f"on {where}"
+
 
 class _ProgressHandler(logging.Handler):
     """Draws a bar per source from the loader's `cohortlens_progress` log records."""
@@ -231,6 +266,7 @@ def run(
             " (UTC), or the newest event's day when that is more than 48 h old.",
         ),
     ] = None,
+    dask_scheduler: DaskScheduler = None,
 ) -> None:
     """Materialize every asset once, in-process, through Dagster, and summarise the load."""
     import warnings
@@ -268,6 +304,7 @@ def run(
                 force=force,
                 wait_s=wait,
                 as_of=as_of.date() if as_of else None,
+                dask_scheduler=dask_scheduler or "",
             )
         except RunInProgress as exc:
             err.print(f"[red]error:[/red] {exc} (--wait SECONDS waits for it)")
@@ -318,6 +355,7 @@ def run(
     console.print(f"checks: {passed} of {len(report.checks)} passed")
     if any(key.startswith("forecasts/") for key in report.materialized):
         _print_forecast_summary(paths.warehouse, None)
+        _print_ran_on(report)
     for check in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {check.sentence}", soft_wrap=True)
     if not report.success:
@@ -374,6 +412,7 @@ def forecast(
             help="The day the forecast is as of. Default: as `cohortlens run`.",
         ),
     ] = None,
+    dask_scheduler: DaskScheduler = None,
 ) -> None:
     """The batch mastery forecast alone: calibrate, forecast, backtest, then the marts that
     read forecasts (learner_readiness and what depends on it)."""
@@ -391,6 +430,7 @@ def forecast(
         )
         raise typer.Exit(2)
     settings = ForecastSettings(draws=draws, horizon_weeks=horizon_weeks, seed=seed)
+    _check_cluster(dask_scheduler)
     with console.status("calibrating, forecasting and backtesting ..."):
         try:
             report = run_all(
@@ -399,6 +439,7 @@ def forecast(
                 forecast_only=True,
                 forecast_settings=settings,
                 as_of=as_of.date() if as_of else None,
+                dask_scheduler=dask_scheduler or "",
             )
         except RunInProgress as exc:
             err.print(f"[red]error:[/red] {exc}")
@@ -410,6 +451,7 @@ def forecast(
         err.print(f"[red]error:[/red] {report.error}")
         raise typer.Exit(1)
     _print_forecast_summary(paths.warehouse, report)
+    _print_ran_on(report)
     if report.failed_checks:
         for check in report.failed_checks:
             err.print(f"[red]error:[/red] {check.sentence}")

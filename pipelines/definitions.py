@@ -19,7 +19,13 @@ from .defs.ingest.schedules import refresh_job, refresh_schedule
 from .defs.ingest.sensors import landing_sensor
 from .defs.maintenance.jobs import compaction
 from .defs.maintenance.schedules import nightly_compaction_schedule
-from .defs.resources import ForecastSettings, LRSResource, ServingResource, WarehouseResource
+from .defs.resources import (
+    DaskResource,
+    ForecastSettings,
+    LRSResource,
+    ServingResource,
+    WarehouseResource,
+)
 from .defs.serving.assets import serving_assets
 from .defs.transform.assets import dbt_models
 from .defs.transform.project import DBT_EXECUTABLE, dbt_project
@@ -30,8 +36,10 @@ def build_defs(
     warehouse: WarehouseResource | None = None,
     forecast_settings: ForecastSettings | None = None,
     lrs: LRSResource | None = None,
+    dask: DaskResource | None = None,
 ) -> dg.Definitions:
-    """Everything, bound to `warehouse` (default: the paths under COHORTLENS_HOME).
+    """Everything, bound to `warehouse` (default: the paths under COHORTLENS_HOME); the
+    engine's blocks run on `dask` (default: COHORTLENS_DASK_SCHEDULER's cluster, if set).
 
     Steps run in one process, one after another: they share one DuckDB file, which allows a
     single writer.
@@ -54,6 +62,7 @@ def build_defs(
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
             "forecast_settings": forecast_settings or ForecastSettings(),
             "lrs": lrs or LRSResource.from_env(),
+            "dask": dask or DaskResource.from_env(),
         },
         executor=dg.in_process_executor,
     )

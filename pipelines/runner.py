@@ -89,6 +89,7 @@ class RunReport:
     skipped: str | None = None
     as_of: AsOf | None = None  # the run's as-of date, and a warning when it is not today
     lrs: str | None = None  # what the LRS pull brought, in one line (when there is an LRS)
+    ran_on: str | None = None  # where the engine's blocks ran: in-process, or which cluster
 
     @property
     def models(self) -> list[str]:
@@ -117,6 +118,7 @@ def run_all(
     force: bool = False,
     wait_s: float = 0.0,
     as_of: dt.date | None = None,
+    dask_scheduler: str | None = None,
 ) -> RunReport:
     """Run the implicit job of every asset and check, in process, against these paths.
 
@@ -125,11 +127,15 @@ def run_all(
     them). `forecast_settings`: a ForecastSettings (draws, horizon, seed, backtest weeks).
     A full run whose inputs are those of the last successful one does nothing, unless `force`.
     `as_of`: the as-of date of every mart and forecast (default: pipelines/as_of.py).
+    `dask_scheduler`: the Dask scheduler the engine's blocks run on ("" in-process; default
+    COHORTLENS_DASK_SCHEDULER, else in-process).
     Raises RunInProgress when another run holds the warehouse for longer than `wait_s`.
     """
     paths = resolve_paths(landing=landing, warehouse=warehouse)
     with run_lock(paths.warehouse, wait_s, command=_command(ingestion_only, forecast_only)):
-        return _run(paths, ingestion_only, forecast_only, forecast_settings, force, as_of)
+        return _run(
+            paths, ingestion_only, forecast_only, forecast_settings, force, as_of, dask_scheduler
+        )
 
 
 def _command(ingestion_only: bool, forecast_only: bool) -> str:
@@ -145,8 +151,10 @@ def _run(
     forecast_settings: object | None,
     force: bool,
     as_of: dt.date | None,
+    dask_scheduler: str | None = None,
 ) -> RunReport:
     full = not (ingestion_only or forecast_only)
+    settings = _Settings(as_of, forecast_settings, dask_scheduler)
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     started = time.perf_counter()
     # dbt's own console lines go to a log beside the warehouse, not into the caller's output.
@@ -160,7 +168,7 @@ def _run(
             # run compares with the last one's, and a failed pull stops no other step.
             from .defs.ingest.assets import LRS_KEY
 
-            executions.append(_execute(paths, None, [LRS_KEY], as_of, forecast_settings, log))
+            executions.append(_execute(paths, None, [LRS_KEY], settings, log))
         inputs = RunInputs.now(paths, as_of) if full else None
         if full and not force:
             last = last_successful_run(paths.warehouse)
@@ -183,8 +191,8 @@ def _run(
 
             selection = [key for asset in ASSETS for key in asset.keys]
         if pulls:
-            selection = _without_lrs(selection, paths, as_of, forecast_settings)
-        executions.append(_execute(paths, job, selection, as_of, forecast_settings, log))
+            selection = _without_lrs(selection, paths, settings)
+        executions.append(_execute(paths, job, selection, settings, log))
     report = RunReport(
         paths, all(r.success for r in executions), time.perf_counter() - started, log=log_path
     )
@@ -209,33 +217,45 @@ def _lrs_configured() -> bool:
     return LRSResource.from_env().endpoint is not None
 
 
-def _defs(paths: Paths, as_of: dt.date | None, forecast_settings: object | None):
+@dataclass(frozen=True)
+class _Settings:
+    """A run's settings beside its paths."""
+
+    as_of: dt.date | None
+    forecast: object | None  # a ForecastSettings
+    dask_scheduler: str | None  # None: COHORTLENS_DASK_SCHEDULER's; "": in-process
+
+
+def _defs(paths: Paths, settings: _Settings):
     from .definitions import build_defs
-    from .defs.resources import WarehouseResource
+    from .defs.resources import DaskResource, WarehouseResource
 
     resource = WarehouseResource(
         landing=str(paths.landing),
         warehouse=str(paths.warehouse),
-        as_of_date=str(as_of) if as_of else None,
+        as_of_date=str(settings.as_of) if settings.as_of else None,
     )
-    return build_defs(resource, forecast_settings)
+    dask = (
+        None if settings.dask_scheduler is None else DaskResource(scheduler=settings.dask_scheduler)
+    )
+    return build_defs(resource, settings.forecast, dask=dask)
 
 
-def _without_lrs(selection, paths, as_of, forecast_settings) -> list:
+def _without_lrs(selection, paths, settings: _Settings) -> list:
     """`selection` (None: every asset of the implicit job) without the LRS pull."""
     from .defs.ingest.assets import LRS_KEY
 
     if selection is None:
-        job = _defs(paths, as_of, forecast_settings).resolve_implicit_global_asset_job_def()
+        job = _defs(paths, settings).resolve_implicit_global_asset_job_def()
         selection = list(job.asset_layer.executable_asset_keys)
     return [key for key in selection if key != LRS_KEY]
 
 
-def _execute(paths, job_name, selection, as_of, forecast_settings, log):
+def _execute(paths, job_name, selection, settings: _Settings, log):
     """One in-process execution of a job (None: the implicit one of every asset)."""
     import dagster as dg
 
-    defs = _defs(paths, as_of, forecast_settings)
+    defs = _defs(paths, settings)
     if job_name:
         job = defs.resolve_job_def(job_name)
     else:
@@ -265,6 +285,8 @@ def _take_results(report: RunReport, executions: list, log_path: Path) -> None:
             report.released[event.asset_key.to_user_string()] = released.value
         if event.asset_key.to_user_string() == "landing/xapi_lrs":
             report.lrs = metadata["summary"].value
+        if "ran_on" in metadata:
+            report.ran_on = metadata["ran_on"].value
     report.checks += [
         CheckOutcome(
             asset=evaluation.asset_key.to_user_string(),

@@ -16,6 +16,9 @@ from filelock import FileLock
 
 from pipelines.synthetic.generator import GenerateOptions, GenerateSummary, generate
 
+# A real Dask cluster for the tests of the engine's blocks on workers: once per worker, on use.
+from tests.engine.dask_cluster import dask_cluster  # noqa: F401
+
 # A real LRS (Ralph) for the tests that pull xAPI: started once per worker, on first use.
 from tests.lrs.fixtures import faulty_proxy, ralph_lrs, ralph_server  # noqa: F401
 

@@ -1,4 +1,5 @@
-"""What every part of the platform shares: the warehouse, its writer pool, forecast settings.
+"""What every part of the platform shares: the warehouse, its writer pool, forecast settings,
+where the engine's blocks run.
 
 Resolved when a run starts, never at import (paths follow COHORTLENS_HOME).
 """
@@ -14,6 +15,8 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from engine.blocks import IN_PROCESS, Runner
+from engine.cluster import CONNECT_TIMEOUT_S, runner_for
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
 from ..as_of import AsOf, parse_as_of, resolve_as_of
@@ -23,6 +26,31 @@ from ..warehouse import holds_run_lock, keep_private, note_dagster_run, open_wri
 
 # Every asset that writes the warehouse shares one pool: DuckDB has a single writer.
 POOL = "warehouse"
+
+# The forecast's per-learner assets are partitioned by organization; the partitions are the
+# organizations of the reference data, registered as it loads (register_organizations).
+ORGANIZATIONS = dg.DynamicPartitionsDefinition(name="organizations")
+
+
+def register_organizations(instance: dg.DagsterInstance, org_ids: list[str]) -> list[str]:
+    """Add the organizations not yet partitions of ORGANIZATIONS; return those added."""
+    known = set(instance.get_dynamic_partitions(ORGANIZATIONS.name))
+    new = sorted({str(o) for o in org_ids} - known)
+    if new:
+        instance.add_dynamic_partitions(ORGANIZATIONS.name, new)
+    return new
+
+
+def organization_range(instance: dg.DagsterInstance | None) -> dict[str, str]:
+    """Run tags covering every organization partition in one run; none without partitions
+    (or instance): the run then covers every organization without naming them."""
+    keys = instance.get_dynamic_partitions(ORGANIZATIONS.name) if instance else []
+    if not keys:
+        return {}
+    return {
+        "dagster/asset_partition_range_start": keys[0],
+        "dagster/asset_partition_range_end": keys[-1],
+    }
 
 
 class LRSResource(dg.ConfigurableResource):
@@ -155,6 +183,40 @@ class ForecastSettings(dg.ConfigurableResource):
     triage_backtest_weeks: int = 12
     min_triage_lift: float = 2.0  # the check fails below this lift at the flag
     min_triage_events: int = 20  # fewer stops than this in the backtest: too few to judge
+
+
+DASK_SCHEDULER_ENV = "COHORTLENS_DASK_SCHEDULER"
+
+
+class DaskResource(dg.ConfigurableResource):
+    """Where the engine's blocks of learners run (engine/cluster.py): on the Dask cluster whose
+    scheduler is at ``scheduler`` (e.g. tcp://10.0.0.5:8786), or in this process when it is
+    unset or empty. The client is opened when a run that needs it starts (an unreachable
+    scheduler fails the run before any step writes) and closed when the run ends.
+    `build_defs` fills ``scheduler`` from COHORTLENS_DASK_SCHEDULER (dg.EnvVar)."""
+
+    scheduler: str | None = None
+    connect_timeout_seconds: float = CONNECT_TIMEOUT_S
+    _runner: Runner | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "DaskResource":
+        if environ.get(DASK_SCHEDULER_ENV):
+            return cls(scheduler=dg.EnvVar(DASK_SCHEDULER_ENV))
+        return cls()
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:
+        with runner_for(self.scheduler or None, timeout=self.connect_timeout_seconds) as runner:
+            self._runner = runner
+            try:
+                yield self
+            finally:
+                self._runner = None
+
+    def runner(self) -> Runner:
+        """The cluster's runner during a run with a scheduler; else in-process."""
+        return self._runner or IN_PROCESS
 
 
 class ServingResource(dg.ConfigurableResource):

@@ -7,6 +7,8 @@ the nightly jobs, which must not lose a night, start and wait for the lock, boun
 resource's `run_wait_seconds`. A killed run's lock is free again (pipelines.warehouse).
 """
 
+from collections.abc import Callable
+
 import dagster as dg
 
 from ..warehouse import run_holder
@@ -18,6 +20,14 @@ def skip_while_running(warehouse: WarehouseResource) -> dg.SkipReason | None:
     return dg.SkipReason(holder.describe()) if holder else None
 
 
+def _instance(context: dg.ScheduleEvaluationContext) -> dg.DagsterInstance | None:
+    """The schedule's instance; None when evaluated without one (in a test)."""
+    try:
+        return context.instance
+    except dg.DagsterInvariantViolationError:
+        return None
+
+
 def guarded_schedule(
     name: str,
     job: object,  # a job, or an asset job not yet resolved
@@ -25,9 +35,11 @@ def guarded_schedule(
     default_status: dg.DefaultScheduleStatus,
     description: str,
     skip_when_busy: bool,
+    run_tags: Callable[[dg.DagsterInstance | None], dict[str, str]] | None = None,
 ) -> dg.ScheduleDefinition:
     """A schedule that starts ``job`` on its cron; while a run is in progress, it skips the
-    tick or starts a run that waits for the lock."""
+    tick or starts a run that waits for the lock. ``run_tags``: the run's tags, from the
+    instance (e.g. the partitions it covers)."""
 
     @dg.schedule(
         name=name,
@@ -39,6 +51,8 @@ def guarded_schedule(
     )
     def _schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
         busy = skip_while_running(warehouse) if skip_when_busy else None
-        return busy or dg.RunRequest()
+        if busy:
+            return busy
+        return dg.RunRequest(tags=run_tags(_instance(context)) if run_tags else {})
 
     return _schedule

@@ -19,9 +19,20 @@ class Roster:
     """Per learner (in the observations' order): cohort and the cohort's target date."""
 
     cohort_id: np.ndarray  # (n,) str
+    org_id: np.ndarray  # (n,) str ("" when the reference data does not know the learner)
     cohort_index: np.ndarray  # (n,) int, into cohorts
     cohorts: np.ndarray  # (g,) str
     target_date: np.ndarray  # (n,) datetime64[D]; NaT when the cohort has none
+
+    def subset(self, keep: np.ndarray) -> Roster:
+        """Only the learners where ``keep`` (n,) is true; the same cohorts."""
+        return Roster(
+            self.cohort_id[keep],
+            self.org_id[keep],
+            self.cohort_index[keep],
+            self.cohorts,
+            self.target_date[keep],
+        )
 
 
 def last_complete_week(con: duckdb.DuckDBPyConnection, as_of) -> np.datetime64 | None:
@@ -65,7 +76,7 @@ def load_roster(con: duckdb.DuckDBPyConnection, learner_ids: np.ndarray) -> Rost
     try:
         cols = con.sql(
             """
-            select w.learner_id, l.cohort_id, c.target_mastery_date
+            select w.learner_id, l.org_id, l.cohort_id, c.target_mastery_date
             from _wanted as w
             left join staging.stg_reference__learners as l on l.learner_id = w.learner_id
             left join staging.stg_reference__cohorts as c on c.cohort_id = l.cohort_id
@@ -75,9 +86,10 @@ def load_roster(con: duckdb.DuckDBPyConnection, learner_ids: np.ndarray) -> Rost
     finally:
         con.unregister("_wanted")
     cohort = np.array([c if isinstance(c, str) else "" for c in cols["cohort_id"]], dtype=object)
+    org = np.array([o if isinstance(o, str) else "" for o in cols["org_id"]], dtype=object)
     cohorts, index = np.unique(cohort.astype(str), return_inverse=True)
     target = np.asarray(cols["target_mastery_date"]).astype("datetime64[D]")
-    return Roster(cohort.astype(str), index, cohorts, target)
+    return Roster(cohort.astype(str), org.astype(str), index, cohorts, target)
 
 
 def load_truth(truth_dir: Path, learner_ids: np.ndarray, on: np.datetime64, since: np.datetime64):

@@ -95,11 +95,26 @@ create table if not exists forecasts.effort_plan (
 """
 
 
-def replace_rows(con: duckdb.DuckDBPyConnection, table: str, as_of: np.datetime64, frame) -> int:
-    """Swap in ``frame``'s rows for this as-of date, atomically."""
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    as_of: np.datetime64,
+    frame,
+    scope: tuple[str, list[str]] | None = None,
+) -> int:
+    """Swap in ``frame``'s rows for this as-of date, atomically. ``scope`` (column, values):
+    only the rows whose column holds one of the values are replaced (one organization's
+    learners or cohorts); default every row of the as-of date."""
     con.execute("begin transaction")
     try:
-        con.execute(f"delete from {table} where as_of_date = ?", [str(as_of)])
+        if scope is None:
+            con.execute(f"delete from {table} where as_of_date = ?", [str(as_of)])
+        else:
+            column, values = scope
+            con.execute(
+                f"delete from {table} where as_of_date = ? and list_contains(?, {column})",
+                [str(as_of), [str(v) for v in values]],
+            )
         if frame is not None:  # None: the as-of date has no rows (left empty, not stale)
             con.register("_rows", frame)
             con.execute(f"insert into {table} by name select * from _rows")
@@ -111,7 +126,9 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, as_of: np.datetime6
     return 0 if frame is None else len(frame)
 
 
-def write_calibration(con, cal: Calibration, roster: Roster, n_weeks: np.ndarray, as_of) -> int:
+def write_calibration(
+    con, cal: Calibration, roster: Roster, n_weeks: np.ndarray, as_of, scope=None
+) -> int:
     v_lo, v_hi = cal.interval(4)
     d_lo, d_hi = cal.interval(5)
     now = cal.competency_now
@@ -135,7 +152,7 @@ def write_calibration(con, cal: Calibration, roster: Roster, n_weeks: np.ndarray
             "covariance": cal.covariance.reshape(len(cal.theta), N_PARAMS * N_PARAMS),
         }
     )
-    return replace_rows(con, "forecasts.learner_calibration", as_of, frame)
+    return replace_rows(con, "forecasts.learner_calibration", as_of, frame, scope)
 
 
 def read_calibration_arrays(con, learner_ids: np.ndarray, as_of) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +178,9 @@ def read_calibration_arrays(con, learner_ids: np.ndarray, as_of) -> tuple[np.nda
     return theta, cov
 
 
-def write_forecast(con, fc: Forecast, roster: Roster, competency_now: np.ndarray, as_of) -> int:
+def write_forecast(
+    con, fc: Forecast, roster: Roster, competency_now: np.ndarray, as_of, scope=None
+) -> int:
     """``as_of``: the run's as-of date, which labels the rows (the engine steps from the
     Monday after the last complete week, ``fc.as_of``)."""
     n = len(fc.learner_ids)
@@ -190,10 +209,10 @@ def write_forecast(con, fc: Forecast, roster: Roster, competency_now: np.ndarray
         },
         nan_to_null=True,
     )
-    return replace_rows(con, "forecasts.mastery_forecast", as_of, frame)
+    return replace_rows(con, "forecasts.mastery_forecast", as_of, frame, scope)
 
 
-def write_trajectories(con, fc: Forecast, cohorts: np.ndarray, as_of) -> int:
+def write_trajectories(con, fc: Forecast, cohorts: np.ndarray, as_of, scope=None) -> int:
     g, weeks, k, q = fc.group_fan.shape
     idx = np.indices((g, weeks, k)).reshape(3, -1)
     fan = fc.group_fan.reshape(-1, q)
@@ -210,10 +229,10 @@ def write_trajectories(con, fc: Forecast, cohorts: np.ndarray, as_of) -> int:
         nan_to_null=True,
     )
     frame = frame.filter(pl.col("mean").is_not_null())
-    return replace_rows(con, "forecasts.cohort_trajectory", as_of, frame)
+    return replace_rows(con, "forecasts.cohort_trajectory", as_of, frame, scope)
 
 
-def write_effort_plan(con, plan: EffortPlan, as_of, goal: float) -> int:
+def write_effort_plan(con, plan: EffortPlan, as_of, goal: float, scope=None) -> int:
     n = len(plan.learner_ids)
     frame = pl.DataFrame(
         {
@@ -228,7 +247,7 @@ def write_effort_plan(con, plan: EffortPlan, as_of, goal: float) -> int:
         },
         nan_to_null=True,
     )
-    return replace_rows(con, "forecasts.effort_plan", as_of, frame if n else None)
+    return replace_rows(con, "forecasts.effort_plan", as_of, frame if n else None, scope)
 
 
 def write_backtest(con, report: BacktestReport, as_of) -> int:

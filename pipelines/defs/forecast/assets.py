@@ -1,4 +1,12 @@
-"""The engine's batch as assets: calibration, mastery forecast with cohort fans, backtest."""
+"""The engine's batch as assets: calibration, mastery forecast with cohort fans, backtest.
+
+The per-learner assets are partitioned by organization (dynamic partitions, registered from the
+reference data as it loads): a run for some organizations recalibrates and forecasts only their
+learners and replaces only their rows, which are the rows the nightly run gives them (each
+organization is calibrated and forecast apart, engine/blocks.py). A run without a partition
+(`cohortlens run`, `cohortlens forecast`) covers every organization. The engine's blocks run
+where the `dask` resource says: in-process, or on a Dask cluster.
+"""
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
 import functools
@@ -9,7 +17,7 @@ import numpy as np
 
 from engine import disengagement
 from engine.backtest import backtest
-from engine.calibration import calibrate, from_parameters
+from engine.calibration import calibrate
 from engine.effort import GOAL, effort_plan
 from engine.forecast import forecast
 
@@ -17,14 +25,19 @@ from ...forecast import risk
 from ...forecast.data import load_observations, load_roster, load_truth
 from ...forecast.tables import (
     DDL,
-    read_calibration_arrays,
     write_backtest,
     write_calibration,
     write_effort_plan,
     write_forecast,
     write_trajectories,
 )
-from ..resources import POOL, ForecastSettings, WarehouseResource
+from ..resources import (
+    ORGANIZATIONS,
+    POOL,
+    DaskResource,
+    ForecastSettings,
+    WarehouseResource,
+)
 from ..transform.assets import model_key
 
 GROUP = "forecasts"
@@ -50,37 +63,62 @@ def weeks_until(target: np.ndarray, as_of: np.datetime64, horizon: int) -> np.nd
     return np.clip(weeks, 0, horizon).astype(np.int64)
 
 
-def learner_calibration(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    started = time.perf_counter()
-    with warehouse.connect() as con:
-        con.execute(DDL)
-        as_of = warehouse.as_of(con).date
-        obs = load_observations(con, as_of)
-        roster = load_roster(con, obs.learner_ids)
-        cal = calibrate(obs, roster.cohort_index)
-        rows = write_calibration(con, cal, roster, obs.n_weeks, as_of)
-    return dg.MaterializeResult(
-        metadata={
-            "as_of_date": str(as_of),
-            "learners": rows,
-            "converged_share": float(cal.converged.mean()),
-            "median_v_max": float(np.median(cal.v_max)),
-            "median_decay": float(np.median(cal.decay)),
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-    )
+def organizations(context: dg.AssetExecutionContext) -> list[str] | None:
+    """The organizations a run covers: its partitions, or None (every one) without."""
+    if context.has_partition_key or context.has_partition_key_range:
+        return list(context.partition_keys)
+    return None
 
 
-def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSettings):
+def load_inputs(con, as_of, orgs: list[str] | None):
+    """The observations and roster of the run's organizations' learners; and the scope of the
+    rows to replace (None: every row of the as-of date)."""
+    obs = load_observations(con, as_of)
+    roster = load_roster(con, obs.learner_ids)
+    if orgs is None:
+        return obs, roster, None
+    keep = np.isin(roster.org_id, orgs)
+    return obs.subset(keep), roster.subset(keep), ("learner_id", list(obs.learner_ids[keep]))
+
+
+def where(runner, orgs: list[str] | None) -> dict[str, str]:
+    """Metadata saying which organizations a step covered and where its blocks ran."""
+    return {"organizations": ", ".join(orgs) if orgs else "all", "ran_on": runner.where}
+
+
+def learner_forecasts(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    forecast_settings: ForecastSettings,
+    dask: DaskResource,
+):
+    """Calibrate, forecast (with the cohorts' fans) and plan study effort for the run's
+    organizations, one step: Dagster cannot run a chain of partitioned steps without a
+    partition (as `cohortlens run` does), and one step reads the observations once."""
     settings = forecast_settings
+    orgs, runner = organizations(context), dask.runner()
+    ran = where(runner, orgs)
     started = time.perf_counter()
     with warehouse.connect() as con:
         con.execute(DDL)
         as_of = warehouse.as_of(con).date
-        obs = load_observations(con, as_of)
-        roster = load_roster(con, obs.learner_ids)
-        theta, covariance = read_calibration_arrays(con, obs.learner_ids, as_of)
-        cal = from_parameters(obs, theta, covariance)
+        obs, roster, scope = load_inputs(con, as_of, orgs)
+        cal = calibrate(obs, roster.cohort_index, strata=roster.org_id, runner=runner)
+        rows = write_calibration(con, cal, roster, obs.n_weeks, as_of, scope)
+        yield dg.MaterializeResult(
+            asset_key=CALIBRATION,
+            metadata={
+                "as_of_date": str(as_of),
+                "learners": rows,
+                "converged_share": float(cal.converged.mean()) if rows else None,
+                "median_v_max": float(np.median(cal.v_max)) if rows else None,
+                "median_decay": float(np.median(cal.decay)) if rows else None,
+                "seconds": round(time.perf_counter() - started, 2),
+                **ran,
+            },
+        )
+
+        started = time.perf_counter()
         target = weeks_until(roster.target_date, obs.as_of, settings.horizon_weeks)
         fc = forecast(
             cal,
@@ -90,39 +128,32 @@ def mastery_forecast(warehouse: WarehouseResource, forecast_settings: ForecastSe
             horizon_weeks=settings.horizon_weeks,
             draws=settings.draws,
             seed=settings.seed,
+            strata=roster.org_id,
+            runner=runner,
         )
-        learners = write_forecast(con, fc, roster, cal.competency_now, as_of)
-        fan_rows = write_trajectories(con, fc, roster.cohorts, as_of)
-    seconds = round(time.perf_counter() - started, 2)
-    yield dg.MaterializeResult(
-        asset_key=MASTERY_FORECAST,
-        metadata={
-            "as_of_date": str(as_of),
-            "learners": learners,
-            "draws": settings.draws,
-            "mastered_now": int(fc.mastered_now.sum()),
-            "mean_p_mastery_by_target": float(fc.p_mastery_by_target.mean()),
-            "seconds": seconds,
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=COHORT_TRAJECTORY, metadata={"rows": fan_rows, "cohorts": len(roster.cohorts)}
-    )
+        learners = write_forecast(con, fc, roster, cal.competency_now, as_of, scope)
+        cohorts = roster.cohorts[np.unique(roster.cohort_index)]
+        fan_scope = None if scope is None else ("cohort_id", list(cohorts))
+        fan_rows = write_trajectories(con, fc, roster.cohorts, as_of, fan_scope)
+        yield dg.MaterializeResult(
+            asset_key=MASTERY_FORECAST,
+            metadata={
+                "as_of_date": str(as_of),
+                "learners": learners,
+                "draws": settings.draws,
+                "mastered_now": int(fc.mastered_now.sum()),
+                "mean_p_mastery_by_target": float(fc.p_mastery_by_target.mean())
+                if learners
+                else None,
+                "seconds": round(time.perf_counter() - started, 2),
+                **ran,
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key=COHORT_TRAJECTORY, metadata={"rows": fan_rows, "cohorts": len(cohorts)}
+        )
 
-
-def study_effort_plan(
-    warehouse: WarehouseResource, forecast_settings: ForecastSettings
-) -> dg.MaterializeResult:
-    settings = forecast_settings
-    started = time.perf_counter()
-    with warehouse.connect() as con:
-        con.execute(DDL)
-        as_of = warehouse.as_of(con).date
-        obs = load_observations(con, as_of)
-        roster = load_roster(con, obs.learner_ids)
-        theta, covariance = read_calibration_arrays(con, obs.learner_ids, as_of)
-        cal = from_parameters(obs, theta, covariance)
-        target = weeks_until(roster.target_date, obs.as_of, settings.horizon_weeks)
+        started = time.perf_counter()
         short = short_of_goal(con, obs.learner_ids, as_of)
         # A learner with no target date in the horizon has no "by the target" to plan for.
         ask = short & ~np.isnat(roster.target_date) & (target > 0)
@@ -134,16 +165,19 @@ def study_effort_plan(
             horizon_weeks=settings.horizon_weeks,
             draws=settings.draws,
             seed=settings.seed,
+            strata=roster.org_id,
+            runner=runner,
         )
-        rows = write_effort_plan(con, plan, as_of, GOAL)
-    reachable = int((~np.isnan(plan.hours_needed)).sum())
-    return dg.MaterializeResult(
+        planned = write_effort_plan(con, plan, as_of, GOAL, scope)
+    yield dg.MaterializeResult(
+        asset_key=EFFORT_PLAN,
         metadata={
             "as_of_date": str(as_of),
-            "learners_planned": rows,
-            "goal_reachable": reachable,
+            "learners_planned": planned,
+            "goal_reachable": int((~np.isnan(plan.hours_needed)).sum()),
             "seconds": round(time.perf_counter() - started, 2),
-        }
+            **ran,
+        },
     )
 
 
@@ -168,10 +202,11 @@ def short_of_goal(con, learner_ids: np.ndarray, as_of) -> np.ndarray:
 
 
 def backtest_report(
-    warehouse: WarehouseResource, forecast_settings: ForecastSettings
+    warehouse: WarehouseResource, forecast_settings: ForecastSettings, dask: DaskResource
 ) -> dg.MaterializeResult:
     settings = forecast_settings
     paths = warehouse.paths()
+    runner = dask.runner()
     with warehouse.connect() as con:
         con.execute(DDL)
         as_of = warehouse.as_of(con).date
@@ -190,6 +225,8 @@ def backtest_report(
             mastered,
             draws=settings.draws,
             seed=settings.seed,
+            strata=roster.org_id,
+            runner=runner,
         )
         write_backtest(con, report, as_of)
     engine, seed = report.engine, report.seed_method
@@ -204,18 +241,20 @@ def backtest_report(
             "engine_coverage_80": engine.coverage_80,
             "seed_coverage_80": seed.coverage_80,
             "observed_coverage_80": engine.observed_coverage_80,
+            "ran_on": runner.where,
         }
     )
 
 
-def disengagement_risk(warehouse: WarehouseResource):
+def disengagement_risk(warehouse: WarehouseResource, dask: DaskResource):
     started = time.perf_counter()
+    runner = dask.runner()
     with warehouse.connect() as con:
         con.execute(risk.DDL)
         as_of = warehouse.as_of(con).date
         daily = risk.load_daily_activity(con, as_of)
-        model = disengagement.fit(daily)
-        scores = disengagement.score(daily, model, daily.n_days - 1)
+        model = disengagement.fit(daily, runner=runner)
+        scores = disengagement.score(daily, model, daily.n_days - 1, runner=runner)
         if model is not None:
             risk.write_model(con, model, as_of)
         learners = risk.write_scores(con, scores, as_of)
@@ -239,13 +278,15 @@ def disengagement_risk(warehouse: WarehouseResource):
             if model is not None and active.any()
             else None,
             "seconds": round(time.perf_counter() - started, 2),
+            "ran_on": runner.where,
         },
     )
 
 
 def triage_backtest(
-    warehouse: WarehouseResource, forecast_settings: ForecastSettings
+    warehouse: WarehouseResource, forecast_settings: ForecastSettings, dask: DaskResource
 ) -> dg.MaterializeResult:
+    runner = dask.runner()
     with warehouse.connect() as con:
         con.execute(risk.DDL)
         as_of = warehouse.as_of(con).date
@@ -255,6 +296,7 @@ def triage_backtest(
             forecast_settings.triage_backtest_weeks,
             warehouse.risk_disengage_threshold,
             warehouse.risk_capacity_share,
+            runner=runner,
         )
         if report is not None:
             risk.write_backtest(con, report, as_of)
@@ -278,16 +320,16 @@ def triage_backtest(
 def forecast_assets() -> list[dg.AssetsDefinition]:
     """The engine's assets, each after the dbt model of weekly observations they read."""
     observations = model_key(OBSERVATIONS_MODEL)
-    calibration = dg.asset(
-        key=CALIBRATION,
-        deps=[observations],
-        group_name=GROUP,
-        pool=POOL,
-        description="Per-learner V_max, lambda and starting competency with their uncertainty, "
-        "fitted to the weekly answers and study time (engine.calibration).",
-    )(learner_calibration)
-    forecasts = dg.multi_asset(
+    per_learner = dg.multi_asset(
+        name="learner_forecasts",
         specs=[
+            dg.AssetSpec(
+                CALIBRATION,
+                deps=[observations],
+                group_name=GROUP,
+                description="Per-learner V_max, lambda and starting competency with their "
+                "uncertainty, fitted to the weekly answers and study time (engine.calibration).",
+            ),
             dg.AssetSpec(
                 MASTERY_FORECAST,
                 deps=[CALIBRATION, observations],
@@ -302,9 +344,19 @@ def forecast_assets() -> list[dg.AssetsDefinition]:
                 description="Per cohort, week ahead and domain (and the mean): quantiles of "
                 "competency over its learners' simulated futures, for fan charts.",
             ),
+            dg.AssetSpec(
+                EFFORT_PLAN,
+                deps=[CALIBRATION, MASTERY_FORECAST, observations],
+                group_name=GROUP,
+                description="Per learner short of a 50 % chance of mastery by the target: the "
+                "weekly study hours that reach it (the forecast's what-if, common random "
+                "numbers), or none.",
+            ),
         ],
         pool=POOL,
-    )(mastery_forecast)
+        partitions_def=ORGANIZATIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )(learner_forecasts)
     backtest = dg.asset(
         key=BACKTEST,
         deps=[observations],
@@ -313,14 +365,6 @@ def forecast_assets() -> list[dg.AssetsDefinition]:
         description="Forecast from k weeks ago scored against what happened since, beside a linear "
         "trend with ±20 % bounds: mean absolute error, 80 % interval coverage, Brier, log loss.",
     )(backtest_report)
-    plan = dg.asset(
-        key=EFFORT_PLAN,
-        deps=[CALIBRATION, MASTERY_FORECAST, observations],
-        group_name=GROUP,
-        pool=POOL,
-        description="Per learner short of a 50 % chance of mastery by the target: the weekly "
-        "study hours that reach it (the forecast's what-if, common random numbers), or none.",
-    )(study_effort_plan)
     activity = [model_key(name) for name in ACTIVITY_MODELS]
     risk_assets = dg.multi_asset(
         specs=[
@@ -349,4 +393,4 @@ def forecast_assets() -> list[dg.AssetsDefinition]:
         description="The disengagement model fitted k weeks ago, scored on what happened next "
         "beside the 7-day-inactivity rule: AUC, Brier, calibration by decile, lift at the flag.",
     )(triage_backtest)
-    return [calibration, forecasts, plan, backtest, risk_assets, triage]
+    return [per_learner, backtest, risk_assets, triage]

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ..resources import organization_range
 from ..runs import guarded_schedule
 from .assets import GROUP
 
@@ -18,6 +19,7 @@ nightly_forecast_schedule = guarded_schedule(
     nightly_forecast_job,
     "30 2 * * *",
     dg.DefaultScheduleStatus.RUNNING,
-    "The nightly forecast (after a run in progress, if any).",
+    "The nightly forecast of every organization, in one run (after a run in progress, if any).",
     skip_when_busy=False,
+    run_tags=organization_range,
 )

@@ -5,6 +5,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import dagster as dg
+import duckdb
 
 from ...ingest.loader import FileOutcome, Loader, SourceSummary
 from ...ingest.lrs import LRSError, pull
@@ -15,9 +16,11 @@ from ...ingest.sources import (
     XAPI,
     Source,
 )
-from ..resources import POOL, LRSResource, WarehouseResource
+from ..resources import POOL, LRSResource, WarehouseResource, register_organizations
 
 GROUP = "raw"
+# Every organization the reference data has named (a snapshot may drop one: it keeps its rows).
+ORG_IDS = "select distinct org_id from raw.organizations where org_id is not null order by 1"
 
 
 def raw_key(table: str) -> dg.AssetKey:
@@ -72,8 +75,17 @@ def _metadata(
 def reference_snapshots(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    """Organizations, cohorts, learners and the catalog, loaded in dependency order."""
+    """Organizations, cohorts, learners and the catalog, loaded in dependency order; each
+    organization becomes a partition of the forecast's per-learner assets."""
     outcomes, _ = _load(context, warehouse, list(REFERENCE_SOURCES))
+    with warehouse.connect() as con:
+        try:
+            orgs = [row[0] for row in con.execute(ORG_IDS).fetchall()]
+        except duckdb.CatalogException:  # no organizations file has landed yet
+            orgs = []
+    added = register_organizations(context.instance, orgs)
+    if added:
+        context.log.info(f"organization partitions added: {', '.join(added)}")
     for source in REFERENCE_SOURCES:
         yield dg.MaterializeResult(
             asset_key=raw_key(source.table), metadata=_metadata(source.name, outcomes)
