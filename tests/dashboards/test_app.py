@@ -91,6 +91,14 @@ def test_a_student_sees_their_page_and_what_their_plan_masks(app, user, masked):
     assert ("Mentor and rubric feedback are not part of your plan" in shown) is ("mentor" in masked)
     titles = [c.proto.spec for c in app.get("plotly_chart")]
     assert any("Mentor rubric scores by category" in t for t in titles) is ("mentor" not in masked)
+    # A masked feature hides all its parts: the rank belongs to the leaderboard, the
+    # interval to the forecast.
+    labels = [m.label for m in app.metric]
+    assert ("Rank in cohort" in labels) is ("leaderboard" not in masked)
+    forecast_shown = any(label.startswith("Chance of competency mastery") for label in labels)
+    assert forecast_shown is ("forecast" not in masked)
+    if "forecast" in masked:
+        assert "Weeks to competency mastery" not in shown
 
 
 def test_editing_the_session_or_the_url_does_not_widen_a_students_scope(app, served):
