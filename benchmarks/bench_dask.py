@@ -75,11 +75,16 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
     calibrate_s = time.perf_counter() - started
 
     def timed(runner=None):
-        started = time.perf_counter()
+        started, cpu, load = time.perf_counter(), time.process_time(), os.getloadavg()[0]
         result = forecast(
             cal, obs, 12, groups, draws=draws, horizon_weeks=horizon, strata=strata, runner=runner
         )
+        loads.append((load, os.getloadavg()[0]))
+        cpus.append(time.process_time() - cpu)
         return result, time.perf_counter() - started
+
+    loads: list[tuple[float, float]] = []  # the machine's 1-minute load before and after each
+    cpus: list[float] = []  # this process's CPU seconds in each
 
     # The floor: pickling on a sample of organizations, scaled to every learner.
     sample = strata < max(1, min(2, learners // ORGANIZATION))
@@ -118,8 +123,8 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
     print(f"dask: forecast {learners:,} learners x {draws} draws x {horizon} weeks")
     print(f"  ({weeks} weeks of answers, calibrated in {calibrate_s:.0f} s in-process, one round;")
     print(f"   cohorts of {COHORT}, organizations of {ORGANIZATION:,}; {os.cpu_count()} cores)")
-    print(f"  in-process, every core (default)    {here_s:8.1f} s")
-    print(f"  in-process, one thread              {here_1_s:8.1f} s")
+    print(f"  in-process, every core (default)    {here_s:8.1f} s   (CPU {cpus[0]:.1f} s)")
+    print(f"  in-process, one thread              {here_1_s:8.1f} s   (CPU {cpus[1]:.1f} s)")
     one = rows[0][1]
     for n_workers, seconds, memory, traffic, same in rows:
         note = ""
@@ -139,6 +144,10 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
         )
         peaks = ", ".join(f"{m / 1e9:.2f}" for m in sorted(memory.values()))
         print(
+            f"    tasks' time on the workers {traffic.task_seconds:.1f} s, of which CPU"
+            f" {traffic.task_cpu_seconds:.1f} s; the driver's CPU {cpus[1 + n_workers]:.1f} s"
+        )
+        print(
             f"    peak memory per worker {peaks} GB; sent {traffic.bytes_sent / 1e6:,.0f} MB in"
             f" {traffic.tasks} tasks ({traffic.bytes_sent / learners / 1e3:.2f} kB a learner),"
             f" received {traffic.bytes_received / 1e6:,.0f} MB;"
@@ -149,6 +158,8 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
         f" ({pickling.bytes / sample.sum() / 1e3:.2f} kB a learner, measured on"
         f" {int(sample.sum()):,} learners, here)"
     )
+    runs = ", ".join(f"{a:.1f} -> {b:.1f}" for a, b in loads)
+    print(f"  the machine's load (1-minute average, before -> after each run): {runs}")
     assert _same(one_thread, reference), "the engine's threads changed the forecast"
 
 

@@ -19,12 +19,19 @@ sets OMP/OpenBLAS threads to 1.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import dataclasses
+import functools
 import os
 import resource
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from engine.blocks import IN_PROCESS, Runner, threads
 
@@ -40,11 +47,28 @@ class ClusterUnavailable(RuntimeError):
 
 @dataclass
 class Traffic:
-    """What went to the workers and came back, as Dask measures sizes (dask.sizeof)."""
+    """What went to the workers and came back (the arrays' bytes), and the time the tasks
+    took on the workers: wall clock and the CPU time of the thread that ran them."""
 
     tasks: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
+    task_seconds: float = 0.0
+    task_cpu_seconds: float = 0.0
+
+
+def nbytes(value: Any) -> int:
+    """The bytes of the arrays in ``value`` (through dataclasses, tuples, lists and dicts),
+    plus the Python size of anything else: about what goes over the wire."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, tuple | list):
+        return sum(nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(nbytes(k) + nbytes(v) for k, v in value.items())
+    return sys.getsizeof(value)
 
 
 class DaskRunner:
@@ -75,7 +99,6 @@ class DaskRunner:
         )
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple], *, name: str) -> Iterator[Any]:
-        from dask.sizeof import sizeof
         from distributed import as_completed
 
         window = self.window or max(2, 2 * sum(self.workers().values()))
@@ -92,7 +115,7 @@ class DaskRunner:
             if args is None:
                 return False
             self.traffic.tasks += 1
-            self.traffic.bytes_sent += sizeof(args)
+            self.traffic.bytes_sent += nbytes(args)
             future = self.client.submit(
                 _call, fn, *args, key=f"{name}-{run}-{submitted}", retries=self.retries
             )
@@ -105,8 +128,11 @@ class DaskRunner:
             while len(live) < window and submit():
                 pass
             for future in pending:
-                result = future.result()  # the task's own error, or KilledWorker, raises here
-                self.traffic.bytes_received += sizeof(result)
+                # The task's own error, or KilledWorker, raises here.
+                result, seconds, cpu_seconds = future.result()
+                self.traffic.bytes_received += nbytes(result)
+                self.traffic.task_seconds += seconds
+                self.traffic.task_cpu_seconds += cpu_seconds
                 done[live.pop(future.key)[0]] = result
                 future.release()
                 while next_out in done:
@@ -123,10 +149,34 @@ class DaskRunner:
         return self.client.run(_peak_rss)
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    """A task on a worker: the engine on one thread (the worker's threads are the cores)."""
+def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, float, float]:
+    """A task on a worker: the engine on one thread (the worker's threads are the cores).
+    Returns the result, and the wall-clock and CPU seconds it took."""
+    _heap_for_arrays()
+    started, cpu = time.perf_counter(), time.thread_time()
     with threads(1):
-        return fn(*args)
+        result = fn(*args)
+    return result, time.perf_counter() - started, time.thread_time() - cpu
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+HEAP_ARRAYS_BYTES = 32 * 2**20
+
+
+@functools.cache
+def _heap_for_arrays() -> None:
+    """Once per worker process: arrays under 32 MiB come from the heap again.
+
+    Dask's nanny sets MALLOC_TRIM_THRESHOLD_ (so that freed memory goes back to the system),
+    which also turns off glibc's dynamic mmap threshold: every array over 128 kB is then mapped,
+    its pages zeroed, and unmapped, each time. The forecast's weekly temporaries took a quarter
+    more CPU that way (benchmarks/RESULTS.md). The heap's top is still trimmed as the nanny
+    wants; a worker started without that variable is left alone.
+    """
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, HEAP_ARRAYS_BYTES)
 
 
 def _peak_rss() -> int:

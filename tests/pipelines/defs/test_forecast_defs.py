@@ -162,3 +162,54 @@ def test_a_second_forecast_replaces_its_own_rows_and_a_bad_coverage_fails(copy_o
         " where as_of_date = (select max(as_of_date)"
         " from forecasts.backtest_report)",
     ) == [(False,)]
+
+
+@pytest.mark.slow
+def test_one_organization_reruns_alone_and_gets_its_rows_of_the_nightly_run(copy_of_program):
+    from pipelines.defs.forecast.assets import (
+        CALIBRATION,
+        COHORT_TRAJECTORY,
+        EFFORT_PLAN,
+        MASTERY_FORECAST,
+    )
+
+    warehouse = copy_of_program / "warehouse.duckdb"
+    learner_org = "select learner_id from staging.stg_reference__learners where org_id = ?"
+    with duckdb.connect(str(warehouse)) as con:
+        orgs = [o for (o,) in con.sql("select org_id from raw.organizations order by 1").fetchall()]
+        org = orgs[1]
+        nightly = con.execute(
+            f"select * from forecasts.mastery_forecast where learner_id in ({learner_org})"
+            " order by all",
+            [org],
+        ).fetchall()
+        # Spoil every row: the partition's run must restore its own and touch no other.
+        con.execute("update forecasts.mastery_forecast set p_mastery_by_target = -1")
+    defs = build_defs(WarehouseResource(warehouse=str(warehouse)))
+    assert defs.resolve_assets_def(MASTERY_FORECAST).partitions_def.name == "organizations"
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("organizations", orgs)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=org,
+            asset_selection=[CALIBRATION, MASTERY_FORECAST, COHORT_TRAJECTORY, EFFORT_PLAN],
+        )
+    assert result.success
+    (done,) = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == MASTERY_FORECAST
+    ]
+    assert done.partition == org and done.materialization.metadata["ran_on"].value == "in-process"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        again = con.execute(
+            f"select * from forecasts.mastery_forecast where learner_id in ({learner_org})"
+            " order by all",
+            [org],
+        ).fetchall()
+        others = con.execute(
+            "select count(*), count(*) filter (where p_mastery_by_target = -1)"
+            f" from forecasts.mastery_forecast where learner_id not in ({learner_org})",
+            [org],
+        ).fetchall()
+    assert again == nightly and len(again) > 20
+    assert others[0][0] == others[0][1] > 0, "other organizations' rows were not touched"
