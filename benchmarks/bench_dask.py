@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import resource
 import time
 
 import numpy as np
@@ -157,6 +158,11 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
         f"  floor: pickling every task's inputs and results {floor_s:.1f} s"
         f" ({pickling.bytes / sample.sum() / 1e3:.2f} kB a learner, measured on"
         f" {int(sample.sum()):,} learners, here)"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        f"  this process (the driver, holding the cohort and its truth) peaked at"
+        f" {peak / 1e9:.2f} GB"
     )
     runs = ", ".join(f"{a:.1f} -> {b:.1f}" for a, b in loads)
     print(f"  the machine's load (1-minute average, before -> after each run): {runs}")
