@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import os
 import pickle
-import resource
 import time
 
 import numpy as np
 
 from engine.blocks import threads
 from engine.calibration import calibrate
-from engine.cluster import DaskRunner
+from engine.cluster import DaskRunner, peak_rss
 from engine.forecast import forecast
+from engine.model import simulate
 from engine.simulated import simulated_cohort
 
 GOAL_SPEEDUP = 1.7
@@ -108,6 +108,7 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
     with threads(1):
         one_thread, here_1_s = timed()
     rows = []
+    ceilings: list[float] = []  # the same 4 fixed tasks on each cluster
     for n_workers in (1, 2):
         with (
             LocalCluster(
@@ -120,6 +121,9 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
             result, seconds = timed(runner)
             memory = runner.peak_memory()
             rows.append((n_workers, seconds, memory, runner.traffic, _same(result, reference)))
+            started = time.perf_counter()
+            list(DaskRunner(client).map(_fixed_work, [()] * 4, name="ceiling"))
+            ceilings.append(time.perf_counter() - started)
 
     print(f"dask: forecast {learners:,} learners x {draws} draws x {horizon} weeks")
     print(f"  ({weeks} weeks of answers, calibrated in {calibrate_s:.0f} s in-process, one round;")
@@ -155,11 +159,16 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
             f" identical to in-process: {'yes' if same else 'NO'}"
         )
     print(
+        f"  ceiling: 4 fixed tasks of simulation, {ceilings[0]:.1f} s on 1 worker and"
+        f" {ceilings[1]:.1f} s on 2: the speed-up this machine gave any 2 processes just then,"
+        f" {ceilings[0] / ceilings[1]:.2f}"
+    )
+    print(
         f"  floor: pickling every task's inputs and results {floor_s:.1f} s"
         f" ({pickling.bytes / sample.sum() / 1e3:.2f} kB a learner, measured on"
         f" {int(sample.sum()):,} learners, here)"
     )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     print(
         f"  this process (the driver, holding the cohort and its truth) peaked at"
         f" {peak / 1e9:.2f} GB"
@@ -167,6 +176,15 @@ def run(learners: int = 200_000, draws: int = 200, horizon: int = 52, weeks: int
     runs = ", ".join(f"{a:.1f} -> {b:.1f}" for a, b in loads)
     print(f"  the machine's load (1-minute average, before -> after each run): {runs}")
     assert _same(one_thread, reference), "the engine's threads changed the forecast"
+
+
+def _fixed_work() -> None:
+    """A task of fixed work: 100,000 learners x 52 weeks of the model, ten times."""
+    rng = np.random.default_rng(0)
+    initial = rng.uniform(0.2, 0.45, (100_000, 4))
+    stimulus = rng.uniform(0.0, 1.0, (100_000, 52))
+    for _ in range(10):
+        simulate(initial, stimulus)
 
 
 def _warm() -> None:

@@ -146,7 +146,7 @@ class DaskRunner:
 
     def peak_memory(self) -> dict[str, int]:
         """Each worker process's peak resident memory since it started, in bytes."""
-        return self.client.run(_peak_rss)
+        return self.client.run(peak_rss)
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, float, float]:
@@ -179,8 +179,15 @@ def _heap_for_arrays() -> None:
         ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, HEAP_ARRAYS_BYTES)
 
 
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kB
+def peak_rss() -> int:
+    """This process's peak resident memory, in bytes: the high-water mark of its own memory
+    (VmHWM), not getrusage's, which a spawned worker inherits from the process it was forked
+    from."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def connect(
