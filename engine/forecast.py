@@ -7,10 +7,11 @@ the learner's own recent weeks (a learner who stopped studying keeps not studyin
 one stays steady). Learners are processed in blocks, so memory holds ``block_learners x
 draws`` trajectories at a time, never draws x learners x weeks.
 
-Every block has two random streams spawned from one seed, one for the parameters and one for
-the future weeks: the same seed gives the same forecast, and a what-if (another effort) reuses
-the same starting points and the same resampled weeks (common random numbers), so the
-difference it shows is the effort's, not noise.
+Every block has two random streams spawned from one seed (and its stratum, an organization),
+one for the parameters and one for the future weeks: the same seed gives the same forecast,
+wherever its blocks run (engine/blocks.py), and a what-if (another effort) reuses the same
+starting points and the same resampled weeks (common random numbers), so the difference it
+shows is the effort's, not noise.
 """
 
 from __future__ import annotations

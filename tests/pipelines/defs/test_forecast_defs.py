@@ -213,3 +213,17 @@ def test_one_organization_reruns_alone_and_gets_its_rows_of_the_nightly_run(copy
         ).fetchall()
     assert again == nightly and len(again) > 20
     assert others[0][0] == others[0][1] > 0, "other organizations' rows were not touched"
+
+
+def test_the_nightly_run_covers_every_organization_partition_at_once():
+    from pipelines.defs.resources import ORGANIZATIONS, organization_range, register_organizations
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert organization_range(instance) == {}, "no partitions yet: a run of everything"
+        assert register_organizations(instance, ["ORG02", "ORG01", "ORG02"]) == ["ORG01", "ORG02"]
+        assert register_organizations(instance, ["ORG01", "ORG03"]) == ["ORG03"]
+        assert instance.get_dynamic_partitions(ORGANIZATIONS.name) == ["ORG01", "ORG02", "ORG03"]
+        assert organization_range(instance) == {
+            "dagster/asset_partition_range_start": "ORG01",
+            "dagster/asset_partition_range_end": "ORG03",
+        }
