@@ -20,11 +20,12 @@ DEMO_FIRST := $(shell date -u -d "$(DEMO_UNTIL) - $$(( $(DEMO_WEEKS) * 7 - 1 )) 
 # ... and starts on the Monday before, so the program's weeks are the warehouse's (ISO) weeks.
 DEMO_START := $(shell date -u -d "$(DEMO_FIRST) - $$(( $$(date -u -d $(DEMO_FIRST) +%u) - 1 )) days" +%F)
 
-.PHONY: help setup test test-fast demo bench lint format lock clean
+.PHONY: help setup test test-slow test-fast demo bench lint format lock clean
 
 help:
 	@echo "make demo   - set up, generate the sample cohort, load it through Dagster, serve"
-	@echo "make test   - set up and run the test suite"
+	@echo "make test   - set up, lint, run the tests not marked slow (a few minutes)"
+	@echo "make test-slow - the heavy tests (CI runs them after make test)"
 	@echo "make test-fast - the tests not marked slow (the inner loop)"
 	@echo "make bench  - run the benchmarks (ratios against in-run baselines)"
 	@echo "make lint   - ruff and sqlfluff"
@@ -50,11 +51,16 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends chromium >/dev/null
 
+# Lint, then every test not marked slow: a few minutes. CI (.ci/run) runs test-slow after it.
 test: $(STAMP) $(RALPH_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	$(BIN)/python -m pytest -n auto --dist worksteal -m "not slow"
+
+# The heavy tests: kill -9 mid-run, full rebuilds, as-of replays, a thousand publications.
+test-slow: $(STAMP) $(RALPH_STAMP) $(CHROMIUM)
+	$(BIN)/python -m pytest -n auto --dist worksteal -m slow
 
 # The inner loop: no lint, no test marked slow.
 test-fast: $(STAMP) $(RALPH_STAMP) $(CHROMIUM)

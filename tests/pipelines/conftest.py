@@ -32,6 +32,11 @@ def tiny_warehouse(tmp_path):
             " as learner_id, 'ORG' || (range % 3) as org_id, 'C' || (range % 6) as cohort_id,"
             " (range * 7) % 100 as readiness_score from range(600)"
         )
+        # The scoped read's track filter looks cohorts up here.
+        con.execute(
+            "create table marts.cohort_summary as select distinct cohort_id, org_id,"
+            " 'soc-analyst' as track from marts.learner_readiness"
+        )
         con.execute(
             "create table forecasts.mastery_forecast as select learner_id, date '2026-11-30'"
             " as as_of_date, readiness_score / 100 as p_mastery_by_target"
