@@ -21,6 +21,10 @@ from engine.model import CompetencyModel
 from engine.observations import Observations, stimulus_from_hours
 
 INTERVAL = (0.10, 0.90)  # the 80 % interval scored
+NOMINAL_COVERAGE = INTERVAL[1] - INTERVAL[0]
+# Coverage outside this band, beyond sampling noise, is miscalibration.
+COVERAGE_BAND = (0.75, 0.85)
+COVERAGE_Z = 2.0  # binomial standard errors of sampling noise allowed around the band
 SEED_TIME_SPREAD = 0.20  # seed 004: "Confidence interval (±20% based on historical variance)"
 
 
@@ -37,6 +41,8 @@ class MethodScores:
     mastery_brier: float
     answer_log_loss: float
     observed_coverage_80: float
+    n_scored_truth: int  # learners behind coverage_80 (truth known)
+    n_scored_answers: int  # learners behind observed_coverage_80 (with held-out answers)
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,15 @@ class BacktestReport:
 
     @property
     def coverage_80(self) -> float:
-        """The coverage the asset check holds in [0.7, 0.9]: against the ground truth when
+        """The coverage the asset check holds in `coverage_band`: against the ground truth when
         there is one, else of the held-out answers."""
         return self.engine.coverage_80 if self.truth_available else self.engine.observed_coverage_80
+
+    @property
+    def n_coverage_scored(self) -> int:
+        """How many learners `coverage_80` was measured on."""
+        engine = self.engine
+        return engine.n_scored_truth if self.truth_available else engine.n_scored_answers
 
     def rows(self) -> list[dict]:
         return [asdict(self.engine), asdict(self.seed_method)]
@@ -110,15 +122,18 @@ def backtest(
 
     def scores(method, mid_, lo_, hi_, p_mastery, p_answers, pit):
         mae = coverage = brier = observed = np.nan
+        n_truth = n_answers = 0
         if truth_c is not None:
             truth_mean = truth_c.mean(axis=1)
             mae = _mean(np.abs(mid_ - truth_mean)[known])
-            coverage = _mean(((truth_mean >= lo_) & (truth_mean <= hi_))[known])
+            coverage = interval_coverage(truth_mean[known], lo_[known], hi_[known])
+            n_truth = int(known.sum())
         if truth_m is not None:
             brier = _mean((p_mastery - truth_m) ** 2)
         if pit is not None:
             scored = pit[~np.isnan(pit)]
             observed = _mean((scored >= INTERVAL[0]) & (scored <= INTERVAL[1]))
+            n_answers = int(scored.size)
         return MethodScores(
             method=method,
             n_learners=int(cut.n),
@@ -128,6 +143,8 @@ def backtest(
             mastery_brier=brier,
             answer_log_loss=_log_loss(p_answers, answers, correct),
             observed_coverage_80=observed,
+            n_scored_truth=n_truth,
+            n_scored_answers=n_answers,
         )
 
     engine = scores(
@@ -156,6 +173,26 @@ def backtest(
     return BacktestReport(
         weeks, cut.as_of, obs.as_of, truth_c is not None, engine, seed_scores, domain_cov
     )
+
+
+def interval_coverage(truth: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """Share of ``truth`` inside [lo, hi] (all of shape (n,)); NaN when n is 0."""
+    return _mean((truth >= lo) & (truth <= hi))
+
+
+def coverage_band(
+    n_scored: int,
+    low: float = COVERAGE_BAND[0],
+    high: float = COVERAGE_BAND[1],
+    z: float = COVERAGE_Z,
+    nominal: float = NOMINAL_COVERAGE,
+) -> tuple[float, float]:
+    """The coverages of an 80 % interval, measured on ``n_scored`` learners, that do not show
+    miscalibration: [low, high] widened by z binomial standard errors at the nominal 0.8. On
+    50 learners the standard error is 0.057, so a fixed band fails a sound forecast by chance;
+    on 2,000 it is 0.009 and the band closes in on [low, high]."""
+    se = float(np.sqrt(nominal * (1 - nominal) / max(n_scored, 1)))
+    return low - z * se, high + z * se
 
 
 def _seed_method(cal: Calibration, cut: Observations, weeks: int):

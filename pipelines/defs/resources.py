@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from engine.backtest import COVERAGE_BAND, COVERAGE_Z
 from engine.blocks import IN_PROCESS, Runner
 from engine.cluster import CONNECT_TIMEOUT_S, runner_for
 from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
@@ -177,8 +178,11 @@ class ForecastSettings(dg.ConfigurableResource):
     horizon_weeks: int = HORIZON_WEEKS
     seed: int = SEED
     backtest_weeks: int = 8
-    coverage_low: float = 0.7  # the backtest check's band for the 80 % interval's coverage
-    coverage_high: float = 0.9
+    # The backtest check's band for the 80 % interval's coverage, widened by coverage_z
+    # binomial standard errors for the number of learners scored (engine.backtest).
+    coverage_low: float = COVERAGE_BAND[0]
+    coverage_high: float = COVERAGE_BAND[1]
+    coverage_z: float = COVERAGE_Z
     # The triage backtest: cut 12 weeks back, 8 weeks of outcome and 4 to confirm a 28-day stop.
     triage_backtest_weeks: int = 12
     min_triage_lift: float = 2.0  # the check fails below this lift at the flag

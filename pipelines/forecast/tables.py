@@ -78,8 +78,13 @@ create table if not exists forecasts.backtest_report (
     observed_coverage_80 double,
     domain_coverage_80 double,
     truth_available boolean not null,
+    n_scored_truth bigint,
+    n_scored_answers bigint,
     primary key (as_of_date, cut_weeks, method)
 );
+-- Warehouses made before the coverage check counted the learners it scored.
+alter table forecasts.backtest_report add column if not exists n_scored_truth bigint;
+alter table forecasts.backtest_report add column if not exists n_scored_answers bigint;
 
 create table if not exists forecasts.effort_plan (
     learner_id varchar not null,

@@ -7,11 +7,15 @@ import shutil
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pytest
 
+from engine.backtest import BacktestReport, MethodScores
 from pipelines.definitions import build_defs
+from pipelines.defs.forecast.checks import interval_coverage_in_band
 from pipelines.defs.forecast.schedules import nightly_forecast_schedule
 from pipelines.defs.resources import ForecastSettings, WarehouseResource
+from pipelines.forecast.tables import DDL, write_backtest
 from pipelines.runner import run_all
 from tests.pipelines.defs.evaluate import evaluate_schedule
 
@@ -131,6 +135,54 @@ def test_a_run_shares_one_as_of_date(built_program):
         """,
     )
     assert len(dates) == 1
+
+
+def backtest_scored(coverage: float, learners: int, truth: bool) -> BacktestReport:
+    """A backtest report whose engine covered ``coverage`` of ``learners``."""
+
+    def scores(method, covered):
+        return MethodScores(
+            method=method,
+            n_learners=learners,
+            competency_mae=0.05 if truth else np.nan,
+            coverage_80=covered if truth else np.nan,
+            interval_width=0.2,
+            mastery_brier=0.1 if truth else np.nan,
+            answer_log_loss=0.3,
+            observed_coverage_80=coverage,
+            n_scored_truth=learners if truth else 0,
+            n_scored_answers=learners,
+        )
+
+    day = np.datetime64("2026-03-02")
+    return BacktestReport(
+        8,
+        day - 56,
+        day,
+        truth,
+        scores("engine (Monte Carlo)", coverage),
+        scores("linear", 0.1),
+        0.8,
+    )
+
+
+@pytest.mark.parametrize("truth", [True, False])
+def test_the_coverage_check_allows_a_small_programs_noise_but_not_a_large_drift(tmp_path, truth):
+    warehouse = WarehouseResource(warehouse=str(tmp_path / "w.duckdb"), landing=str(tmp_path))
+
+    def check(coverage, learners):
+        with duckdb.connect(warehouse.warehouse) as con:
+            con.execute(DDL)
+            write_backtest(con, backtest_scored(coverage, learners, truth), "2026-03-02")
+        return interval_coverage_in_band(warehouse=warehouse, forecast_settings=ForecastSettings())
+
+    noise = check(0.69, 50)  # 0.69 on 50 learners: within two standard errors of 0.75
+    assert noise.passed and noise.metadata["learners_scored"].value == 50
+    drift = check(0.69, 2000)
+    assert not drift.passed
+    assert "outside the band [73%, 87%] for 2,000 learners" in drift.metadata["summary"].value
+    assert not check(0.99, 50).passed, "intervals so wide that they cover everyone fail"
+    assert check(0.82, 2000).passed
 
 
 @pytest.fixture()
