@@ -25,6 +25,7 @@ NOMINAL_COVERAGE = INTERVAL[1] - INTERVAL[0]
 # Coverage outside this band, beyond sampling noise, is miscalibration.
 COVERAGE_BAND = (0.75, 0.85)
 COVERAGE_Z = 2.0  # binomial standard errors of sampling noise allowed around the band
+SEED_METHOD = "linear, ±20 %"  # what it does, not the document it comes from
 SEED_TIME_SPREAD = 0.20  # seed 004: "Confidence interval (±20% based on historical variance)"
 
 
@@ -158,7 +159,7 @@ def backtest(
     )
     seed_p = np.repeat(measurement.p_correct(seed_path)[:, :, None], 4, axis=2)
     seed_scores = scores(
-        "linear trend (±20 %)",
+        SEED_METHOD,
         seed_mid,
         seed_lo,
         seed_hi,

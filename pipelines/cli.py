@@ -556,7 +556,8 @@ def _forecast_summary(warehouse: Path, report=None) -> None:
         ).fetchall()[0]
         scores = con.sql(
             """
-            select method, competency_mae, coverage_80, mastery_brier, answer_log_loss
+            select cut_weeks, truth_available, method, competency_mae, coverage_80,
+                interval_width, mastery_brier, answer_log_loss, observed_coverage_80
             from forecasts.backtest_report
             where as_of_date = (select max(as_of_date) from forecasts.backtest_report)
             order by method
@@ -569,16 +570,34 @@ def _forecast_summary(warehouse: Path, report=None) -> None:
         f"(mean {p_mean:.2f})"
     )
     console.print(summary, soft_wrap=True)
-    table = Table(title="Backtest (80 % interval)")
-    for column in ("method", "competency MAE", "coverage", "mastery Brier", "answer log loss"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    for method, mae, coverage, brier, log_loss in scores:
+    if scores:
+        Console(width=max(console.width, 130)).print(backtest_table(scores))
+    _triage_summary(warehouse)
+
+
+def backtest_table(scores: list[tuple]) -> Table:
+    """The backtest's rows (cut_weeks, truth_available, method, MAE, coverage, width, Brier,
+    log loss, answer coverage) as a table that says what it was scored against."""
+    weeks, truth = scores[0][0], scores[0][1]
+    if truth:
+        table = Table(title=f"Backtest, cut {weeks} weeks back: truth and held-out answers")
+    else:
+        table = Table(
+            title=f"Backtest, cut {weeks} weeks back: held-out answers only",
+            caption="no ground truth: competency MAE, coverage and mastery Brier not measured",
+        )
+    columns = ("method", "competency MAE", "coverage", "interval width", "mastery Brier")
+    for column in (*columns, "answer log loss", "answer coverage"):
+        table.add_column(column, justify="left" if column == "method" else "right", no_wrap=True)
+    for _, _, method, mae, coverage, width, brier, log_loss, answers in scores:
         table.add_row(
             method,
-            *(f"{v:.3f}" if v is not None else "n/a" for v in (mae, coverage, brier, log_loss)),
+            *(
+                f"{v:.3f}" if v is not None else "n/a"
+                for v in (mae, coverage, width, brier, log_loss, answers)
+            ),
         )
-    Console(width=max(console.width, 110)).print(table)
-    _triage_summary(warehouse)
+    return table
 
 
 def _triage_summary(warehouse: Path) -> None:

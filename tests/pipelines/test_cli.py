@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli import app, backtest_table
 
 runner = CliRunner()
 
@@ -164,7 +164,22 @@ def test_forecast_runs_the_batch_alone_and_prints_the_backtest(built_program, tm
     )
     assert result.exit_code == 0, result.output
     assert "mastery forecast as of" in result.output
-    assert "engine (Monte Carlo)" in result.output and "linear trend (±20 %)" in result.output
+    assert "engine (Monte Carlo)" in result.output and "linear, ±20 %" in result.output
+    assert "truth and held-out answers" in result.output
+
+
+def test_a_backtest_without_truth_says_it_scored_the_held_out_answers_only():
+    from rich.console import Console
+
+    rows = [
+        (8, False, "engine (Monte Carlo)", None, None, 0.21, None, 0.331, 0.79),
+        (8, False, "linear, ±20 %", None, None, 0.05, None, 0.340, None),
+    ]
+    console = Console(width=130, record=True)
+    console.print(backtest_table(rows))
+    text = console.export_text()
+    assert "held-out answers only" in text and "no ground truth" in text
+    assert "0.331" in text and "0.790" in text and "linear, ±20 %" in text
 
 
 def test_forecast_without_a_warehouse_says_so_in_one_line(tmp_path):

@@ -362,8 +362,9 @@ def forecast_assets() -> list[dg.AssetsDefinition]:
         deps=[observations],
         group_name=GROUP,
         pool=POOL,
-        description="Forecast from k weeks ago scored against what happened since, beside a linear "
-        "trend with ±20 % bounds: mean absolute error, 80 % interval coverage, Brier, log loss.",
+        description="Forecast from k weeks ago scored against what happened since, beside "
+        "'linear, ±20 %': mean absolute error, 80 % interval coverage and width, Brier (against "
+        "the generator's truth, when there is one) and held-out answer log loss and coverage.",
     )(backtest_report)
     activity = [model_key(name) for name in ACTIVITY_MODELS]
     risk_assets = dg.multi_asset(
