@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from engine.forecast import DRAWS, HORIZON_WEEKS, SEED
 
 from .cli_help import Command, Group
 from .paths import resolve_paths
+from .synthetic.dynamics import DEFAULT_DYNAMICS, DYNAMICS
 from .warehouse import RunInProgress, keep_private, run_lock
 
 app = typer.Typer(
@@ -53,6 +55,10 @@ def _parse_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+Dynamics = enum.StrEnum("Dynamics", {name: name for name in DYNAMICS})
+DEFAULT_DYNAMICS_CHOICE = Dynamics(DEFAULT_DYNAMICS)
 
 
 @app.command(cls=Command)
@@ -98,6 +104,13 @@ def generate(
     interval: Annotated[
         float, typer.Option(min=0.0, help="Seconds between days with --follow.")
     ] = 5.0,
+    dynamics: Annotated[
+        Dynamics,
+        typer.Option(
+            help="How true competency moves: per-skill practice with power-law learning and"
+            " forgetting, or seed 004's model (the engine's own, for its exactness tests)."
+        ),
+    ] = DEFAULT_DYNAMICS_CHOICE,
 ) -> None:
     """Write a realistic synthetic program into a landing folder, in every source format."""
     from .synthetic.generator import GenerateOptions, IncompatibleBatch
@@ -114,6 +127,7 @@ def generate(
         truth=truth,
         orgs=orgs,
         compress=gzip,
+        dynamics=dynamics.value,
     )
     if opts.last_day < opts.start_date:
         err.print(

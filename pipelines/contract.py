@@ -5,7 +5,29 @@ Enumerations and ranges live here once; the generator writes them and ingestion 
 
 from __future__ import annotations
 
-from engine.model import DOMAINS
+import numpy as np
+
+# The four competency domains, in the column order of every (n, 4) competency array. The
+# engine keeps its own copy (engine/model.py; a test holds them equal): the generator must
+# not borrow the engine's code.
+DOMAINS: tuple[str, ...] = ("knowledge", "skills", "application", "ethics")
+N_DOMAINS = len(DOMAINS)
+BASELINE_COMPETENCY = 0.20  # a novice's competency in every domain (PRODUCT.md section 4)
+# Mastery (PRODUCT.md section 4): mean competency at least this, population variance over the
+# four domains at most that.
+MASTERY_MEAN = 0.80
+MASTERY_VARIANCE = 0.01
+
+
+def is_mastered(competency: np.ndarray) -> np.ndarray:
+    """Mastery by the specification's rule; competency (..., 4), returns bool (...)."""
+    c = np.asarray(competency, dtype=float)
+    # Sums of the four slices, as engine.model.mean_and_variance adds them: the same floats.
+    parts = [c[..., d] for d in range(c.shape[-1])]
+    mean = sum(parts[1:], parts[0]) / len(parts)
+    variance = sum(((x - mean) ** 2 for x in parts[1:]), (parts[0] - mean) ** 2) / len(parts)
+    return (mean >= MASTERY_MEAN) & (variance <= MASTERY_VARIANCE)
+
 
 TIERS = ("beginner", "intermediate", "advanced", "mastery")
 MISSION_TYPES = ("standard", "capstone")

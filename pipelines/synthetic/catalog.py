@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine.model import DOMAINS
-
 from ..contract import (  # noqa: F401  (re-exported for the simulation)
     CAPSTONE_PHASES,
+    DOMAINS,
     MAX_SUBTASKS,
     QUESTION_LEVELS,
     RUBRIC_CATEGORIES,

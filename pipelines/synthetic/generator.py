@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from engine.model import DOMAINS, is_mastered
-
+from ..contract import DOMAINS, is_mastered
 from .catalog import build_catalog
+from .dynamics import DEFAULT_DYNAMICS, DYNAMICS
 from .population import build_population
 from .render import render_attempts, render_progress, render_xapi
 from .simulate import ProgramSimulation
@@ -81,6 +81,7 @@ class GenerateOptions:
     truth: Path | None = None  # default: a truth/ folder beside `out`
     orgs: int = 4
     compress: bool = False
+    dynamics: str = DEFAULT_DYNAMICS  # how true competency moves (.dynamics.DYNAMICS)
 
     @property
     def last_day(self) -> dt.date:
@@ -117,9 +118,11 @@ def _check_manifest(opts: GenerateOptions) -> None:
         "orgs": opts.orgs,
         "start_date": opts.start_date.isoformat(),
         "compress": opts.compress,
+        "dynamics": opts.dynamics,
     }
     if manifest.exists():
         previous = json.loads(manifest.read_text())
+        previous.setdefault("dynamics", "seed004")  # batches made before there was a choice
         if previous != identity:
             changed = sorted(k for k in identity if previous.get(k) != identity[k])
             raise IncompatibleBatch(
@@ -144,6 +147,8 @@ def generate(
         raise ValueError("--learners must be at least 1")
     if opts.last_day < opts.start_date:
         raise ValueError("--until is before --start-date")
+    if opts.dynamics not in DYNAMICS:
+        raise ValueError(f"--dynamics must be one of {', '.join(DYNAMICS)}, not {opts.dynamics}")
     _check_manifest(opts)
     catalog = build_catalog(opts.seed)
     pop = build_population(opts.seed, opts.learners, opts.orgs, opts.start_date)
@@ -164,7 +169,7 @@ def generate(
         else:
             write_if_changed(opts.out / "reference" / f"{name}.csv", csv_bytes(frame))
 
-    sim = ProgramSimulation(opts.seed, opts.start_date, catalog, pop)
+    sim = ProgramSimulation(opts.seed, opts.start_date, catalog, pop, opts.dynamics)
     writer = DayWriter(opts.out, opts.compress)
     learner_ids = pop.learners["learner_id"]
     registrations = pop.registration

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine.model import BASELINE_COMPETENCY, DOMAINS, N_DOMAINS
-
-from ..contract import SUBSCRIPTION_TIERS
+from ..contract import BASELINE_COMPETENCY, DOMAINS, N_DOMAINS, SUBSCRIPTION_TIERS
 from .catalog import TRACKS
 
 ORG_NAMES = (

@@ -1,7 +1,8 @@
 """Week-by-week simulation of a whole program, vectorized over learners.
 
 Each week every learner who has started and not dropped out draws study hours, study days and
-sessions; their true competency advances by one step of the seed 004 model; and they watch
+sessions; their true competency advances by a week of the program's dynamics (.dynamics:
+per-skill practice by default, or seed 004's model); and they watch
 videos, finish modules, take assessments and work on missions. Everything a week produces comes
 back as columnar event tables (numpy arrays), which :mod:`.render` turns into landing records.
 
@@ -18,8 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.model import DOMAINS, CompetencyModel, step
-
+from ..contract import DOMAINS
 from .catalog import (
     CAPSTONE_PHASES,
     MAX_SUBTASKS,
@@ -31,6 +31,7 @@ from .catalog import (
     VIDEOS_PER_MODULE,
     Catalog,
 )
+from .dynamics import DEFAULT_DYNAMICS, build_dynamics
 from .population import ENGAGEMENT_MEDIAN, Population, uuid_strings
 
 MINUTE = 60_000
@@ -207,7 +208,14 @@ def _xapi(ts, learner, verb, kind, obj, **optional) -> dict[str, np.ndarray]:
 class ProgramSimulation:
     """Holds learner state between weeks; :meth:`run_week` advances everyone by one week."""
 
-    def __init__(self, seed: int, program_start: dt.date, catalog: Catalog, pop: Population):
+    def __init__(
+        self,
+        seed: int,
+        program_start: dt.date,
+        catalog: Catalog,
+        pop: Population,
+        dynamics: str = DEFAULT_DYNAMICS,
+    ):
         self.seed = seed
         self.catalog = catalog
         self.pop = pop
@@ -217,7 +225,7 @@ class ProgramSimulation:
         n = len(pop.track)
         self.n = n
         self.competency = pop.initial.copy()
-        self.model = CompetencyModel(v_max=pop.v_max, decay=pop.decay)
+        self.dynamics = build_dynamics(dynamics, seed, pop)
         self.dropped = np.zeros(n, bool)
         self.dropout_week = np.full(n, -1, np.int32)
         self.quitting = np.zeros(n, bool)  # decided to leave; gone once nothing is pending
@@ -393,8 +401,7 @@ class ProgramSimulation:
         # True competency: events of this week see the state at its start.
         c_start = self.competency
         stimulus = pop.quality * np.minimum(hours / FULL_STIMULUS_HOURS, 1.0)
-        c_end = step(c_start, stimulus, self.model, 1.0, pop.aptitude)
-        self.competency = np.where(started[:, None], c_end, c_start)
+        self.competency = self.dynamics.advance(week, stimulus, hours, started)
 
         # Sessions: one per study day, at the learner's usual hour (local time, written in UTC).
         hour_utc = np.mod(
