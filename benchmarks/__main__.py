@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import (
+    bench_backtest,
     bench_dashboards,
     bench_dask,
     bench_dbt,
@@ -36,7 +37,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["engine", "dask", "dbt", "dashboards", "triage", "lrs"],
+        choices=["engine", "dask", "dbt", "dashboards", "triage", "lrs", "backtest"],
         help="run one benchmark only (dbt: then the dashboards on its warehouse)",
     )
     parser.add_argument(
@@ -58,6 +59,10 @@ def main() -> None:
         return
     if args.only == "lrs":
         bench_lrs.run(args.workdir)
+        return
+    if args.only == "backtest":
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cohortlens-backtest-"))
+        bench_backtest.run(workdir)
         return
     if args.only == "triage":
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cohortlens-triage-"))
