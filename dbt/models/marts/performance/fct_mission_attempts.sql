@@ -59,6 +59,8 @@ final as (
         coalesce(len(attempts.hints_used), 0) as hints_used,
         attempts.drop_off_stage,
         list_sum(map_values(attempts.minutes_per_stage)) as minutes_spent,
+        attempts.minutes_per_stage,
+        attempts.tools_used,
         attempts.is_reflection_submitted,
         attempts.rubric_scores,
         list_avg(map_values(attempts.rubric_scores)) as rubric_mean,

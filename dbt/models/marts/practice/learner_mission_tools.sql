@@ -10,7 +10,7 @@ attempts as (
         attempt_number,
         final_status,
         coalesce(tools_used, []) as tools_used
-    from {{ ref('int_mission_attempts_resolved') }}
+    from {{ ref('fct_mission_attempts') }}
 ),
 
 passed_uses as (

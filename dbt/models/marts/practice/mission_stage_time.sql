@@ -11,7 +11,7 @@ attempts as (
         mission_id,
         drop_off_stage,
         minutes_per_stage
-    from {{ ref('int_mission_attempts_resolved') }}
+    from {{ ref('fct_mission_attempts') }}
     where minutes_per_stage is not null and cardinality(minutes_per_stage) > 0
 ),
 

@@ -11,7 +11,7 @@ attempts as (
         mission_id,
         final_status = 'pass' as is_passed,
         coalesce(tools_used, []) as tools_used
-    from {{ ref('int_mission_attempts_resolved') }}
+    from {{ ref('fct_mission_attempts') }}
     where final_status in ('pass', 'fail')
 ),
 
