@@ -10,15 +10,15 @@ interval of plus or minus 20 % on the time to mastery (so 1/1.2 to 1/0.8 of the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from engine.blocks import Runner
-from engine.calibration import Calibration, MeasurementModel, calibrate
+from engine.calibration import Calibration, MeasurementModel, calibrate_with_items
 from engine.forecast import DRAWS, forecast
 from engine.model import CompetencyModel
-from engine.observations import Observations, stimulus_from_hours
+from engine.observations import ItemAnswers, Observations, stimulus_from_hours
 
 INTERVAL = (0.10, 0.90)  # the 80 % interval scored
 NOMINAL_COVERAGE = INTERVAL[1] - INTERVAL[0]
@@ -97,12 +97,17 @@ def backtest(
     kept = np.searchsorted(obs.learner_ids, cut.learner_ids)
     cut_groups = None if groups is None else np.asarray(groups)[kept]
     cut_strata = None if strata is None else np.asarray(strata)[kept]
-    cal = calibrate(cut, cut_groups, model, measurement, strata=cut_strata, runner=runner)
+    cal = calibrate_with_items(
+        cut, cut_groups, model, measurement, strata=cut_strata, runner=runner
+    )
     rel = cut.n_weeks[:, None] + np.arange(weeks)[None, :]
     inside = rel < obs.n_weeks[kept][:, None]
     rel = np.minimum(rel, obs.n_answers.shape[1] - 1)
     answers = np.where(inside[..., None], obs.n_answers[kept[:, None], rel], 0)
     correct = np.where(inside[..., None], obs.n_correct[kept[:, None], rel], 0)
+    held_items = None
+    if obs.items is not None and cal.measurement.items is not None:
+        held_items = _held_out_items(obs.items.subset(np.isin(np.arange(obs.n), kept)), cut)
     fc = forecast(
         cal,
         cut,
@@ -111,6 +116,7 @@ def backtest(
         draws=draws,
         seed=seed,
         holdout=(answers, correct),
+        holdout_items=held_items,
         strata=cut_strata,
         runner=runner,
     )
@@ -120,6 +126,12 @@ def backtest(
     known = np.ones(cut.n, bool) if truth_c is None else ~np.isnan(truth_c).any(axis=1)
     lo, mid, hi = (fc.competency_at_target[:, i, 4] for i in range(3))
     seed_mid, seed_lo, seed_hi, seed_mastered, seed_path = _seed_method(cal, cut, weeks)
+
+    def log_loss(p_answers):
+        """Per held-out answer: question by question where the questions are known."""
+        if held_items is None:
+            return _log_loss(p_answers, answers, correct)
+        return _log_loss(p_answers, held_items.n, held_items.k)
 
     def scores(method, mid_, lo_, hi_, p_mastery, p_answers, pit):
         mae = coverage = brier = observed = np.nan
@@ -142,7 +154,7 @@ def backtest(
             coverage_80=coverage,
             interval_width=_mean(hi_ - lo_),
             mastery_brier=brier,
-            answer_log_loss=_log_loss(p_answers, answers, correct),
+            answer_log_loss=log_loss(p_answers),
             observed_coverage_80=observed,
             n_scored_truth=n_truth,
             n_scored_answers=n_answers,
@@ -154,10 +166,14 @@ def backtest(
         lo,
         hi,
         fc.p_mastery_by_target,
-        fc.p_correct_ahead,
+        fc.p_correct_ahead if held_items is None else fc.p_holdout_items,
         fc.holdout_pit,
     )
-    seed_p = np.repeat(measurement.p_correct(seed_path)[:, :, None], 4, axis=2)
+    if held_items is None:
+        seed_p = np.repeat(cal.measurement.p_correct(seed_path)[:, :, None], 4, axis=2)
+    else:
+        seed_c = seed_path[held_items.learner, held_items.week]
+        seed_p = cal.measurement.p_answer(seed_c, cal.measurement.items.aligned(held_items))
     seed_scores = scores(
         SEED_METHOD,
         seed_mid,
@@ -174,6 +190,14 @@ def backtest(
     return BacktestReport(
         weeks, cut.as_of, obs.as_of, truth_c is not None, engine, seed_scores, domain_cov
     )
+
+
+def _held_out_items(items: ItemAnswers, cut: Observations) -> ItemAnswers:
+    """The question-level answers after each learner's cut (rows of the cut's learners),
+    their weeks counted from the cut."""
+    ahead = items.week - cut.n_weeks[items.learner]
+    kept = items.rows(ahead >= 0)
+    return replace(kept, week=ahead[ahead >= 0])
 
 
 def interval_coverage(truth: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:

@@ -24,15 +24,16 @@ import numpy as np
 from scipy.special import expit, logit
 
 from engine.blocks import Runner, runner_or_default
+from engine.items import ItemParameters, fit_items, item_competency
 from engine.model import N_DOMAINS, CompetencyModel, simulate_path
-from engine.observations import Observations
+from engine.observations import ItemAnswers, Observations
 
 N_PARAMS = N_DOMAINS + 2
 V_MAX, DECAY = N_DOMAINS, N_DOMAINS + 1  # columns of theta after the four logit C0
 PARAM_NAMES = ("c0_knowledge", "c0_skills", "c0_application", "c0_ethics", "v_max", "decay")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MeasurementModel:
     """How competency shows in answers: P(correct | C) = guess + (1 - guess) expit(slope (C - b)).
 
@@ -46,9 +47,21 @@ class MeasurementModel:
     guess: float = 0.58
     slope: float = 6.5
     difficulty: float = 0.50
+    # Each question's own curve (engine/items.py), for answers known question by question.
+    items: ItemParameters | None = None
 
     def p_correct(self, competency: np.ndarray) -> np.ndarray:
+        """The bank's curve: an answer to a question of the bank at large."""
         return self.guess + (1.0 - self.guess) * expit(self.slope * (competency - self.difficulty))
+
+    def p_answer(self, competency: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """Answers to questions ``item`` (indices into ``items``; -1: a question it does not
+        know, answered by the bank's curve)."""
+        bank = self.p_correct(competency)
+        if self.items is None:
+            return bank
+        known = item >= 0
+        return np.where(known, self.items.p_correct(competency, np.where(known, item, 0)), bank)
 
 
 # Where the empirical-Bayes prior starts before the cohort has spoken: novice-ish competency
@@ -175,8 +188,7 @@ def calibrate(
                     prior_mean[rows],
                     prior_cov[s],
                     stimulus[rows, :width],
-                    obs.n_answers[rows, :width],
-                    obs.n_correct[rows, :width],
+                    answer_cells(obs, rows, measurement, width),
                     obs.n_weeks[rows],
                     model,
                     measurement,
@@ -205,6 +217,49 @@ def calibrate(
     )
 
 
+def calibrate_with_items(
+    obs: Observations,
+    groups: np.ndarray | None = None,
+    model: CompetencyModel = CompetencyModel(),
+    measurement: MeasurementModel = MeasurementModel(),
+    *,
+    items: ItemParameters | None = None,
+    item_rounds: int = 1,
+    **options,
+) -> Calibration:
+    """``calibrate`` with each question's own curve where ``obs`` has its answers question by
+    question: the questions' curves are ``items`` when given (a run covering some of the
+    learners reuses the curves fitted on all of them), else fitted here, alternating with the
+    learners ``item_rounds`` times (engine/items.py). Without question-level answers: the
+    bank's curve, as ``calibrate``."""
+    if obs.items is None or len(obs.items.n) == 0:
+        return calibrate(obs, groups, model, replace(measurement, items=None), **options)
+    items = items if items is not None else measurement.items
+    if items is None:
+        cal = calibrate(obs, groups, model, measurement, **options)
+        for round_ in range(item_rounds):
+            items = fit_items(obs.items, item_competency(obs, cal.theta, model))
+            if round_ < item_rounds - 1:
+                cal = calibrate(obs, groups, model, replace(measurement, items=items), **options)
+    return calibrate(obs, groups, model, replace(measurement, items=items), **options)
+
+
+def answer_cells(obs: Observations, rows: np.ndarray, measurement: MeasurementModel, width: int):
+    """The answers of learners ``rows`` (ascending) as flat cells, for the likelihood: learner
+    (0 .. len(rows) - 1), week, domain, answers, correct, question (-1: the bank's curve).
+    Question by question when both the observations and the measurement model have them,
+    else per learner, week and domain."""
+    if obs.items is not None and measurement.items is not None:
+        mine: ItemAnswers = obs.items.of_learners(rows)
+        item = measurement.items.aligned(mine)
+        return mine.learner, mine.week, mine.domain, mine.n, mine.k, item
+    answers, correct = obs.n_answers[rows, :width], obs.n_correct[rows, :width]
+    observed = (np.arange(width)[None, :] < obs.n_weeks[rows][:, None])[..., None] & (answers > 0)
+    li, ti, di = np.nonzero(observed)  # cells, grouped by learner
+    n, k = answers[li, ti, di], correct[li, ti, di]
+    return li, ti, di, n, k, np.full(len(li), -1, dtype=np.int64)
+
+
 def _strata(strata: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct strata (sorted) and each learner's index into them."""
     if strata is None:
@@ -218,12 +273,10 @@ def _cut(rows: np.ndarray, size: int) -> list[np.ndarray]:
     return [rows[lo : lo + size] for lo in range(0, len(rows), max(int(size), 1))]
 
 
-def _calibrate_block(
-    theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, model, meas, iters, now
-):
+def _calibrate_block(theta, prior_mean, prior_cov, stim, cells, n_weeks, model, meas, iters, now):
     """One block's fit under its prior (a task); with ``now``, also its competency today."""
     theta, covariance, converged = _fit_block(
-        theta.copy(), prior_mean, prior_cov, stim, answers, correct, n_weeks, model, meas, iters
+        theta.copy(), prior_mean, prior_cov, stim, cells, model, meas, iters
     )
     at_now = None
     if now:
@@ -269,17 +322,16 @@ def _update_prior(theta, covariance, groups):
     return group_mean[inverse], spread
 
 
-def _fit_block(theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, model, meas, iters):
+def _fit_block(theta, prior_mean, prior_cov, stim, cells, model, meas, iters):
     """Levenberg-Marquardt on the log posterior of each learner of one block, all at once.
 
-    Only the (learner, week, domain) cells with answers enter the likelihood, as flat arrays;
-    learners whose steps have become negligible drop out of later iterations.
+    Only cells with answers enter the likelihood, as flat arrays (``answer_cells``: learner,
+    week, domain and question); learners whose steps have become negligible drop out of later
+    iterations.
     """
-    b, width = stim.shape
-    observed = (np.arange(width)[None, :] < n_weeks[:, None])[..., None] & (answers > 0)
-    li, ti, di = np.nonzero(observed)  # cells, grouped by learner
-    n_ans = answers[li, ti, di].astype(float)
-    k_cor = correct[li, ti, di].astype(float)
+    b = stim.shape[0]
+    li, ti, di, n_ans, k_cor, item = cells
+    n_ans, k_cor = n_ans.astype(float), k_cor.astype(float)
     precision = np.linalg.inv(prior_cov)
     pairs = [(p, q) for p in range(N_PARAMS) for q in range(p, N_PARAMS)]
 
@@ -292,13 +344,13 @@ def _fit_block(theta, prior_mean, prior_cov, stim, answers, correct, n_weeks, mo
             # Flat position of each cell in a domain-major path (width + 1, 4, m).
             m = len(learners)
             self.flat = (ti[cells] * N_DOMAINS + di[cells]) * m + self.local
-            self.n, self.k = n_ans[cells], k_cor[cells]
+            self.n, self.k, self.item = n_ans[cells], k_cor[cells], item[cells]
 
     def probabilities(th, sub):
         """P(correct) in the subset's cells for its learners' parameter rows th."""
         initial, rates = model_for(th, model)
         path = simulate_path(initial, stim[sub.learners], rates, domain_major=True)
-        return np.clip(meas.p_correct(path.reshape(-1)[sub.flat]), 1e-9, 1 - 1e-9)
+        return np.clip(meas.p_answer(path.reshape(-1)[sub.flat], sub.item), 1e-9, 1 - 1e-9)
 
     def neg_log_posterior(th, p, sub):
         terms = sub.k * np.log(p) + (sub.n - sub.k) * np.log1p(-p)

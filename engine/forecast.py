@@ -25,7 +25,7 @@ import numpy as np
 from engine.blocks import Runner, runner_or_default
 from engine.calibration import Calibration, MeasurementModel, competency_path, model_for
 from engine.model import N_DOMAINS, CompetencyModel, is_mastered, simulate
-from engine.observations import Observations, stimulus_from_hours
+from engine.observations import ItemAnswers, Observations, stimulus_from_hours
 
 QUANTILES = (0.10, 0.50, 0.90)
 FAN_QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
@@ -96,6 +96,7 @@ class Forecast:
     group_mean: np.ndarray
     p_correct_ahead: np.ndarray | None = None
     holdout_pit: np.ndarray | None = None
+    p_holdout_items: np.ndarray | None = None
 
 
 def draw_starts(
@@ -184,6 +185,7 @@ def forecast(
     effort_multiplier: float = 1.0,
     recent_weeks: int = 8,
     holdout: tuple[np.ndarray, np.ndarray] | None = None,
+    holdout_items: ItemAnswers | None = None,
     starts: Starts | None = None,
     block_learners: int = BLOCK_LEARNERS,
     strata: np.ndarray | None = None,
@@ -196,7 +198,10 @@ def forecast(
     group). effort_multiplier scales every future week's study hours (the what-if slider).
     starts: from :func:`draw_starts`, to reuse (then draws, seed, recent_weeks come from it).
     holdout: (answers, correct), each (n, k, 4), the answers actually given in the k weeks
-    after the as-of date (backtests): the forecast then also predicts them.
+    after the as-of date (backtests): the forecast then also predicts them. holdout_items:
+    the same answers question by question (week: weeks after the as-of date), when the
+    calibration's measurement model knows the questions: then each held-out answer gets its
+    question's P(correct) (``p_holdout_items``, in the rows' order), and the PIT counts them.
 
     Blocks of ``block_learners`` are the unit of randomness: each stratum's learners (strata
     (n,), e.g. organization ids; default one stratum), ordered by group, are cut into blocks
@@ -237,7 +242,7 @@ def forecast(
                         params,
                         future,
                         pit,
-                        None if holdout is None else (holdout[0][rows], holdout[1][rows]),
+                        _holdout_of(holdout, holdout_items, rows),
                     )
                 )
             return inputs, draws, settings
@@ -254,7 +259,7 @@ def forecast(
                 target[start.rows],
                 groups[start.rows],
                 pit_seed,
-                None if holdout is None else (holdout[0][start.rows], holdout[1][start.rows]),
+                _holdout_of(holdout, holdout_items, start.rows),
                 settings,
             )
             for start, pit_seed in zip(starts.blocks, pit_seeds, strict=True)
@@ -265,6 +270,7 @@ def forecast(
     at_target = np.empty((n, len(QUANTILES), k))
     ahead = np.empty((n, ahead_weeks, N_DOMAINS)) if holdout is not None else None
     pit = np.full(n, np.nan) if holdout is not None else None
+    item_p = None if holdout_items is None else np.empty(len(holdout_items.n))
     fans = _Fans(groups, horizon)
     for block in blocks:
         rows = block.rows
@@ -274,6 +280,8 @@ def forecast(
         if holdout is not None:
             ahead[rows] = block.ahead
             pit[rows] = block.pit
+        if item_p is not None:
+            item_p[holdout_items.positions(rows)[0]] = block.item_p
         fans.add(block)
     fan, group_mean = fans.result()
     return Forecast(
@@ -291,7 +299,16 @@ def forecast(
         group_mean=group_mean,
         p_correct_ahead=ahead,
         holdout_pit=pit,
+        p_holdout_items=item_p,
     )
+
+
+def _holdout_of(holdout, holdout_items, rows):
+    """A block's part of the held-out answers: (answers, correct[, question-level rows])."""
+    if holdout is None:
+        return None
+    part = (holdout[0][rows], holdout[1][rows])
+    return part if holdout_items is None else (*part, holdout_items.of_learners(rows))
 
 
 def stratum_seed(seed: int, stratum: object | None, *salt: int) -> np.random.SeedSequence:
@@ -352,7 +369,7 @@ class _BlockInput:
     params_seed: np.random.SeedSequence
     future_seed: np.random.SeedSequence
     pit_seed: np.random.SeedSequence
-    holdout: tuple[np.ndarray, np.ndarray] | None
+    holdout: tuple | None  # (answers, correct[, ItemAnswers])
 
 
 @dataclass(frozen=True)
@@ -367,6 +384,7 @@ class _BlockResult:
     at_target: np.ndarray
     ahead: np.ndarray | None
     pit: np.ndarray | None
+    item_p: np.ndarray | None
     groups: np.ndarray
     hist: np.ndarray
     sums: np.ndarray
@@ -408,16 +426,20 @@ def _run_block(block: BlockStart, target, groups, pit_seed, holdout, settings) -
     weeks_to = np.quantile(first, QUANTILES, axis=1, method="inverted_cdf").T
     values = watch.at_target.reshape(k, draws, b)
     at_target = np.quantile(values, QUANTILES, axis=1).transpose(2, 0, 1)
-    ahead = pit = None
+    ahead = pit = item_p = None
     if holdout is not None:
         p = settings.measurement.p_correct(watch.ahead)  # (k weeks, 4, draws * b)
         p = p.reshape(settings.ahead_weeks, N_DOMAINS, draws, b).swapaxes(2, 3)
         ahead = p.mean(axis=3).transpose(2, 0, 1)
-        pit = _holdout_pit(p, holdout[0], holdout[1], np.random.default_rng(pit_seed))
+        rng = np.random.default_rng(pit_seed)
+        if len(holdout) == 3:
+            item_p, pit = _holdout_items(watch.ahead, holdout, settings.measurement, draws, rng)
+        else:
+            pit = _holdout_pit(p, holdout[0], holdout[1], rng)
     sample = watch.sample.reshape(horizon + 1, k, -1, b).swapaxes(2, 3)
     ids, hist, sums, counts, members = _fan_part(sample, groups)
     return _BlockResult(
-        rows, p_mastery, weeks_to, at_target, ahead, pit, ids, hist, sums, counts, members
+        rows, p_mastery, weeks_to, at_target, ahead, pit, item_p, ids, hist, sums, counts, members
     )
 
 
@@ -485,6 +507,27 @@ def _holdout_pit(p, answers, correct, rng):
     equal = (simulated == observed).mean(axis=1)
     pit = below + rng.random(len(observed)) * equal
     return np.where(answers.sum(axis=(1, 2)) > 0, pit, np.nan)
+
+
+def _holdout_items(states, holdout, measurement, draws, rng):
+    """Each held-out answer's P(correct) (mean over futures, by its question's curve), and
+    each learner's randomized PIT of their held-out correct count (as ``_holdout_pit``).
+
+    states: (k, 4, draws * b) competency per week ahead, domain and future (draw-major)."""
+    answers, _, rows = holdout
+    b = len(answers)
+    future = np.arange(draws)[None, :] * b + rows.learner[:, None]  # (rows, draws)
+    c = states[rows.week[:, None], rows.domain[:, None], future]
+    p = measurement.p_answer(c, measurement.items.aligned(rows)[:, None])
+    simulated = rng.binomial(np.broadcast_to(rows.n[:, None], p.shape), p)
+    per_future = np.zeros(b * draws)
+    np.add.at(per_future, future.ravel(), simulated.ravel())
+    per_future = per_future.reshape(draws, b).T
+    observed = np.bincount(rows.learner, rows.k, b)[:, None]
+    below = (per_future < observed).mean(axis=1)
+    equal = (per_future == observed).mean(axis=1)
+    pit = below + rng.random(b) * equal
+    return p.mean(axis=1), np.where(np.bincount(rows.learner, rows.n, b) > 0, pit, np.nan)
 
 
 def _future(block: BlockStart, base: CompetencyModel, horizon: int, effort: float, watch) -> None:

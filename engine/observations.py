@@ -8,7 +8,7 @@ no hours). ``first_week[i]`` maps a learner's index back to the shared calendar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,7 @@ class Observations:
     n_answers: np.ndarray
     n_correct: np.ndarray
     hours: np.ndarray
+    items: ItemAnswers | None = None
 
     @property
     def n(self) -> int:
@@ -71,6 +72,7 @@ class Observations:
             self.n_answers[keep],
             self.n_correct[keep],
             self.hours[keep],
+            None if self.items is None else self.items.subset(keep),
         )
 
     def cut(self, weeks_before_end: int) -> Observations:
@@ -93,7 +95,109 @@ class Observations:
             n_answers=np.where(mask[..., None], self.n_answers[keep, :width], 0),
             n_correct=np.where(mask[..., None], self.n_correct[keep, :width], 0),
             hours=np.where(mask, self.hours[keep, :width], 0.0),
+            items=None if self.items is None else self.items.subset(keep, n_weeks[keep]),
         )
+
+    def with_items(self, items: ItemAnswers) -> Observations:
+        """The same observations, with their answers question by question."""
+        return replace(self, items=items)
+
+
+@dataclass(frozen=True)
+class ItemAnswers:
+    """The answers question by question: one row per learner, week, question (flat arrays,
+    sorted by learner), so that each question's own difficulty, discrimination and guessing can
+    enter the fit (engine/items.py).
+
+    learner: row of the learner in the observations; week: index into the learner's own
+    (left-aligned) weeks; domain: index into DOMAINS; item: index into ``item_ids``; n, k:
+    answers and correct answers. item_group: (items,) the kind of each question (its labelled
+    level and type): questions of one kind share a prior.
+    """
+
+    learner: np.ndarray
+    week: np.ndarray
+    domain: np.ndarray
+    item: np.ndarray
+    n: np.ndarray
+    k: np.ndarray
+    item_ids: np.ndarray
+    item_group: np.ndarray
+
+    def rows(self, keep: np.ndarray) -> ItemAnswers:
+        """Only the rows where ``keep`` (rows,) is true."""
+        return ItemAnswers(
+            self.learner[keep],
+            self.week[keep],
+            self.domain[keep],
+            self.item[keep],
+            self.n[keep],
+            self.k[keep],
+            self.item_ids,
+            self.item_group,
+        )
+
+    def subset(self, keep: np.ndarray, n_weeks: np.ndarray | None = None) -> ItemAnswers:
+        """The rows of the learners where ``keep`` (n,) is true, renumbered; with ``n_weeks``
+        (one per learner kept), only the weeks before each learner's n_weeks."""
+        new_row = np.cumsum(keep) - 1
+        rows = keep[self.learner]
+        out = self.rows(rows)
+        out = replace(out, learner=new_row[out.learner])
+        if n_weeks is not None:
+            out = out.rows(out.week < n_weeks[out.learner])
+        return out
+
+    def positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the learners ``rows`` (any order) have their rows, learner by learner, and the
+        position in ``rows`` of each."""
+        lo = np.searchsorted(self.learner, rows)
+        hi = np.searchsorted(self.learner, rows, side="right")
+        counts = hi - lo
+        take = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        return take, np.repeat(np.arange(len(rows)), counts)
+
+    def of_learners(self, rows: np.ndarray) -> ItemAnswers:
+        """The rows of the learners ``rows``, renumbered 0 .. len(rows) - 1 in that order."""
+        take, learner = self.positions(rows)
+        return replace(self.rows(take), learner=learner)
+
+
+def items_from_rows(
+    obs: Observations,
+    learner_id: np.ndarray,
+    week_start: np.ndarray,
+    domain: np.ndarray,
+    question_id: np.ndarray,
+    item_group: np.ndarray,
+    n_answers: np.ndarray,
+    n_correct: np.ndarray,
+) -> ItemAnswers:
+    """Question-level rows (one per learner, week and question) on the grid of ``obs``; rows
+    of learners or weeks that ``obs`` does not hold are left out."""
+    weeks = np.asarray(week_start).astype("datetime64[D]")
+    idx = np.searchsorted(obs.learner_ids, learner_id)
+    idx = np.minimum(idx, obs.n - 1)
+    known = obs.learner_ids[idx] == learner_id
+    calendar = ((weeks - obs.week_starts[0]) // np.timedelta64(7, "D")).astype(np.int64)
+    rel = calendar - obs.first_week[idx]
+    known &= (rel >= 0) & (rel < obs.n_weeks[idx])
+    question_id, item_group = np.asarray(question_id), np.asarray(item_group)
+    ids, first, item = np.unique(question_id, return_index=True, return_inverse=True)
+    domain = np.asarray(domain).astype(str)
+    domain_idx = _DOMAIN_ORDER[np.searchsorted(np.array(DOMAINS)[_DOMAIN_ORDER], domain)]
+    order = np.lexsort((item, rel, idx))
+    order = order[known[order]]
+    return ItemAnswers(
+        learner=idx[order],
+        week=rel[order],
+        domain=domain_idx[order],
+        item=item.reshape(-1)[order],
+        n=np.asarray(n_answers, dtype=np.int64)[order],
+        k=np.asarray(n_correct, dtype=np.int64)[order],
+        item_ids=ids,
+        item_group=item_group[first],
+    )
 
 
 def from_weekly_rows(

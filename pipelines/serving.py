@@ -56,6 +56,7 @@ PARTS = {
     "marts.fct_mission_attempts": "date_trunc('month', started_at)",
     "marts.fct_assessment_attempts": "date_trunc('month', started_at)",
     "marts.learner_domain_weekly": "date_trunc('month', week_start)",
+    "marts.learner_question_weekly": "date_trunc('month', week_start)",
     "marts.cohort_engagement_daily": "date_trunc('month', activity_date)",
 }
 

@@ -9,9 +9,10 @@ import duckdb
 import numpy as np
 
 from engine.model import DOMAINS
-from engine.observations import Observations, from_weekly_rows
+from engine.observations import ItemAnswers, Observations, from_weekly_rows, items_from_rows
 
 OBSERVATIONS_TABLE = "marts.learner_domain_weekly"
+ITEMS_TABLE = "marts.learner_question_weekly"
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def load_observations(con: duckdb.DuckDBPyConnection, as_of) -> Observations:
         from {OBSERVATIONS_TABLE}
         """
     ).fetchnumpy()
-    return from_weekly_rows(
+    obs = from_weekly_rows(
         cols["learner_id"],
         cols["week_start"],
         cols["domain"],
@@ -68,6 +69,36 @@ def load_observations(con: duckdb.DuckDBPyConnection, as_of) -> Observations:
         cols["n_correct"],
         cols["study_minutes"],
         last_week=last,
+    )
+    return obs.with_items(load_item_answers(con, obs))
+
+
+def load_item_answers(con: duckdb.DuckDBPyConnection, obs: Observations) -> ItemAnswers | None:
+    """The observations' answers question by question (None in a warehouse built before
+    dbt had them: the engine then uses the bank's answer curve)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'marts' and table_name = 'learner_question_weekly'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    cols = con.execute(
+        f"""
+        select learner_id, week_start, domain, question_id, question_kind, n_answers, n_correct
+        from {ITEMS_TABLE}
+        where week_start <= ?::date
+        """,
+        [str(obs.week_starts[-1])],
+    ).fetchnumpy()
+    return items_from_rows(
+        obs,
+        cols["learner_id"],
+        cols["week_start"],
+        cols["domain"],
+        cols["question_id"],
+        cols["question_kind"],
+        cols["n_answers"],
+        cols["n_correct"],
     )
 
 

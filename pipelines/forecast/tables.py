@@ -14,6 +14,7 @@ from engine.backtest import BacktestReport
 from engine.calibration import N_PARAMS, Calibration
 from engine.effort import EffortPlan
 from engine.forecast import FAN_QUANTILES, FAN_SERIES, Forecast
+from engine.items import ItemParameters
 from engine.model import DOMAINS
 
 from .data import Roster
@@ -32,6 +33,18 @@ create table if not exists forecasts.learner_calibration (
     n_answers bigint, n_weeks bigint, converged boolean,
     theta double[], covariance double[],
     primary key (learner_id, as_of_date)
+);
+
+create table if not exists forecasts.item_parameters (
+    question_id varchar not null,
+    as_of_date date not null,
+    question_kind varchar,
+    guess double not null,
+    slope double not null,
+    difficulty double not null,
+    n_answers bigint not null,
+    covariance double[],
+    primary key (question_id, as_of_date)
 );
 
 create table if not exists forecasts.mastery_forecast (
@@ -181,6 +194,47 @@ def read_calibration_arrays(con, learner_ids: np.ndarray, as_of) -> tuple[np.nda
     theta = np.stack(rows["theta"].to_numpy()).astype(float)
     cov = np.stack(rows["covariance"].to_numpy()).astype(float).reshape(-1, N_PARAMS, N_PARAMS)
     return theta, cov
+
+
+def write_item_parameters(con, items: ItemParameters, as_of) -> int:
+    """Each question's answer curve of this as-of date (engine/items.py)."""
+    frame = pl.DataFrame(
+        {
+            "question_id": items.item_ids.astype(str),
+            "as_of_date": np.full(len(items.item_ids), as_of, dtype="datetime64[D]"),
+            "question_kind": items.item_group.astype(str),
+            "guess": items.guess,
+            "slope": items.slope,
+            "difficulty": items.difficulty,
+            "n_answers": items.n_answers.astype(np.int64),
+            "covariance": items.covariance.reshape(len(items.item_ids), -1),
+        }
+    )
+    return replace_rows(con, "forecasts.item_parameters", as_of, frame)
+
+
+def read_item_parameters(con, as_of) -> ItemParameters | None:
+    """The question curves a run covering every organization fitted for this as-of date."""
+    rows = con.sql(
+        """
+        select question_id, question_kind, guess, slope, difficulty, n_answers, covariance
+        from forecasts.item_parameters
+        where as_of_date = ?::date
+        order by question_id
+        """,
+        params=[str(as_of)],
+    ).pl()
+    if rows.is_empty():
+        return None
+    return ItemParameters(
+        item_ids=rows["question_id"].to_numpy().astype(object),
+        item_group=rows["question_kind"].to_numpy().astype(object),
+        guess=rows["guess"].to_numpy(),
+        slope=rows["slope"].to_numpy(),
+        difficulty=rows["difficulty"].to_numpy(),
+        n_answers=rows["n_answers"].to_numpy(),
+        covariance=np.stack(rows["covariance"].to_numpy()).astype(float).reshape(-1, 3, 3),
+    )
 
 
 def write_forecast(

@@ -17,18 +17,21 @@ import numpy as np
 
 from engine import disengagement
 from engine.backtest import backtest
-from engine.calibration import calibrate
+from engine.calibration import calibrate, calibrate_with_items
 from engine.effort import GOAL, effort_plan
 from engine.forecast import forecast
+from engine.items import fit_items, item_competency
 
 from ...forecast import risk
 from ...forecast.data import load_observations, load_roster, load_truth
 from ...forecast.tables import (
     DDL,
+    read_item_parameters,
     write_backtest,
     write_calibration,
     write_effort_plan,
     write_forecast,
+    write_item_parameters,
     write_trajectories,
 )
 from ..resources import (
@@ -81,6 +84,21 @@ def load_inputs(con, as_of, orgs: list[str] | None):
     return obs.subset(keep), roster.subset(keep), ("learner_id", list(obs.learner_ids[keep]))
 
 
+def question_curves(con, as_of, runner):
+    """The questions' answer curves for a run of some organizations: those the run covering
+    every organization fitted for this as-of date (the bank is the whole program's), or, when
+    there is none yet, fitted here from every learner's answers, the same way."""
+    items = read_item_parameters(con, as_of)
+    if items is not None:
+        return items
+    obs = load_observations(con, as_of)
+    if obs.items is None or len(obs.items.n) == 0:
+        return None
+    roster = load_roster(con, obs.learner_ids)
+    cal = calibrate(obs, roster.cohort_index, strata=roster.org_id, runner=runner)
+    return fit_items(obs.items, item_competency(obs, cal.theta, cal.model))
+
+
 def where(runner, orgs: list[str] | None) -> dict[str, str]:
     """Metadata saying which organizations a step covered and where its blocks ran."""
     return {"organizations": ", ".join(orgs) if orgs else "all", "ran_on": runner.where}
@@ -103,7 +121,12 @@ def learner_forecasts(
         con.execute(DDL)
         as_of = warehouse.as_of(con).date
         obs, roster, scope = load_inputs(con, as_of, orgs)
-        cal = calibrate(obs, roster.cohort_index, strata=roster.org_id, runner=runner)
+        items = None if orgs is None else question_curves(con, as_of, runner)
+        cal = calibrate_with_items(
+            obs, roster.cohort_index, strata=roster.org_id, runner=runner, items=items
+        )
+        if orgs is None and cal.measurement.items is not None:
+            write_item_parameters(con, cal.measurement.items, as_of)
         rows = write_calibration(con, cal, roster, obs.n_weeks, as_of, scope)
         yield dg.MaterializeResult(
             asset_key=CALIBRATION,

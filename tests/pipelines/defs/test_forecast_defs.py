@@ -246,7 +246,12 @@ def test_a_second_forecast_replaces_its_own_rows_and_a_bad_coverage_fails(copy_o
 
 
 @pytest.mark.slow
-def test_one_organization_reruns_alone_and_gets_its_rows_of_the_nightly_run(copy_of_program):
+@pytest.mark.parametrize("stored_curves", [True, False])
+def test_one_organization_reruns_alone_and_gets_its_rows_of_the_nightly_run(
+    copy_of_program, stored_curves
+):
+    """With the question curves the nightly run stored for the day, or, without them, fitted
+    again from every learner's answers: either way the nightly run's rows."""
     from pipelines.defs.forecast.assets import (
         CALIBRATION,
         COHORT_TRAJECTORY,
@@ -266,6 +271,10 @@ def test_one_organization_reruns_alone_and_gets_its_rows_of_the_nightly_run(copy
         ).fetchall()
         # Spoil every row: the partition's run must restore its own and touch no other.
         con.execute("update forecasts.mastery_forecast set p_mastery_by_target = -1")
+        [(curves,)] = con.sql("select count(*) from forecasts.item_parameters").fetchall()
+        assert curves > 100, "the nightly run stores its question curves"
+        if not stored_curves:
+            con.execute("delete from forecasts.item_parameters")
     defs = build_defs(WarehouseResource(warehouse=str(warehouse)))
     assert defs.resolve_assets_def(MASTERY_FORECAST).partitions_def.name == "organizations"
     job = defs.resolve_implicit_global_asset_job_def()

@@ -1,0 +1,171 @@
+"""Each question's own answer curve: difficulty, discrimination and guessing (3PL).
+
+One curve for the whole bank (``MeasurementModel``'s defaults) mixes easy knowledge checks with
+hard quiz questions, so every answer looks alike and says little. Per question,
+``P(correct | C) = guess + (1 - guess) expit(slope (C - difficulty))``; the three parameters are
+estimated from the answers, jointly with the learners (joint maximum likelihood, alternating):
+
+1. calibrate the learners with the bank's curve (``calibration.calibrate``);
+2. given each learner's competency in each week (the posterior mode's path), fit every
+   question's curve: a Gauss-Newton step per question, all questions at once, with a normal
+   prior per kind of question (its labelled level and type) whose mean is the kind's own
+   (empirical Bayes), so a question with few answers gets its kind's curve;
+3. calibrate the learners again with each question's curve.
+
+The competency scale stays the bank curve's: step 1 sets it, and steps 2 and 3 keep it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, logit
+
+from engine.model import CompetencyModel
+from engine.observations import ItemAnswers, Observations
+
+N_ITEM_PARAMS = 3  # logit guess, log slope, difficulty
+# The prior of a kind of question before its questions have spoken, and the spread of its
+# questions around the kind's mean: guessing about 0.15 (0 to 0.5 covers open answers to
+# true/false), slopes about 8 within a factor of 1.6, difficulties within 0.15.
+START = np.array([logit(0.15), np.log(8.0), 0.35])
+SPREAD = np.array([1.2, 0.5, 0.15])
+# Questions of a kind: the kind's mean is shrunk toward the bank's with the weight of this many.
+KIND_SHRINKAGE = 5.0
+ITERATIONS = 40
+GUESS_BOUNDS = (1e-3, 0.7)
+
+
+@dataclass(frozen=True, eq=False)
+class ItemParameters:
+    """Per question (index into ``item_ids``): guessing, slope, difficulty and the answers
+    behind them; ``covariance`` (items, 3, 3) of (logit guess, log slope, difficulty)."""
+
+    item_ids: np.ndarray
+    item_group: np.ndarray
+    guess: np.ndarray
+    slope: np.ndarray
+    difficulty: np.ndarray
+    n_answers: np.ndarray
+    covariance: np.ndarray
+
+    def p_correct(self, competency: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """P(correct) of answers to questions ``item`` at competency (same shape)."""
+        g = self.guess[item]
+        return g + (1.0 - g) * expit(self.slope[item] * (competency - self.difficulty[item]))
+
+    def aligned(self, answers: ItemAnswers) -> np.ndarray:
+        """Each of ``answers``' question indices as an index into these parameters (-1 for a
+        question they do not know)."""
+        pos = np.searchsorted(self.item_ids, answers.item_ids)
+        pos = np.minimum(pos, len(self.item_ids) - 1)
+        found = self.item_ids[pos] == answers.item_ids
+        return np.where(found, pos, -1)[answers.item]
+
+
+def fit_items(
+    answers: ItemAnswers,
+    competency: np.ndarray,
+    *,
+    rounds: int = 3,
+    iterations: int = ITERATIONS,
+) -> ItemParameters:
+    """Every question's curve given the competency (rows,) at each row of ``answers``.
+
+    ``rounds`` of empirical Bayes: fit under the kinds' priors, then move each kind's prior
+    mean to its questions' mean (shrunk toward the bank's).
+    """
+    n_items = len(answers.item_ids)
+    kinds, kind = np.unique(answers.item_group.astype(str), return_inverse=True)
+    kind = kind.reshape(-1)
+    item, n, k = answers.item, answers.n.astype(float), answers.k.astype(float)
+    c = np.asarray(competency, dtype=float)
+    precision = np.diag(1.0 / SPREAD**2)
+    prior = np.tile(START, (n_items, 1))
+    theta = prior.copy()
+    info = np.zeros((n_items, N_ITEM_PARAMS, N_ITEM_PARAMS))
+    for round_ in range(rounds):
+        if round_:
+            prior = _kind_means(theta, kind, len(kinds))[kind]
+        theta, info = _fit(theta, prior, precision, item, n, k, c, n_items, iterations)
+    guess = np.clip(expit(theta[:, 0]), *GUESS_BOUNDS)
+    return ItemParameters(
+        item_ids=answers.item_ids,
+        item_group=answers.item_group,
+        guess=guess,
+        slope=np.exp(theta[:, 1]),
+        difficulty=theta[:, 2],
+        n_answers=np.bincount(item, n, n_items).astype(np.int64),
+        covariance=np.linalg.inv(info),
+    )
+
+
+def item_competency(
+    obs: Observations, theta: np.ndarray, model: CompetencyModel = CompetencyModel()
+) -> np.ndarray:
+    """The competency at each row of ``obs.items`` under learners' parameters theta (n, 6):
+    the week's start, in the question's domain."""
+    from engine.calibration import competency_path  # calibration imports this module
+
+    answers = obs.items
+    path = competency_path(theta, obs.stimulus(), model)  # (weeks + 1, n, 4)
+    return path[answers.week, answers.learner, answers.domain]
+
+
+def _kind_means(theta: np.ndarray, kind: np.ndarray, kinds: int) -> np.ndarray:
+    overall = theta.mean(axis=0)
+    counts = np.bincount(kind, minlength=kinds)[:, None]
+    sums = np.stack([np.bincount(kind, theta[:, j], kinds) for j in range(N_ITEM_PARAMS)], 1)
+    return (sums + KIND_SHRINKAGE * overall) / (counts + KIND_SHRINKAGE)
+
+
+def _curve(theta, item, c):
+    """P(correct) and its gradient (3, rows) in (logit guess, log slope, difficulty)."""
+    g = expit(theta[item, 0])
+    slope = np.exp(theta[item, 1])
+    gap = c - theta[item, 2]
+    s = expit(slope * gap)
+    p = g + (1.0 - g) * s
+    ds = (1.0 - g) * s * (1.0 - s)
+    grad = np.stack([g * (1.0 - g) * (1.0 - s), ds * slope * gap, -ds * slope])
+    return np.clip(p, 1e-9, 1 - 1e-9), grad
+
+
+def _objective(theta, prior, precision, item, n, k, c, n_items):
+    p, _ = _curve(theta, item, c)
+    ll = np.bincount(item, k * np.log(p) + (n - k) * np.log1p(-p), n_items)
+    dev = theta - prior
+    return -ll + 0.5 * np.einsum("ip,pq,iq->i", dev, precision, dev)
+
+
+def _fit(theta, prior, precision, item, n, k, c, n_items, iterations):
+    """Levenberg-Marquardt on each question's log posterior, all questions at once."""
+    theta = theta.copy()
+    damping = np.full(n_items, 1e-2)
+    objective = _objective(theta, prior, precision, item, n, k, c, n_items)
+    pairs = [(a, b) for a in range(N_ITEM_PARAMS) for b in range(a, N_ITEM_PARAMS)]
+    for iteration in range(iterations + 1):
+        p, grad = _curve(theta, item, c)
+        variance = p * (1.0 - p)
+        residual = (k - n * p) / variance
+        weight = n / variance
+        score = np.stack([np.bincount(item, grad[j] * residual, n_items) for j in range(3)], 1)
+        score -= (theta - prior) @ precision
+        info = np.empty((n_items, N_ITEM_PARAMS, N_ITEM_PARAMS))
+        for a, b in pairs:
+            info[:, a, b] = info[:, b, a] = np.bincount(item, weight * grad[a] * grad[b], n_items)
+        info += precision
+        if iteration == iterations:
+            break
+        lm = info + damping[:, None, None] * np.eye(N_ITEM_PARAMS) * np.diagonal(
+            info, axis1=1, axis2=2
+        ).mean(axis=0)
+        step = np.clip(np.linalg.solve(lm, score[..., None])[..., 0], -1.0, 1.0)
+        trial = theta + step
+        obj_trial = _objective(trial, prior, precision, item, n, k, c, n_items)
+        better = obj_trial <= objective
+        theta = np.where(better[:, None], trial, theta)
+        objective = np.where(better, obj_trial, objective)
+        damping = np.clip(np.where(better, damping / 3.0, damping * 4.0), 1e-6, 1e6)
+    return theta, info
