@@ -33,6 +33,14 @@ START = np.array([logit(0.15), np.log(8.0), 0.35])
 SPREAD = np.array([1.2, 0.5, 0.15])
 # Questions of a kind: the kind's mean is shrunk toward the bank's with the weight of this many.
 KIND_SHRINKAGE = 5.0
+# What the competency scale means (standard setting): the competency at which a typical
+# question of each labelled level is answered right half the time beyond guessing. Kinds of
+# these levels keep these as their prior mean of difficulty, which pins the scale.
+LEVEL_DIFFICULTY = {"beginner": 0.15, "intermediate": 0.32, "advanced": 0.50}
+# The chance of guessing right, by format: one of four options, one of two. Open formats
+# (short answers, scenarios, practical tasks) are not guessed.
+FORMAT_GUESS = {"multiple_choice": 0.25, "true_false": 0.5}
+OPEN_GUESS = 0.01
 ITERATIONS = 40
 GUESS_BOUNDS = (1e-3, 0.7)
 
@@ -82,12 +90,13 @@ def fit_items(
     item, n, k = answers.item, answers.n.astype(float), answers.k.astype(float)
     c = np.asarray(competency, dtype=float)
     precision = np.diag(1.0 / SPREAD**2)
-    prior = np.tile(START, (n_items, 1))
+    anchor, anchored = kind_priors(answers.item_group)
+    prior = anchor.copy()
     theta = prior.copy()
     info = np.zeros((n_items, N_ITEM_PARAMS, N_ITEM_PARAMS))
     for round_ in range(rounds):
         if round_:
-            prior = _kind_means(theta, kind, len(kinds))[kind]
+            prior = np.where(anchored, anchor, _kind_means(theta, kind, len(kinds))[kind])
         theta, info = _fit(theta, prior, precision, item, n, k, c, n_items, iterations)
     guess = np.clip(expit(theta[:, 0]), *GUESS_BOUNDS)
     return ItemParameters(
@@ -98,6 +107,37 @@ def fit_items(
         difficulty=theta[:, 2],
         n_answers=np.bincount(item, n, n_items).astype(np.int64),
         covariance=np.linalg.inv(info),
+    )
+
+
+def kind_priors(item_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each question's prior mean (items, 3) from its kind ("level/format"), and which of its
+    entries are anchored (kept through the rounds): the level's difficulty and the format's
+    chance of guessing, where the kind names a known level or format."""
+    n_items = len(item_group)
+    mean = np.tile(START, (n_items, 1))
+    anchored = np.zeros((n_items, N_ITEM_PARAMS), dtype=bool)
+    for i, kind in enumerate(np.asarray(item_group).astype(str)):
+        level, _, form = kind.partition("/")
+        if level in LEVEL_DIFFICULTY:
+            mean[i, 2], anchored[i, 2] = LEVEL_DIFFICULTY[level], True
+        if form:
+            mean[i, 0], anchored[i, 0] = logit(FORMAT_GUESS.get(form, OPEN_GUESS)), True
+    return mean, anchored
+
+
+def kind_curves(answers: ItemAnswers) -> ItemParameters:
+    """Every question at its kind's prior curve: where the alternation starts."""
+    mean, _ = kind_priors(answers.item_group)
+    n_items = len(answers.item_ids)
+    return ItemParameters(
+        item_ids=answers.item_ids,
+        item_group=answers.item_group,
+        guess=expit(mean[:, 0]),
+        slope=np.exp(mean[:, 1]),
+        difficulty=mean[:, 2],
+        n_answers=np.bincount(answers.item, answers.n, n_items).astype(np.int64),
+        covariance=np.tile(np.diag(SPREAD**2), (n_items, 1, 1)),
     )
 
 

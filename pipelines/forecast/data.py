@@ -76,19 +76,19 @@ def load_observations(con: duckdb.DuckDBPyConnection, as_of) -> Observations:
 def load_item_answers(con: duckdb.DuckDBPyConnection, obs: Observations) -> ItemAnswers | None:
     """The observations' answers question by question (None in a warehouse built before
     dbt had them: the engine then uses the bank's answer curve)."""
-    exists = con.execute(
+    [(exists,)] = con.execute(
         "select count(*) from information_schema.tables"
         " where table_schema = 'marts' and table_name = 'learner_question_weekly'"
-    ).fetchone()[0]
+    ).fetchall()
     if not exists:
         return None
-    cols = con.execute(
+    cols = con.sql(
         f"""
         select learner_id, week_start, domain, question_id, question_kind, n_answers, n_correct
         from {ITEMS_TABLE}
         where week_start <= ?::date
         """,
-        [str(obs.week_starts[-1])],
+        params=[str(obs.week_starts[-1])],
     ).fetchnumpy()
     return items_from_rows(
         obs,

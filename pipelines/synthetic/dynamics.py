@@ -5,16 +5,15 @@ that same model would test the engine on its home ground. So there is another, p
 account of learning here, and seed 004's model written out again (the generator imports no
 engine code):
 
-- ``practice``: each domain is three skills. A week's study time is practice, spread
+- ``practice`` (the default): each domain is three skills. A week's study time is practice, spread
   unevenly over the skills. Each skill's practice is remembered with exponential forgetting,
   and its performance follows the power law of practice (Newell & Rosenbloom 1981; the
   practice-with-decay form is ACT-R's, Anderson 1993): the error left, 1 - level, falls as
   (1 + rate * practice)^-EXPONENT from where the learner started. A domain's competency is the
   mean of its skills' levels. docs/generator.md, "True competency".
 - ``seed004``: seed 004's update with the diagonal of D, Michaelis-Menten gain and linear
-  decay, as the generator used before (its output is unchanged, byte for byte). Still the
-  default: tests built on generated data (dbt's planted signals, the measurement model's fit)
-  are tuned to it and must move to practice first.
+  decay, as the generator used before (its output is unchanged, byte for byte): the engine's
+  own model, for the tests where the engine must be exact (``--dynamics seed004``).
 
 Both work on state of shape (n, 4) per learner and domain (practice keeps (n, 4, 3) skills
 behind it) and are advanced once a week for the learners whose cohort has started.
@@ -33,7 +32,7 @@ if TYPE_CHECKING:  # the CLI imports this module for its choices: keep polars ou
     from .population import Population
 
 DYNAMICS = ("practice", "seed004")
-DEFAULT_DYNAMICS = "seed004"
+DEFAULT_DYNAMICS = "practice"
 
 # seed004: K_m and the diagonal of D, the seed's defaults.
 SEED004_K_M = 0.5

@@ -17,10 +17,9 @@ import numpy as np
 
 from engine import disengagement
 from engine.backtest import backtest
-from engine.calibration import calibrate, calibrate_with_items
+from engine.calibration import calibrate_with_items, fit_question_curves
 from engine.effort import GOAL, effort_plan
 from engine.forecast import forecast
-from engine.items import fit_items, item_competency
 
 from ...forecast import risk
 from ...forecast.data import load_observations, load_roster, load_truth
@@ -95,8 +94,7 @@ def question_curves(con, as_of, runner):
     if obs.items is None or len(obs.items.n) == 0:
         return None
     roster = load_roster(con, obs.learner_ids)
-    cal = calibrate(obs, roster.cohort_index, strata=roster.org_id, runner=runner)
-    return fit_items(obs.items, item_competency(obs, cal.theta, cal.model))
+    return fit_question_curves(obs, roster.cohort_index, strata=roster.org_id, runner=runner)
 
 
 def where(runner, orgs: list[str] | None) -> dict[str, str]:
