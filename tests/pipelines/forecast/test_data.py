@@ -11,7 +11,7 @@ from scipy.optimize import minimize
 
 from engine.backtest import backtest
 from engine.calibration import MeasurementModel, calibrate_with_items
-from pipelines.forecast.data import last_complete_week, load_observations, load_roster
+from pipelines.forecast.data import last_complete_week, load_observations, load_roster, load_truth
 
 LEVELS = ("beginner", "intermediate", "advanced")
 
@@ -116,3 +116,22 @@ def test_question_curves_predict_held_out_answers_better_than_one_curve(built_pr
     one_curve = backtest(replace(obs, items=None), 6, **kwargs)
     assert per_question.engine.answer_log_loss < 0.97 * one_curve.engine.answer_log_loss
     assert per_question.engine.n_scored_answers == one_curve.engine.n_scored_answers > 100
+
+
+def test_question_curves_put_learners_where_the_truth_is(built_program, small_batch):
+    """Competency now against the generator's truth: question curves anchored by level leave
+    little bias; one curve for the bank overestimates learners early in a program."""
+    with duckdb.connect(str(built_program.warehouse), read_only=True) as con:
+        [(as_of,)] = con.execute("select max(as_of_date) from marts.learner_readiness").fetchall()
+        obs = load_observations(con, as_of)
+        roster = load_roster(con, obs.learner_ids)
+    truth, _ = load_truth(small_batch.truth, obs.learner_ids, obs.as_of, obs.as_of)
+    known = ~np.isnan(truth).any(axis=1)
+
+    def error(obs):
+        cal = calibrate_with_items(obs, roster.cohort_index, strata=roster.org_id)
+        return (cal.competency_now.mean(axis=1) - truth.mean(axis=1))[known]
+
+    per_question, one_curve = error(obs), error(replace(obs, items=None))
+    assert abs(per_question.mean()) < 0.04, per_question.mean()
+    assert np.abs(per_question).mean() < 0.75 * np.abs(one_curve).mean()
