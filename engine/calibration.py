@@ -58,11 +58,19 @@ class MeasurementModel:
     def p_answer(self, competency: np.ndarray, item: np.ndarray) -> np.ndarray:
         """Answers to questions ``item`` (indices into ``items``; -1: a question it does not
         know, answered by the bank's curve)."""
-        bank = self.p_correct(competency)
+        guess, slope, difficulty = self.curves(item)
+        return guess + (1.0 - guess) * expit(slope * (competency - difficulty))
+
+    def curves(self, item: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Guessing, slope and difficulty of the curve of each of the questions ``item``
+        (as for p_answer), each of item's shape."""
+        bank = (self.guess, self.slope, self.difficulty)
         if self.items is None:
-            return bank
+            return tuple(np.full(np.shape(item), value) for value in bank)
         known = item >= 0
-        return np.where(known, self.items.p_correct(competency, np.where(known, item, 0)), bank)
+        at = np.where(known, item, 0)
+        mine = (self.items.guess, self.items.slope, self.items.difficulty)
+        return tuple(np.where(known, m[at], b) for m, b in zip(mine, bank, strict=True))
 
 
 # Where the empirical-Bayes prior starts before the cohort has spoken: novice-ish competency
@@ -349,6 +357,7 @@ def _fit_block(theta, prior_mean, prior_cov, stim, cells, model, meas, iters):
     b = stim.shape[0]
     li, ti, di, n_ans, k_cor, item = cells
     n_ans, k_cor = n_ans.astype(float), k_cor.astype(float)
+    curves = meas.curves(item)  # each cell's answer curve, looked up once
     precision = np.linalg.inv(prior_cov)
     pairs = [(p, q) for p in range(N_PARAMS) for q in range(p, N_PARAMS)]
 
@@ -361,13 +370,16 @@ def _fit_block(theta, prior_mean, prior_cov, stim, cells, model, meas, iters):
             # Flat position of each cell in a domain-major path (width + 1, 4, m).
             m = len(learners)
             self.flat = (ti[cells] * N_DOMAINS + di[cells]) * m + self.local
-            self.n, self.k, self.item = n_ans[cells], k_cor[cells], item[cells]
+            self.n, self.k = n_ans[cells], k_cor[cells]
+            self.guess, self.slope, self.difficulty = (x[cells] for x in curves)
 
     def probabilities(th, sub):
         """P(correct) in the subset's cells for its learners' parameter rows th."""
         initial, rates = model_for(th, model)
         path = simulate_path(initial, stim[sub.learners], rates, domain_major=True)
-        return np.clip(meas.p_answer(path.reshape(-1)[sub.flat], sub.item), 1e-9, 1 - 1e-9)
+        gap = path.reshape(-1)[sub.flat] - sub.difficulty
+        p = sub.guess + (1.0 - sub.guess) * expit(sub.slope * gap)
+        return np.clip(p, 1e-9, 1 - 1e-9)
 
     def neg_log_posterior(th, p, sub):
         terms = sub.k * np.log(p) + (sub.n - sub.k) * np.log1p(-p)

@@ -42,6 +42,7 @@ LEVEL_DIFFICULTY = {"beginner": 0.15, "intermediate": 0.32, "advanced": 0.50}
 FORMAT_GUESS = {"multiple_choice": 0.25, "true_false": 0.5}
 OPEN_GUESS = 0.01
 ITERATIONS = 40
+STEP_TOLERANCE = 1e-4  # the largest step, in any question's parameters, at which the fit stops
 GUESS_BOUNDS = (1e-3, 0.7)
 
 
@@ -172,40 +173,56 @@ def _curve(theta, item, c):
     return np.clip(p, 1e-9, 1 - 1e-9), grad
 
 
-def _objective(theta, prior, precision, item, n, k, c, n_items):
+def _answer_loglik(theta, item, n, k, c):
     p, _ = _curve(theta, item, c)
-    ll = np.bincount(item, k * np.log(p) + (n - k) * np.log1p(-p), n_items)
+    return k * np.log(p) + (n - k) * np.log1p(-p)
+
+
+def _objective(theta, prior, precision, item, n, k, c, n_items):
+    ll = np.bincount(item, _answer_loglik(theta, item, n, k, c), n_items)
     dev = theta - prior
     return -ll + 0.5 * np.einsum("ip,pq,iq->i", dev, precision, dev)
 
 
 def _fit(theta, prior, precision, item, n, k, c, n_items, iterations):
-    """Levenberg-Marquardt on each question's log posterior, all questions at once."""
+    """Levenberg-Marquardt on each question's log posterior, all questions at once; questions
+    whose steps have become negligible drop out (and their answers with them)."""
     theta = theta.copy()
     damping = np.full(n_items, 1e-2)
     objective = _objective(theta, prior, precision, item, n, k, c, n_items)
     pairs = [(a, b) for a in range(N_ITEM_PARAMS) for b in range(a, N_ITEM_PARAMS)]
+    active = np.ones(n_items, dtype=bool)
+    info = np.empty((n_items, N_ITEM_PARAMS, N_ITEM_PARAMS))
     for iteration in range(iterations + 1):
-        p, grad = _curve(theta, item, c)
+        last = iteration == iterations or not active.any()
+        # The last pass only evaluates everyone's information (for the covariance).
+        rows = slice(None) if last or active.all() else active[item]
+        it, nr, kr, cr = item[rows], n[rows], k[rows], c[rows]
+        p, grad = _curve(theta, it, cr)
         variance = p * (1.0 - p)
-        residual = (k - n * p) / variance
-        weight = n / variance
-        score = np.stack([np.bincount(item, grad[j] * residual, n_items) for j in range(3)], 1)
+        residual = (kr - nr * p) / variance
+        weight = nr / variance
+        score = np.stack([np.bincount(it, grad[j] * residual, n_items) for j in range(3)], 1)
         score -= (theta - prior) @ precision
-        info = np.empty((n_items, N_ITEM_PARAMS, N_ITEM_PARAMS))
+        fisher = np.empty((n_items, N_ITEM_PARAMS, N_ITEM_PARAMS))
         for a, b in pairs:
-            info[:, a, b] = info[:, b, a] = np.bincount(item, weight * grad[a] * grad[b], n_items)
-        info += precision
-        if iteration == iterations:
+            fisher[:, a, b] = fisher[:, b, a] = np.bincount(it, weight * grad[a] * grad[b], n_items)
+        fisher += precision
+        moving = np.ones(n_items, dtype=bool) if last else active
+        info[moving] = fisher[moving]
+        if last:
             break
-        lm = info + damping[:, None, None] * np.eye(N_ITEM_PARAMS) * np.diagonal(
-            info, axis1=1, axis2=2
-        ).mean(axis=0)
+        scale = np.eye(N_ITEM_PARAMS) * np.diagonal(info, axis1=1, axis2=2).mean(axis=0)
+        lm = info + damping[:, None, None] * scale
         step = np.clip(np.linalg.solve(lm, score[..., None])[..., 0], -1.0, 1.0)
+        step[~active] = 0.0
         trial = theta + step
-        obj_trial = _objective(trial, prior, precision, item, n, k, c, n_items)
-        better = obj_trial <= objective
+        obj_trial = np.bincount(
+            it, _answer_loglik(trial, it, nr, kr, cr), n_items
+        ) * -1.0 + 0.5 * np.einsum("ip,pq,iq->i", trial - prior, precision, trial - prior)
+        better = active & (obj_trial <= objective)
         theta = np.where(better[:, None], trial, theta)
         objective = np.where(better, obj_trial, objective)
         damping = np.clip(np.where(better, damping / 3.0, damping * 4.0), 1e-6, 1e6)
+        active &= ~(better & (np.abs(step).max(axis=1) < STEP_TOLERANCE))
     return theta, info
