@@ -85,6 +85,9 @@ START_SD = np.array([0.6] * N_DOMAINS + [0.6, 0.6])
 STEP_TOLERANCE = 1e-3
 # Learner-equivalents of weight the stratum's mean carries in a group's prior mean.
 GROUP_SHRINKAGE = 20.0
+# Empirical-Bayes rounds of the calibration the question fit starts from: its competencies
+# only need to be good enough to fit the questions to (a third round changed nothing measured).
+START_ROUNDS = 2
 # Learners fitted together (one task): Fisher scoring is batched over them.
 BLOCK_LEARNERS = 25_000
 
@@ -263,7 +266,7 @@ def fit_question_curves(
     ``rounds`` times. ``options`` as for ``calibrate``."""
     current = replace(measurement, items=kind_curves(obs.items))
     for _ in range(rounds):
-        cal = calibrate(obs, groups, model, current, **options)
+        cal = calibrate(obs, groups, model, current, rounds=START_ROUNDS, **options)
         fitted = fit_items(obs.items, item_competency(obs, cal.theta, model))
         current = replace(measurement, items=fitted)
     return current.items
@@ -350,71 +353,90 @@ def _update_prior(theta, covariance, groups):
 def _fit_block(theta, prior_mean, prior_cov, stim, cells, model, meas, iters):
     """Levenberg-Marquardt on the log posterior of each learner of one block, all at once.
 
-    Only cells with answers enter the likelihood, as flat arrays (``answer_cells``: learner,
-    week, domain and question); learners whose steps have become negligible drop out of later
-    iterations.
+    The answers (``answer_cells``: per learner, week, domain and perhaps question) enter the
+    likelihood as flat arrays. Competency is simulated per (learner, week, domain) cell; an
+    answer's probability is its curve at its cell's competency, so the Jacobian is the chain
+    rule: the curve's slope per answer (exact) times the competency's derivative per cell
+    (forward differences of the simulation), summed per cell before the per-learner sums.
+    Learners whose steps have become negligible drop out of later iterations.
     """
     b = stim.shape[0]
     li, ti, di, n_ans, k_cor, item = cells
     n_ans, k_cor = n_ans.astype(float), k_cor.astype(float)
-    curves = meas.curves(item)  # each cell's answer curve, looked up once
+    curves = meas.curves(item)  # each answer's curve, looked up once
+    # The (learner, week, domain) cells the answers fall in; answers are sorted by learner.
+    width = int(ti.max(initial=0)) + 1
+    keys, row_cell = np.unique((li * width + ti) * N_DOMAINS + di, return_inverse=True)
+    row_cell = row_cell.reshape(-1)
+    cell_li, cell_ti = keys // (width * N_DOMAINS), (keys // N_DOMAINS) % width
+    cell_di = keys % N_DOMAINS
     precision = np.linalg.inv(prior_cov)
     pairs = [(p, q) for p in range(N_PARAMS) for q in range(p, N_PARAMS)]
 
     class Subset:
-        """The learners still being fitted, their cells, and where each cell sits in a path."""
+        """The learners still being fitted, their cells and answers, and where each cell sits
+        in a path."""
 
         def __init__(self, learners: np.ndarray, cells: np.ndarray):
             self.learners, self.cells = learners, cells
-            self.local = np.searchsorted(learners, li[cells])  # cell -> row among learners
+            self.rows = cells[row_cell]  # their answers
+            self.local = np.searchsorted(learners, cell_li[cells])  # cell -> row among learners
             # Flat position of each cell in a domain-major path (width + 1, 4, m).
             m = len(learners)
-            self.flat = (ti[cells] * N_DOMAINS + di[cells]) * m + self.local
-            self.n, self.k = n_ans[cells], k_cor[cells]
-            self.guess, self.slope, self.difficulty = (x[cells] for x in curves)
+            self.flat = (cell_ti[cells] * N_DOMAINS + cell_di[cells]) * m + self.local
+            self.cell_of = (np.cumsum(cells) - 1)[row_cell[self.rows]]  # answer -> cell here
+            self.answer_local = self.local[self.cell_of]
+            self.n, self.k = n_ans[self.rows], k_cor[self.rows]
+            self.guess, self.slope, self.difficulty = (x[self.rows] for x in curves)
 
-    def probabilities(th, sub):
-        """P(correct) in the subset's cells for its learners' parameter rows th."""
+    def competency(th, sub):
+        """C in the subset's cells for its learners' parameter rows th."""
         initial, rates = model_for(th, model)
         path = simulate_path(initial, stim[sub.learners], rates, domain_major=True)
-        gap = path.reshape(-1)[sub.flat] - sub.difficulty
-        p = sub.guess + (1.0 - sub.guess) * expit(sub.slope * gap)
-        return np.clip(p, 1e-9, 1 - 1e-9)
+        return path.reshape(-1)[sub.flat]
+
+    def answer_curve(c, sub):
+        """Each answer's P(correct), and its derivative in competency, at cell competency c."""
+        s = expit(sub.slope * (c[sub.cell_of] - sub.difficulty))
+        p = np.clip(sub.guess + (1.0 - sub.guess) * s, 1e-9, 1 - 1e-9)
+        return p, (1.0 - sub.guess) * sub.slope * s * (1.0 - s)
 
     def neg_log_posterior(th, p, sub):
         terms = sub.k * np.log(p) + (sub.n - sub.k) * np.log1p(-p)
-        ll = np.bincount(sub.local, weights=terms, minlength=len(sub.learners))
+        ll = np.bincount(sub.answer_local, weights=terms, minlength=len(sub.learners))
         dev = th - prior_mean[sub.learners]
         return -ll + 0.5 * np.einsum("bp,pq,bq->b", dev, precision, dev)
 
     h = 1e-5
-    everyone = Subset(np.arange(b), np.ones(len(li), dtype=bool))
+    everyone = Subset(np.arange(b), np.ones(len(keys), dtype=bool))
     damping = np.full(b, 1e-3)
     active = np.ones(b, dtype=bool)
-    p_all = probabilities(theta, everyone)
-    objective = neg_log_posterior(theta, p_all, everyone)
+    c_all = competency(theta, everyone)
+    objective = neg_log_posterior(theta, answer_curve(c_all, everyone)[0], everyone)
     info = np.zeros((b, N_PARAMS, N_PARAMS))
     for iteration in range(iters + 1):
         last = iteration == iters or not active.any()
         # The last pass only evaluates the information (for the covariance) of everyone.
-        sub = everyone if last or active.all() else Subset(np.flatnonzero(active), active[li])
-        learners, cells, local = sub.learners, sub.cells, sub.local
-        m, th, p = len(learners), theta[learners], p_all[cells]
-        jac = np.empty((N_PARAMS, len(p)))
+        sub = everyone if last or active.all() else Subset(np.flatnonzero(active), active[cell_li])
+        learners, local = sub.learners, sub.local
+        m, th, c = len(learners), theta[learners], c_all[sub.cells]
+        n_cells = len(c)
+        dc = np.empty((N_PARAMS, n_cells))
         for j in range(N_PARAMS):
             shifted = th.copy()
             shifted[:, j] += h
-            jac[j] = (probabilities(shifted, sub) - p) / h
+            dc[j] = (competency(shifted, sub) - c) / h
+        p, slope = answer_curve(c, sub)
         variance = p * (1.0 - p)
-        weight = sub.n / variance
-        residual = (sub.k - sub.n * p) / variance
-        score = np.stack([np.bincount(local, jac[j] * residual, m) for j in range(N_PARAMS)], 1)
+        cell_weight = np.bincount(sub.cell_of, sub.n * slope * slope / variance, n_cells)
+        cell_residual = np.bincount(sub.cell_of, slope * (sub.k - sub.n * p) / variance, n_cells)
+        score = np.stack([np.bincount(local, dc[j] * cell_residual, m) for j in range(N_PARAMS)], 1)
         # Not `@`: a BLAS product may round a row differently with the rows or threads there
         # are, and a learner's fit must depend on nothing but their block.
         score -= np.einsum("bp,pq->bq", th - prior_mean[learners], precision)
         fisher = np.empty((m, N_PARAMS, N_PARAMS))
-        for a, c in pairs:
-            fisher[:, a, c] = fisher[:, c, a] = np.bincount(local, weight * jac[a] * jac[c], m)
+        for a, e in pairs:
+            fisher[:, a, e] = fisher[:, e, a] = np.bincount(local, cell_weight * dc[a] * dc[e], m)
         fisher += precision
         info[learners] = fisher
         if last:
@@ -423,11 +445,11 @@ def _fit_block(theta, prior_mean, prior_cov, stim, cells, model, meas, iters):
         lm = fisher + damping[learners, None, None] * scale
         delta = np.clip(np.linalg.solve(lm, score[..., None])[..., 0], -1.0, 1.0)
         trial = th + delta
-        p_trial = probabilities(trial, sub)
-        obj_trial = neg_log_posterior(trial, p_trial, sub)
+        c_trial = competency(trial, sub)
+        obj_trial = neg_log_posterior(trial, answer_curve(c_trial, sub)[0], sub)
         better = obj_trial <= objective[learners]
         theta[learners] = np.where(better[:, None], trial, th)
-        p_all[cells] = np.where(better[local], p_trial, p)
+        c_all[sub.cells] = np.where(better[local], c_trial, c)
         objective[learners] = np.where(better, obj_trial, objective[learners])
         damping[learners] = np.where(better, damping[learners] / 3.0, damping[learners] * 4.0)
         damping.clip(1e-6, 1e6, out=damping)

@@ -41,8 +41,8 @@ LEVEL_DIFFICULTY = {"beginner": 0.15, "intermediate": 0.32, "advanced": 0.50}
 # (short answers, scenarios, practical tasks) are not guessed.
 FORMAT_GUESS = {"multiple_choice": 0.25, "true_false": 0.5}
 OPEN_GUESS = 0.01
-ITERATIONS = 40
-STEP_TOLERANCE = 1e-4  # the largest step, in any question's parameters, at which the fit stops
+ITERATIONS = 25
+STEP_TOLERANCE = 1e-3  # the largest step (log/logit units, competency for difficulty) that moves on
 GUESS_BOUNDS = (1e-3, 0.7)
 
 
