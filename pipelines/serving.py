@@ -41,6 +41,9 @@ import duckdb
 from .warehouse import open_writer, private_dir
 
 SERVED_SCHEMAS = ("marts", "forecasts")
+# Tables of those schemas no page reads: the engine's answers question by question (the
+# largest mart, about three rows per learner, week and domain) stay in the warehouse.
+NOT_SERVED = frozenset({"marts.learner_question_weekly"})
 POINTER = "current.json"
 TABLES = "tables"
 SCOPE_COLUMNS = ("learner_id", "org_id", "cohort_id")  # the first one a table has orders it
@@ -56,7 +59,6 @@ PARTS = {
     "marts.fct_mission_attempts": "date_trunc('month', started_at)",
     "marts.fct_assessment_attempts": "date_trunc('month', started_at)",
     "marts.learner_domain_weekly": "date_trunc('month', week_start)",
-    "marts.learner_question_weekly": "date_trunc('month', week_start)",
     "marts.cohort_engagement_daily": "date_trunc('month', activity_date)",
 }
 
@@ -313,6 +315,8 @@ def _served_tables(con: duckdb.DuckDBPyConnection) -> dict[str, _Served]:
     served: dict[str, _Served] = {}
     for schema, table, columns in rows:
         name, source = f"{schema}.{table}", f'{schema}."{table}"'
+        if name in NOT_SERVED:
+            continue
         # Sorted by the column the dashboards scope it by, each row group holds a narrow range
         # of it: a learner's query skips the rest of the file (DuckDB's zone maps).
         keys = [c for c in SCOPE_COLUMNS if c in columns][:1]

@@ -62,8 +62,16 @@ def test_the_snapshot_holds_what_dashboards_read_and_no_payloads(built_program, 
                 "select column_name from information_schema.columns where table_schema = 'audit'"
             ).fetchall()
         }
+        marts = {
+            r[0]
+            for r in con.sql(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
     assert schemas == {"marts", "forecasts", "audit", "meta"}
     assert "payload" not in columns
+    # The engine's input question by question stays in the warehouse; what pages read is there.
+    assert "learner_question_weekly" not in marts and "learner_readiness" in marts
 
 
 def test_a_publication_copies_only_the_tables_that_changed(tiny_warehouse):
