@@ -10,6 +10,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -50,8 +51,9 @@ def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     """The manifest's path, after `dbt parse` if it is missing or older than the project.
-    One process parses at a time (a lock beside it): two writing manifest.json at once would
-    leave it torn for both."""
+    One process parses at a time (a lock beside it), into a folder of its own, and the new
+    manifest replaces the old in one rename: a process that finds it current, without the
+    lock, never reads one half written."""
     manifest = project.manifest_path
     if _manifest_is_current(manifest, project):
         return manifest
@@ -59,7 +61,9 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     with (manifest.parent / "manifest.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _manifest_is_current(manifest, project):
-            _parse(project)
+            with tempfile.TemporaryDirectory(dir=manifest.parent, prefix="parse-") as target:
+                _parse(project, Path(target))
+                os.replace(Path(target) / "manifest.json", manifest)
     return manifest
 
 
@@ -67,7 +71,7 @@ def _manifest_is_current(manifest: Path, project: DbtProject) -> bool:
     return manifest.exists() and manifest.stat().st_mtime >= _newest_source(project.project_dir)
 
 
-def _parse(project: DbtProject) -> None:
+def _parse(project: DbtProject, target: Path) -> None:
     subprocess.run(
         [
             DBT_EXECUTABLE,
@@ -77,6 +81,8 @@ def _parse(project: DbtProject) -> None:
             str(project.project_dir),
             "--profiles-dir",
             str(project.profiles_dir),
+            "--target-path",
+            str(target),
         ],
         check=True,
         cwd=project.project_dir,
