@@ -52,7 +52,7 @@ class ItemParameters:
     behind them; ``covariance`` (items, 3, 3) of (logit guess, log slope, difficulty)."""
 
     item_ids: np.ndarray
-    item_group: np.ndarray
+    item_kind: np.ndarray
     guess: np.ndarray
     slope: np.ndarray
     difficulty: np.ndarray
@@ -86,12 +86,12 @@ def fit_items(
     mean to its questions' mean (shrunk toward the bank's).
     """
     n_items = len(answers.item_ids)
-    kinds, kind = np.unique(answers.item_group.astype(str), return_inverse=True)
+    kinds, kind = np.unique(answers.item_kind.astype(str), return_inverse=True)
     kind = kind.reshape(-1)
     item, n, k = answers.item, answers.n.astype(float), answers.k.astype(float)
     c = np.asarray(competency, dtype=float)
     precision = np.diag(1.0 / SPREAD**2)
-    anchor, anchored = kind_priors(answers.item_group)
+    anchor, anchored = kind_priors(answers.item_kind)
     prior = anchor.copy()
     theta = prior.copy()
     info = np.zeros((n_items, N_ITEM_PARAMS, N_ITEM_PARAMS))
@@ -102,7 +102,7 @@ def fit_items(
     guess = np.clip(expit(theta[:, 0]), *GUESS_BOUNDS)
     return ItemParameters(
         item_ids=answers.item_ids,
-        item_group=answers.item_group,
+        item_kind=answers.item_kind,
         guess=guess,
         slope=np.exp(theta[:, 1]),
         difficulty=theta[:, 2],
@@ -111,14 +111,14 @@ def fit_items(
     )
 
 
-def kind_priors(item_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def kind_priors(item_kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each question's prior mean (items, 3) from its kind ("level/format"), and which of its
     entries are anchored (kept through the rounds): the level's difficulty and the format's
     chance of guessing, where the kind names a known level or format."""
-    n_items = len(item_group)
+    n_items = len(item_kind)
     mean = np.tile(START, (n_items, 1))
     anchored = np.zeros((n_items, N_ITEM_PARAMS), dtype=bool)
-    for i, kind in enumerate(np.asarray(item_group).astype(str)):
+    for i, kind in enumerate(np.asarray(item_kind).astype(str)):
         level, _, form = kind.partition("/")
         if level in LEVEL_DIFFICULTY:
             mean[i, 2], anchored[i, 2] = LEVEL_DIFFICULTY[level], True
@@ -129,11 +129,11 @@ def kind_priors(item_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def kind_curves(answers: ItemAnswers) -> ItemParameters:
     """Every question at its kind's prior curve: where the alternation starts."""
-    mean, _ = kind_priors(answers.item_group)
+    mean, _ = kind_priors(answers.item_kind)
     n_items = len(answers.item_ids)
     return ItemParameters(
         item_ids=answers.item_ids,
-        item_group=answers.item_group,
+        item_kind=answers.item_kind,
         guess=expit(mean[:, 0]),
         slope=np.exp(mean[:, 1]),
         difficulty=mean[:, 2],

@@ -111,7 +111,7 @@ class ItemAnswers:
 
     learner: row of the learner in the observations; week: index into the learner's own
     (left-aligned) weeks; domain: index into DOMAINS; item: index into ``item_ids``; n, k:
-    answers and correct answers. item_group: (items,) the kind of each question (its labelled
+    answers and correct answers. item_kind: (items,) the kind of each question (its labelled
     level and type): questions of one kind share a prior.
     """
 
@@ -122,7 +122,7 @@ class ItemAnswers:
     n: np.ndarray
     k: np.ndarray
     item_ids: np.ndarray
-    item_group: np.ndarray
+    item_kind: np.ndarray
 
     def rows(self, keep: np.ndarray) -> ItemAnswers:
         """Only the rows where ``keep`` (rows,) is true."""
@@ -134,7 +134,7 @@ class ItemAnswers:
             self.n[keep],
             self.k[keep],
             self.item_ids,
-            self.item_group,
+            self.item_kind,
         )
 
     def subset(self, keep: np.ndarray, n_weeks: np.ndarray | None = None) -> ItemAnswers:
@@ -169,7 +169,7 @@ def items_from_rows(
     week_start: np.ndarray,
     domain: np.ndarray,
     question_id: np.ndarray,
-    item_group: np.ndarray,
+    item_kind: np.ndarray,
     n_answers: np.ndarray,
     n_correct: np.ndarray,
 ) -> ItemAnswers:
@@ -182,7 +182,7 @@ def items_from_rows(
     calendar = ((weeks - obs.week_starts[0]) // np.timedelta64(7, "D")).astype(np.int64)
     rel = calendar - obs.first_week[idx]
     known &= (rel >= 0) & (rel < obs.n_weeks[idx])
-    question_id, item_group = np.asarray(question_id), np.asarray(item_group)
+    question_id, item_kind = np.asarray(question_id), np.asarray(item_kind)
     ids, first, item = np.unique(question_id, return_index=True, return_inverse=True)
     domain = np.asarray(domain).astype(str)
     domain_idx = _DOMAIN_ORDER[np.searchsorted(np.array(DOMAINS)[_DOMAIN_ORDER], domain)]
@@ -196,7 +196,7 @@ def items_from_rows(
         n=np.asarray(n_answers, dtype=np.int64)[order],
         k=np.asarray(n_correct, dtype=np.int64)[order],
         item_ids=ids,
-        item_group=item_group[first],
+        item_kind=item_kind[first],
     )
 
 

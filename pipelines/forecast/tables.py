@@ -202,7 +202,7 @@ def write_item_parameters(con, items: ItemParameters, as_of) -> int:
         {
             "question_id": items.item_ids.astype(str),
             "as_of_date": np.full(len(items.item_ids), as_of, dtype="datetime64[D]"),
-            "question_kind": items.item_group.astype(str),
+            "question_kind": items.item_kind.astype(str),
             "guess": items.guess,
             "slope": items.slope,
             "difficulty": items.difficulty,
@@ -228,7 +228,7 @@ def read_item_parameters(con, as_of) -> ItemParameters | None:
         return None
     return ItemParameters(
         item_ids=rows["question_id"].to_numpy().astype(object),
-        item_group=rows["question_kind"].to_numpy().astype(object),
+        item_kind=rows["question_kind"].to_numpy().astype(object),
         guess=rows["guess"].to_numpy(),
         slope=rows["slope"].to_numpy(),
         difficulty=rows["difficulty"].to_numpy(),

@@ -28,7 +28,7 @@ def known_bank(rng, n_items=60, answers_per_item=1500):
         n=np.ones(len(item), np.int64),
         k=correct,
         item_ids=np.array([f"Q{i:03d}" for i in range(n_items)], dtype=object),
-        item_group=np.array(["open", "choice", "true_false"], dtype=object)[kind],
+        item_kind=np.array(["open", "choice", "true_false"], dtype=object)[kind],
     )
     return answers, competency, guess, slope, difficulty
 
@@ -41,7 +41,7 @@ def test_the_fit_recovers_known_question_curves():
     assert np.abs(fitted.guess - guess).mean() < 0.08
     # the kinds' guessing is told apart: open answers < multiple choice < true/false
     by_kind = [
-        fitted.guess[np.asarray(answers.item_group) == g].mean()
+        fitted.guess[np.asarray(answers.item_kind) == g].mean()
         for g in ("open", "choice", "true_false")
     ]
     assert by_kind[0] < by_kind[1] < by_kind[2], by_kind
@@ -54,7 +54,7 @@ def test_a_question_with_few_answers_gets_its_kinds_curve():
     answers, competency, *_ = known_bank(np.random.default_rng(5))
     keep = (answers.item != 0) | (np.arange(len(answers.n)) % 1500 < 3)  # Q000: 3 answers
     fitted = fit_items(answers.rows(keep), competency[keep])
-    same_kind = np.asarray(answers.item_group) == answers.item_group[0]
+    same_kind = np.asarray(answers.item_kind) == answers.item_kind[0]
     kind_mean = np.median(fitted.difficulty[same_kind][1:])
     assert abs(fitted.difficulty[0] - kind_mean) < 0.1
     assert fitted.n_answers[0] == 3
@@ -69,7 +69,7 @@ def test_answers_of_learners_keep_their_rows_and_renumber():
         n=np.array([1, 2, 1, 1, 1, 3]),
         k=np.array([1, 1, 0, 1, 0, 2]),
         item_ids=np.array(["a", "b"], dtype=object),
-        item_group=np.array(["x", "x"], dtype=object),
+        item_kind=np.array(["x", "x"], dtype=object),
     )
     mine = answers.of_learners(np.array([2, 0]))
     assert mine.learner.tolist() == [0, 0, 0, 1, 1] and mine.n.tolist() == [1, 1, 3, 1, 2]

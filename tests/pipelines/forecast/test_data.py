@@ -99,7 +99,7 @@ def test_question_curves_fitted_with_the_learners_find_the_generators(built_prog
     true_difficulty = truth["true_difficulty"].to_numpy()
     r = np.corrcoef(items.difficulty[well_answered], true_difficulty[well_answered])[0, 1]
     assert r > 0.6, r
-    level = np.array([kind.split("/")[0] for kind in items.item_group])
+    level = np.array([kind.split("/")[0] for kind in items.item_kind])
     means = [items.difficulty[level == name].mean() for name in LEVELS]
     assert means[0] < means[1] < means[2], means
 
