@@ -3,16 +3,20 @@
 One curve for the whole bank (``MeasurementModel``'s defaults) mixes easy knowledge checks with
 hard quiz questions, so every answer looks alike and says little. Per question,
 ``P(correct | C) = guess + (1 - guess) expit(slope (C - difficulty))``; the three parameters are
-estimated from the answers, jointly with the learners (joint maximum likelihood, alternating):
+estimated from the answers, jointly with the learners (joint maximum likelihood, alternating;
+``calibration.fit_question_curves``):
 
-1. calibrate the learners with the bank's curve (``calibration.calibrate``);
+1. calibrate the learners with every question at its kind's curve (``kind_curves``: its
+   labelled level's difficulty, its format's chance of guessing, a typical slope);
 2. given each learner's competency in each week (the posterior mode's path), fit every
-   question's curve: a Gauss-Newton step per question, all questions at once, with a normal
-   prior per kind of question (its labelled level and type) whose mean is the kind's own
-   (empirical Bayes), so a question with few answers gets its kind's curve;
+   question's curve (``fit_items``): Levenberg-Marquardt per question, all questions at once,
+   with a normal prior per kind whose mean is the kind's own (empirical Bayes) for the slope,
+   so a question with few answers gets its kind's curve;
 3. calibrate the learners again with each question's curve.
 
-The competency scale stays the bank curve's: step 1 sets it, and steps 2 and 3 keep it.
+The kinds' difficulties and guessing stay at their anchors (``LEVEL_DIFFICULTY``,
+``FORMAT_GUESS``): they say what a competency means, and without them the alternation keeps
+whatever scale it starts from.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ LEVEL_DIFFICULTY = {"beginner": 0.15, "intermediate": 0.32, "advanced": 0.50}
 FORMAT_GUESS = {"multiple_choice": 0.25, "true_false": 0.5}
 OPEN_GUESS = 0.01
 ITERATIONS = 25
-STEP_TOLERANCE = 1e-3  # the largest step (log/logit units, competency for difficulty) that moves on
+STEP_TOLERANCE = 1e-3  # a question whose step is smaller (in each parameter's units) is settled
 GUESS_BOUNDS = (1e-3, 0.7)
 
 
