@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from engine.blocks import Runner, runner_or_default
-from engine.items import ItemParameters, fit_items, item_competency, kind_curves
+from engine.items import ItemParameters, fit_items, kind_curves
 from engine.model import N_DOMAINS, CompetencyModel, simulate_path
 from engine.observations import ItemAnswers, Observations
 
@@ -267,7 +267,9 @@ def fit_question_curves(
     current = replace(measurement, items=kind_curves(obs.items))
     for _ in range(rounds):
         cal = calibrate(obs, groups, model, current, rounds=START_ROUNDS, **options)
-        fitted = fit_items(obs.items, item_competency(obs, cal.theta, model))
+        # Each answer row's competency: its week's start, in its question's domain.
+        path = competency_path(cal.theta, obs.stimulus(), model)  # (weeks + 1, n, 4)
+        fitted = fit_items(obs.items, path[obs.items.week, obs.items.learner, obs.items.domain])
         current = replace(measurement, items=fitted)
     return current.items
 

@@ -507,11 +507,17 @@ def _holdout_pit(p, answers, correct, rng):
     """
     n = answers.transpose(1, 2, 0)[..., None]  # (k, 4, b, 1)
     simulated = rng.binomial(np.broadcast_to(n, p.shape), p).sum(axis=(0, 1))  # (b, draws)
-    observed = correct.sum(axis=(1, 2))[:, None]
+    pit = _randomized_pit(simulated, correct.sum(axis=(1, 2)), rng)
+    return np.where(answers.sum(axis=(1, 2)) > 0, pit, np.nan)
+
+
+def _randomized_pit(simulated, observed, rng):
+    """Where each observed count (b,) falls among its simulated ones (b, draws), ties broken
+    uniformly at random."""
+    observed = observed[:, None]
     below = (simulated < observed).mean(axis=1)
     equal = (simulated == observed).mean(axis=1)
-    pit = below + rng.random(len(observed)) * equal
-    return np.where(answers.sum(axis=(1, 2)) > 0, pit, np.nan)
+    return below + rng.random(len(observed)) * equal
 
 
 def _holdout_items(states, holdout, measurement, draws, rng):
@@ -527,11 +533,7 @@ def _holdout_items(states, holdout, measurement, draws, rng):
     simulated = rng.binomial(np.broadcast_to(rows.n[:, None], p.shape), p)
     per_future = np.zeros(b * draws)
     np.add.at(per_future, future.ravel(), simulated.ravel())
-    per_future = per_future.reshape(draws, b).T
-    observed = np.bincount(rows.learner, rows.k, b)[:, None]
-    below = (per_future < observed).mean(axis=1)
-    equal = (per_future == observed).mean(axis=1)
-    pit = below + rng.random(b) * equal
+    pit = _randomized_pit(per_future.reshape(draws, b).T, np.bincount(rows.learner, rows.k, b), rng)
     return p.mean(axis=1), np.where(np.bincount(rows.learner, rows.n, b) > 0, pit, np.nan)
 
 

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
-from engine.model import CompetencyModel
-from engine.observations import ItemAnswers, Observations
+from engine.observations import ItemAnswers
 
 N_ITEM_PARAMS = 3  # logit guess, log slope, difficulty
 # The prior of a kind of question before its questions have spoken, and the spread of its
@@ -62,11 +61,6 @@ class ItemParameters:
     difficulty: np.ndarray
     n_answers: np.ndarray
     covariance: np.ndarray
-
-    def p_correct(self, competency: np.ndarray, item: np.ndarray) -> np.ndarray:
-        """P(correct) of answers to questions ``item`` at competency (same shape)."""
-        g = self.guess[item]
-        return g + (1.0 - g) * expit(self.slope[item] * (competency - self.difficulty[item]))
 
     def aligned(self, answers: ItemAnswers) -> np.ndarray:
         """Each of ``answers``' question indices as an index into these parameters (-1 for a
@@ -146,18 +140,6 @@ def kind_curves(answers: ItemAnswers) -> ItemParameters:
     )
 
 
-def item_competency(
-    obs: Observations, theta: np.ndarray, model: CompetencyModel = CompetencyModel()
-) -> np.ndarray:
-    """The competency at each row of ``obs.items`` under learners' parameters theta (n, 6):
-    the week's start, in the question's domain."""
-    from engine.calibration import competency_path  # calibration imports this module
-
-    answers = obs.items
-    path = competency_path(theta, obs.stimulus(), model)  # (weeks + 1, n, 4)
-    return path[answers.week, answers.learner, answers.domain]
-
-
 def _kind_means(theta: np.ndarray, kind: np.ndarray, kinds: int) -> np.ndarray:
     overall = theta.mean(axis=0)
     counts = np.bincount(kind, minlength=kinds)[:, None]
@@ -177,13 +159,10 @@ def _curve(theta, item, c):
     return np.clip(p, 1e-9, 1 - 1e-9), grad
 
 
-def _answer_loglik(theta, item, n, k, c):
-    p, _ = _curve(theta, item, c)
-    return k * np.log(p) + (n - k) * np.log1p(-p)
-
-
 def _objective(theta, prior, precision, item, n, k, c, n_items):
-    ll = np.bincount(item, _answer_loglik(theta, item, n, k, c), n_items)
+    """Each question's negative log posterior over the answer rows given."""
+    p, _ = _curve(theta, item, c)
+    ll = np.bincount(item, k * np.log(p) + (n - k) * np.log1p(-p), n_items)
     dev = theta - prior
     return -ll + 0.5 * np.einsum("ip,pq,iq->i", dev, precision, dev)
 
@@ -221,9 +200,7 @@ def _fit(theta, prior, precision, item, n, k, c, n_items, iterations):
         step = np.clip(np.linalg.solve(lm, score[..., None])[..., 0], -1.0, 1.0)
         step[~active] = 0.0
         trial = theta + step
-        obj_trial = np.bincount(
-            it, _answer_loglik(trial, it, nr, kr, cr), n_items
-        ) * -1.0 + 0.5 * np.einsum("ip,pq,iq->i", trial - prior, precision, trial - prior)
+        obj_trial = _objective(trial, prior, precision, it, nr, kr, cr, n_items)
         better = active & (obj_trial <= objective)
         theta = np.where(better[:, None], trial, theta)
         objective = np.where(better, obj_trial, objective)

@@ -72,29 +72,23 @@ def organizations(context: dg.AssetExecutionContext) -> list[str] | None:
     return None
 
 
-def load_inputs(con, as_of, orgs: list[str] | None):
-    """The observations and roster of the run's organizations' learners; and the scope of the
-    rows to replace (None: every row of the as-of date)."""
-    obs = load_observations(con, as_of)
-    roster = load_roster(con, obs.learner_ids)
+def scoped(obs, roster, orgs: list[str] | None):
+    """The observations and roster of the run's organizations' learners (from everyone's); and
+    the scope of the rows to replace (None: every row of the as-of date)."""
     if orgs is None:
         return obs, roster, None
     keep = np.isin(roster.org_id, orgs)
     return obs.subset(keep), roster.subset(keep), ("learner_id", list(obs.learner_ids[keep]))
 
 
-def question_curves(con, as_of, runner):
+def question_curves(con, as_of, everyone, roster, runner):
     """The questions' answer curves for a run of some organizations: those the run covering
     every organization fitted for this as-of date (the bank is the whole program's), or, when
-    there is none yet, fitted here from every learner's answers, the same way."""
+    there is none yet, fitted here from every learner's answers (``everyone``), the same way."""
     items = read_item_parameters(con, as_of)
-    if items is not None:
+    if items is not None or everyone.items is None or len(everyone.items.n) == 0:
         return items
-    obs = load_observations(con, as_of)
-    if obs.items is None or len(obs.items.n) == 0:
-        return None
-    roster = load_roster(con, obs.learner_ids)
-    return fit_question_curves(obs, roster.cohort_index, strata=roster.org_id, runner=runner)
+    return fit_question_curves(everyone, roster.cohort_index, strata=roster.org_id, runner=runner)
 
 
 def where(runner, orgs: list[str] | None) -> dict[str, str]:
@@ -118,8 +112,12 @@ def learner_forecasts(
     with warehouse.connect() as con:
         con.execute(DDL)
         as_of = warehouse.as_of(con).date
-        obs, roster, scope = load_inputs(con, as_of, orgs)
-        items = None if orgs is None else question_curves(con, as_of, runner)
+        everyone = load_observations(con, as_of)
+        everyone_roster = load_roster(con, everyone.learner_ids)
+        obs, roster, scope = scoped(everyone, everyone_roster, orgs)
+        items = None
+        if orgs is not None:
+            items = question_curves(con, as_of, everyone, everyone_roster, runner)
         cal = calibrate_with_items(
             obs, roster.cohort_index, strata=roster.org_id, runner=runner, items=items
         )
