@@ -853,3 +853,40 @@ def what_if_inputs(serving: Path, principal: Principal, cohort_id: str):
     cov = np.stack(stored["covariance"].to_numpy()).astype(float).reshape(len(theta), 6, 6)
     cal = from_parameters(obs, theta, cov)
     return obs, cal, stored["target_week"].to_numpy()
+
+
+def history_of(obs, cal) -> pl.DataFrame:
+    """A cohort's competency week by week up to the as-of day, as the calibration estimates it
+    from the answers so far: quantiles over the learners who had started by that week, in the
+    fan chart's series (mean and each domain)."""
+    import numpy as np
+
+    from engine.calibration import competency_path
+    from engine.model import DOMAINS
+
+    path = competency_path(cal.theta, obs.stimulus(), cal.model)  # (weeks + 1, n, 4)
+    steps = np.arange(path.shape[0])[:, None]
+    started = steps <= obs.n_weeks[None, :]  # left-aligned: step j is first_week + j
+    week = obs.first_week[None, :] + steps
+    days = np.append(obs.week_starts, obs.as_of)
+    series = {"mean": path.mean(axis=2)} | {d: path[..., k] for k, d in enumerate(DOMAINS)}
+    rows = []
+    for index, day in enumerate(days):
+        cells = started & (week == index)
+        if cells.any():
+            for name, values in series.items():
+                q = np.quantile(values[cells], [0.1, 0.25, 0.5, 0.75, 0.9])
+                rows.append((day.astype("datetime64[D]").item(), name, *q.tolist()))
+    return pl.DataFrame(
+        rows, schema=["week_start", "series", "p10", "p25", "p50", "p75", "p90"], orient="row"
+    )
+
+
+def competency_history(serving: Path, principal: Principal, cohort_id: str) -> pl.DataFrame:
+    """``history_of`` a cohort in scope, read from the snapshot; empty when it has no
+    calibration (or is not in scope)."""
+    inputs = what_if_inputs(serving, principal, cohort_id)
+    if inputs is None:
+        return pl.DataFrame()
+    obs, cal, _ = inputs
+    return history_of(obs, cal)

@@ -3,10 +3,10 @@
 `cohortlens digest` (and Dagster's Monday schedule) writes, for every organization of the
 published snapshot, ``reports/<org>/<week>.html``, ``<week>.pdf`` and ``<week>.json``: the
 organization's KPIs, whom to contact this week (``risk_priority`` order, the strongest reason
-and the suggested action), the cohorts' forecast fan charts (the pages' own chart code, as
-static images) and what changed since the previous report. ``<week>`` is the Monday of the
-week. The JSON holds the numbers and the flagged learners' ids, so next week's report can say
-who is newly flagged.
+and the suggested action), the cohorts' forecast fan charts after their competency so far
+(the pages' own chart code, as static images) and what changed since the previous report.
+``<week>`` is the Monday of the week. The JSON holds the numbers and the flagged learners'
+ids, so next week's report can say who is newly flagged.
 
 Data is read only through the data module's scoped queries, as a supervisor of that
 organization: the digest sees what its supervisors see on the pages, nothing else. Every
@@ -118,6 +118,7 @@ class _Contents:
     flagged: pl.DataFrame  # every learner to contact, in contact order
     cohorts: pl.DataFrame
     fan: pl.DataFrame
+    history: dict[str, pl.DataFrame]  # of the cohorts drawn: their competency so far
 
 
 def _supervisor(org_id: str) -> Principal:
@@ -147,6 +148,10 @@ def _collect(serving: Path, org_id: str, org_name: str | None) -> _Contents:
     if not org_name and "org_name" in cohorts.columns and cohorts.height:
         org_name = cohorts["org_name"][0]
     flagged = learners.filter(pl.col("at_risk")).sort("risk_priority")
+    cohorts = cohorts.sort("n_learners", descending=True)
+    fan = data.cohort_fan(serving, who)
+    forecast = set(fan["cohort_id"].to_list()) if fan.height else set()
+    drawn = [c for c in cohorts["cohort_id"].to_list() if c in forecast][:MAX_FAN_CHARTS]
     return _Contents(
         org_id=org_id,
         org_name=org_name or org_id,
@@ -154,8 +159,9 @@ def _collect(serving: Path, org_id: str, org_name: str | None) -> _Contents:
         published_at=snap.published_at,
         kpis=kpis,
         flagged=flagged,
-        cohorts=cohorts.sort("n_learners", descending=True),
-        fan=data.cohort_fan(serving, who),
+        cohorts=cohorts,
+        fan=fan,
+        history={c: data.competency_history(serving, who, c) for c in drawn},
     )
 
 
@@ -374,7 +380,13 @@ def _fans(contents: _Contents) -> list[tuple[str, str, dt.date | None, object]]:
         figure = None
         if len(found) < MAX_FAN_CHARTS:
             rows = contents.fan.filter(pl.col("cohort_id") == cohort)
-            figure = charts.fan_chart(rows, "mean", target=target, as_of=rows["as_of_date"][0])
+            figure = charts.fan_chart(
+                rows,
+                "mean",
+                target=target,
+                as_of=rows["as_of_date"][0],
+                history=contents.history.get(cohort),
+            )
         found.append((cohort, row.get("cohort_name") or cohort, target, figure))
     return found
 

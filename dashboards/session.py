@@ -219,36 +219,15 @@ def what_if(who: Principal, cohort_id: str, effort: float):
 
 
 def competency_history(who: Principal, cohort_id: str) -> pl.DataFrame:
-    """The cohort's competency week by week up to the as-of day, as the calibration estimates
-    it from the answers so far: quantiles over the learners who had started by that week, in
-    the fan chart's series (mean and each domain). Empty without a calibration."""
-    import numpy as np
-
-    from engine.calibration import competency_path
-    from engine.model import DOMAINS
-
+    """The cohort's competency so far (``data.history_of``), from the starting points the
+    what-if slider keeps: no second read. Empty without a calibration."""
     folder = serving()
     snap = data.snapshot(folder)
     kept = _what_if_starts(who.cache_key, str(snap.path), str(folder), cohort_id)
     if kept is None:
         return pl.DataFrame()
     obs, cal, _, _ = kept
-    path = competency_path(cal.theta, obs.stimulus(), cal.model)  # (weeks + 1, n, 4)
-    steps = np.arange(path.shape[0])[:, None]
-    started = steps <= obs.n_weeks[None, :]  # left-aligned: step j is first_week + j
-    week = obs.first_week[None, :] + steps
-    days = np.append(obs.week_starts, obs.as_of)
-    series = {"mean": path.mean(axis=2)} | {d: path[..., k] for k, d in enumerate(DOMAINS)}
-    rows = []
-    for index, day in enumerate(days):
-        cells = started & (week == index)
-        if cells.any():
-            for name, values in series.items():
-                q = np.quantile(values[cells], [0.1, 0.25, 0.5, 0.75, 0.9])
-                rows.append((day.astype("datetime64[D]").item(), name, *q.tolist()))
-    return pl.DataFrame(
-        rows, schema=["week_start", "series", "p10", "p25", "p50", "p75", "p90"], orient="row"
-    )
+    return data.history_of(obs, cal)
 
 
 _BANDS = {

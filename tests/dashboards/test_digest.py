@@ -95,6 +95,20 @@ def test_every_organization_gets_its_html_pdf_and_numbers(digests):
         assert "No previous weekly digest" in done.report.html.read_text()
 
 
+def test_each_fan_chart_starts_from_the_cohorts_competency_so_far(digests):
+    org = max(digests.written, key=lambda o: digests.written[o].report.pdf.stat().st_size)
+    who = Principal("t", "supervisor", org_id=org)
+    contents = digest._collect(digests.serving, org, None)
+    drawn = [(cohort, figure) for cohort, _, _, figure in digest._fans(contents) if figure]
+    assert drawn
+    for cohort, figure in drawn:
+        so_far = next(t for t in figure.data if t.name == "so far: median")
+        history = data.competency_history(digests.serving, who, cohort)
+        mean = history.filter(pl.col("series") == "mean").sort("week_start")
+        assert list(so_far.y) == mean["p50"].to_list() and len(so_far.y) > 1
+        assert max(so_far.x) <= contents.as_of  # the history stops where the forecast starts
+
+
 def test_each_pdf_names_its_first_learners_to_contact_and_no_one_elses(digests):
     everyone = data.learners(digests.serving, Principal("t", "admin"))
     named = 0
