@@ -1,8 +1,8 @@
 {% macro type_mission_progress(rows) %}
 {#- Versions of mission progress records, typed: the JSON maps and lists unpacked, names as
-    the marts use them. `rows` is raw.mission_progress or a filtered part of it: the
-    incremental fact types only the versions of the attempts that changed, since the
-    unpacking, not the filter, is what costs on millions of versions. -#}
+    the marts use them. `rows` is raw.mission_progress or a filtered part of it (unpacking,
+    not filtering, is what costs on millions of versions: benchmarks/RESULTS.md, dbt,
+    2026-12-06). -#}
 select
     progress_id,
     updated_at,
