@@ -378,14 +378,14 @@ def _fans(contents: _Contents) -> list[tuple[str, str, dt.date | None, object]]:
         if isinstance(target, dt.datetime):
             target = target.date()
         figure = None
-        if len(found) < MAX_FAN_CHARTS:
+        if cohort in contents.history:  # the first MAX_FAN_CHARTS, chosen in _collect
             rows = contents.fan.filter(pl.col("cohort_id") == cohort)
             figure = charts.fan_chart(
                 rows,
                 "mean",
                 target=target,
                 as_of=rows["as_of_date"][0],
-                history=contents.history.get(cohort),
+                history=contents.history[cohort],
             )
         found.append((cohort, row.get("cohort_name") or cohort, target, figure))
     return found
