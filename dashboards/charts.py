@@ -109,6 +109,7 @@ def difficulty_bars(perf: pl.DataFrame) -> go.Figure:
         xaxis_title="labelled difficulty (1-5)",
         yaxis_title="pass rate",
         yaxis_range=[0, 1],
+        yaxis_tickformat=".0%",
     )
 
 

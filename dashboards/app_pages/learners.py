@@ -1,7 +1,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data, session
+from dashboards import charts, columns, data, session
 from dashboards.definitions import text as defined
 from dashboards.export import safe_csv
 from dashboards.text import plain
@@ -65,18 +65,12 @@ st.dataframe(
         "next_action": st.column_config.TextColumn(
             "Next action", width="large", help=defined("next_action")
         ),
-        "p_disengage_8w": st.column_config.ProgressColumn(
+        "p_disengage_8w": columns.chance(
             "Chance of stopping in 8 weeks",
-            min_value=0.0,
-            max_value=1.0,
-            format="percent",
             help=defined("p_disengage_8w"),
         ),
-        "p_mastery_by_target": st.column_config.ProgressColumn(
+        "p_mastery_by_target": columns.chance(
             "Competency mastery by target",
-            min_value=0.0,
-            max_value=1.0,
-            format="percent",
             help=defined("p_mastery_by_target"),
         ),
         "weeks_to_mastery_p50": st.column_config.NumberColumn(

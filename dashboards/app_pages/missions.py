@@ -1,7 +1,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data, session
+from dashboards import charts, columns, data, session
 from dashboards.definitions import text as defined
 from dashboards.text import chart_text, plain
 
@@ -59,15 +59,9 @@ else:
             "tier": "Tier",
             "difficulty": st.column_config.NumberColumn("Labelled difficulty (1-5)", format="%d"),
             "n_decided": st.column_config.NumberColumn("Decided attempts", format="localized"),
-            "pass_rate": st.column_config.NumberColumn(
-                "Pass rate", format="percent", help=defined("pass_rate")
-            ),
-            "easier_label_pass_rate": st.column_config.NumberColumn(
-                "Pass rate one level easier", format="percent"
-            ),
-            "harder_label_pass_rate": st.column_config.NumberColumn(
-                "Pass rate one level harder", format="percent"
-            ),
+            "pass_rate": columns.percent("Pass rate", help=defined("pass_rate")),
+            "easier_label_pass_rate": columns.percent("Pass rate one level easier"),
+            "harder_label_pass_rate": columns.percent("Pass rate one level harder"),
         },
     )
 
@@ -99,19 +93,11 @@ else:
             "mission_title": "Mission",
             "tool": "Tool",
             "n_decided": st.column_config.NumberColumn("Decided attempts", format="localized"),
-            "share_with_tool": st.column_config.NumberColumn("Used in", format="percent"),
-            "share_of_passed_using": st.column_config.NumberColumn(
-                "Passed attempts using it", format="percent"
-            ),
-            "share_of_failed_using": st.column_config.NumberColumn(
-                "Failed attempts using it", format="percent"
-            ),
-            "pass_rate_with_tool": st.column_config.NumberColumn(
-                "Pass rate with", format="percent"
-            ),
-            "pass_rate_without_tool": st.column_config.NumberColumn(
-                "Pass rate without", format="percent"
-            ),
+            "share_with_tool": columns.percent("Used in"),
+            "share_of_passed_using": columns.percent("Passed attempts using it"),
+            "share_of_failed_using": columns.percent("Failed attempts using it"),
+            "pass_rate_with_tool": columns.percent("Pass rate with"),
+            "pass_rate_without_tool": columns.percent("Pass rate without"),
             "use_difference_z": st.column_config.NumberColumn(
                 "Difference (z)",
                 format="%.1f",

@@ -1,7 +1,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data, digest, session
+from dashboards import charts, columns, data, digest, session
 from dashboards.definitions import text as defined
 
 who = session.page("Overview", "overview")
@@ -45,11 +45,8 @@ else:
             "next_action": st.column_config.TextColumn(
                 "Suggested action", width="large", help=defined("next_action")
             ),
-            "p_disengage_8w": st.column_config.ProgressColumn(
+            "p_disengage_8w": columns.chance(
                 "Chance of stopping in 8 weeks",
-                min_value=0.0,
-                max_value=1.0,
-                format="percent",
                 help=defined("p_disengage_8w"),
             ),
         },
@@ -98,9 +95,7 @@ st.dataframe(
         "n_active_7d": st.column_config.NumberColumn(
             "Active in 7 days", format="localized", help=defined("n_active_7d")
         ),
-        "mission_pass_rate": st.column_config.NumberColumn(
-            "Mission pass rate", format="percent", help=defined("pass_rate")
-        ),
+        "mission_pass_rate": columns.percent("Mission pass rate", help=defined("pass_rate")),
         "mean_readiness": st.column_config.NumberColumn(
             "Mean readiness (0-100)", format="%.1f", help=defined("readiness_score")
         ),

@@ -277,3 +277,23 @@ def test_an_identity_without_an_account_gets_nothing(served, monkeypatch, claims
     ]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/overview.py")
+
+
+@pytest.mark.parametrize(
+    "page", ["app_pages/overview.py", "app_pages/learners.py", "app_pages/missions.py"]
+)
+def test_shares_in_tables_show_as_whole_percents(app, page):
+    """Streamlit shows a "percent" column with two decimals ("83.45%") unless its step says
+    whole percents: every such column of every table says so."""
+    import json
+
+    sign_in(app, "sup")
+    app.switch_page(page).run()
+    shares = [
+        (name, config)
+        for table in app.dataframe
+        for name, config in json.loads(table.proto.columns or "{}").items()
+        if config.get("type_config", {}).get("format") == "percent"
+    ]
+    assert shares, f"{page} shows no shares"
+    assert all(config["type_config"].get("step") == 0.01 for _, config in shares), shares
