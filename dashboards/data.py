@@ -537,19 +537,29 @@ def drop_off(serving: Path, principal: Principal) -> pl.DataFrame:
 
 
 def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
-    """Mentors' score distribution and review times, for the organization in scope (a
-    supervisor's or admin's view: learners do not see their mentors' statistics)."""
+    """Mentors' score distribution and review times over the reviews of the learners in scope
+    (cohorts and tracks filtered) in the weeks of the date range (a supervisor's or admin's
+    view: learners do not see their mentors' statistics)."""
     if principal.role == "student":
         return pl.DataFrame()
     return query(
         serving,
         principal,
-        """
+        f"""
         , names as (select distinct org_id, org_name from marts.cohort_summary)
-        select n.org_name, m.* from marts.mentor_review_analytics as m
+        select n.org_name, m.org_id, m.mentor_id, count(*) as n_reviews,
+            avg(m.mentor_score) as mean_mentor_score,
+            quantile_cont(m.mentor_score, 0.1) as mentor_score_p10,
+            median(m.mentor_score) as median_mentor_score,
+            quantile_cont(m.mentor_score, 0.9) as mentor_score_p90,
+            median(m.review_hours) as median_review_hours,
+            quantile_cont(m.review_hours, 0.9) as review_hours_p90,
+            avg(m.revision_requests) as revision_requests_per_review
+        from marts.fct_mentor_reviews as m
         left join names as n using (org_id)
-        where m.org_id in (select org_id from scoped)
-        order by m.n_reviews desc
+        where m.learner_id in (select learner_id from scoped) and {IN_RANGE.format("m")}
+        group by all
+        order by n_reviews desc, m.mentor_id
         """,
     )
 

@@ -142,11 +142,11 @@ else:
 st.subheader("Mentor reviews")
 reviews = session.load(data.mentor_reviews, who)
 if reviews.is_empty():
-    st.info("No mentor reviews yet.")
+    st.info("No mentor reviews match the filters yet.")
 else:
     st.caption(
-        "Per mentor, over every review of the organization's learners (the cohort, track and"
-        " date filters do not narrow it)."
+        "Per mentor, over the reviews of the learners and in the weeks the filters select"
+        " (a learner's mentor reviews their missions)."
     )
     shown = ["org_name"] if who.role == "admin" and not who.filters.org_id else []
     st.dataframe(

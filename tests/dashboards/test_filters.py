@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
 from dashboards import data
 from dashboards.auth import Filters, Principal
@@ -83,6 +84,37 @@ def test_the_date_range_narrows_activity_and_attempts_to_its_weeks(served):
         ).fetchone()[0]
     total = int(data.mission_statuses(served.serving, sup)["n_attempts"].sum())
     assert 0 < shown == expected < total
+
+
+def test_mentor_statistics_follow_the_cohort_and_date_filters(served):
+    """Unfiltered, a supervisor's mentor table is the organization's mart row for row; one
+    cohort and three weeks count exactly that cohort's reviews in those weeks (reviewed
+    attempts, from the attempts fact), and move the scores with them."""
+    sup = Principal("sup", "supervisor", org_id=served.org)
+    everything = data.mentor_reviews(served.serving, sup).drop("org_name")
+    with connect(current(served.serving)) as con:
+        mart = con.sql(
+            "select * from marts.mentor_review_analytics where org_id = ?", params=[served.org]
+        ).pl()
+    key = ["org_id", "mentor_id"]
+    assert_frame_equal(everything.sort(key), mart.select(everything.columns).sort(key))
+
+    cohort = data.cohorts(served.serving, sup)["cohort_id"][0]
+    weeks = data.weekly_activity(served.serving, sup)["week_start"]
+    since, until = weeks[-4], weeks[-2] + dt.timedelta(days=6)
+    narrowed = sup.narrowed(Filters(cohort_ids=(cohort,), since=since, until=until))
+    shown = data.mentor_reviews(served.serving, narrowed)
+    with connect(current(served.serving)) as con:
+        expected = con.execute(
+            """
+            select count(*) from marts.fct_mission_attempts as a
+            join marts.learner_readiness as r using (learner_id)
+            where r.cohort_id = ? and a.mentor_reviewed_at >= ? and a.mentor_reviewed_at < ?
+            """,
+            [cohort, since, until + dt.timedelta(days=1)],
+        ).fetchone()[0]
+    assert 0 < shown["n_reviews"].sum() == expected < everything["n_reviews"].sum()
+    assert set(shown["mentor_id"]) <= set(everything["mentor_id"])
 
 
 def test_the_track_filter_narrows_the_catalog_tables(served):
