@@ -547,18 +547,23 @@ def mentor_reviews(serving: Path, principal: Principal) -> pl.DataFrame:
         principal,
         f"""
         , names as (select distinct org_id, org_name from marts.cohort_summary)
-        select n.org_name, m.org_id, m.mentor_id, count(*) as n_reviews,
-            avg(m.mentor_score) as mean_mentor_score,
-            quantile_cont(m.mentor_score, 0.1) as mentor_score_p10,
-            median(m.mentor_score) as median_mentor_score,
-            quantile_cont(m.mentor_score, 0.9) as mentor_score_p90,
-            median(m.review_hours) as median_review_hours,
-            quantile_cont(m.review_hours, 0.9) as review_hours_p90,
-            avg(m.revision_requests) as revision_requests_per_review
-        from marts.fct_mentor_reviews as m
+        , per_mentor as (
+            -- One sort per column for all its quantiles: half the time of one per quantile.
+            select m.org_id, m.mentor_id, count(*) as n_reviews,
+                avg(m.mentor_score) as mean_mentor_score,
+                quantile_cont(m.mentor_score, [0.1, 0.5, 0.9]) as score_q,
+                quantile_cont(m.review_hours, [0.5, 0.9]) as hours_q,
+                avg(m.revision_requests) as revision_requests_per_review
+            from marts.fct_mentor_reviews as m
+            where m.learner_id in (select learner_id from scoped) and {IN_RANGE.format("m")}
+            group by all
+        )
+        select n.org_name, m.org_id, m.mentor_id, m.n_reviews, m.mean_mentor_score,
+            m.score_q[1] as mentor_score_p10, m.score_q[2] as median_mentor_score,
+            m.score_q[3] as mentor_score_p90, m.hours_q[1] as median_review_hours,
+            m.hours_q[2] as review_hours_p90, m.revision_requests_per_review
+        from per_mentor as m
         left join names as n using (org_id)
-        where m.learner_id in (select learner_id from scoped) and {IN_RANGE.format("m")}
-        group by all
         order by n_reviews desc, m.mentor_id
         """,
     )
