@@ -3,7 +3,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboards import data, session
+from dashboards import columns, data, session
 from dashboards.text import plain
 
 STALE_HOURS = 48  # as the warehouse resource's max_staleness_hours
@@ -33,6 +33,7 @@ else:
 st.dataframe(
     files,
     hide_index=True,
+    placeholder=columns.MISSING,
     width="stretch",
     column_config={
         "source": "Source",
@@ -62,6 +63,7 @@ else:
     st.dataframe(
         refused,
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "file_name": "File",
@@ -82,6 +84,7 @@ else:
     st.dataframe(
         quarantine,
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "source": "Source",
@@ -100,6 +103,7 @@ else:
     st.dataframe(
         pulls,
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "endpoint": "LRS",
@@ -124,6 +128,7 @@ else:
     st.dataframe(
         voidings,
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "status": "Outcome",

@@ -52,6 +52,7 @@ st.dataframe(
         "learner_id",
     ),
     hide_index=True,
+    placeholder=columns.MISSING,
     width="stretch",
     column_config={
         "risk_priority": st.column_config.NumberColumn(

@@ -52,6 +52,7 @@ else:
             "harder_label_pass_rate",
         ),
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "mission_title": "Mission",
@@ -88,6 +89,7 @@ else:
             "use_difference_z",
         ),
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "mission_title": "Mission",
@@ -163,6 +165,7 @@ else:
             "revision_requests_per_review",
         ),
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "org_name": "Organization",

@@ -1,7 +1,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data, session
+from dashboards import charts, columns, data, session
 from dashboards.definitions import text as defined
 from dashboards.text import plain
 
@@ -122,6 +122,7 @@ if data.entitled(tier, "leaderboard"):
             "level",
         ),
         hide_index=True,
+        placeholder=columns.MISSING,
         height=35 * (board.height + 1) + 3,  # every row: no scrolling for ten
         width="stretch",
         column_config={
@@ -155,6 +156,7 @@ if data.entitled(tier, "mentor_feedback"):
                 "review_hours",
             ),
             hide_index=True,
+            placeholder=columns.MISSING,
             width="stretch",
             column_config={
                 "mentor_reviewed_at": st.column_config.DateColumn("Reviewed", format="YYYY-MM-DD"),

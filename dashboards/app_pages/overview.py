@@ -31,6 +31,7 @@ else:
             "p_disengage_8w",
         ),
         hide_index=True,
+        placeholder=columns.MISSING,
         width="stretch",
         column_config={
             "org_name": "Organization",
@@ -86,6 +87,7 @@ st.dataframe(
         "n_at_risk",
     ),
     hide_index=True,
+    placeholder=columns.MISSING,
     width="stretch",
     column_config={
         "cohort_name": "Cohort",

@@ -284,7 +284,7 @@ def test_an_identity_without_an_account_gets_nothing(served, monkeypatch, claims
 )
 def test_shares_in_tables_show_as_whole_percents(app, page):
     """Streamlit shows a "percent" column with two decimals ("83.45%") unless its step says
-    whole percents: every such column of every table says so."""
+    whole percents: every such column of every table says so. And no table shows "None"."""
     import json
 
     sign_in(app, "sup")
@@ -297,3 +297,5 @@ def test_shares_in_tables_show_as_whole_percents(app, page):
     ]
     assert shares, f"{page} shows no shares"
     assert all(config["type_config"].get("step") == 0.01 for _, config in shares), shares
+    # A missing value reads as a dash, not Streamlit's "None".
+    assert {table.proto.placeholder for table in app.dataframe} == {"—"}
