@@ -315,3 +315,53 @@ def test_a_late_voiding_takes_its_target_out_of_every_model(built_program, tmp_p
     _dbt(["run", "--full-refresh"], rebuilt, tmp_path)
     for table in INCREMENTAL:
         assert _rows(warehouse, table) == _rows(rebuilt, table), table
+
+
+def test_a_build_as_of_a_past_day_leaves_the_later_records_for_the_next(built_program, tmp_path):
+    """A backfill as of a past day, with the whole program loaded, leaves out what happened
+    after that day; the next build, as of a later day, is incremental and must take those
+    records in though they were loaded before the backfill (no load is newer than it), even
+    from a file the backfill took other records of."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    shutil.copytree(built_program.landing, landing)
+    shutil.copy(built_program.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    first, last = con.execute(
+        "select min(cast(updated_at as date)), max(cast(updated_at as date))"
+        " from raw.mission_progress"
+    ).fetchone()
+    con.close()
+    past = first + (last - first) / 2
+    # One more file of assessment attempts: one graded before the past day, one after.
+    graded = [
+        json.loads(line)
+        for path in sorted((landing / "assessment_attempts").glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+        if '"graded"' in line
+    ]
+    before = next(a for a in graded if a["graded_at"] < past.isoformat())
+    after = next(a for a in graded if a["graded_at"] > (past + dt.timedelta(days=1)).isoformat())
+    (landing / "assessment_attempts" / "assessment_attempts_straddling.jsonl").write_text(
+        "\n".join(
+            json.dumps(a | {"attempt_id": str(uuid.uuid4()), "attempt_number": 9})
+            for a in (before, after)
+        )
+    )
+    report = run_all(landing, warehouse, ingestion_only=True)
+    assert report.ok and sum(s.rows_loaded for s in report.sources) == 2, report.error
+
+    def as_of(day: dt.date) -> list[str]:
+        return ["--vars", json.dumps({"as_of_date": day.isoformat()})]
+
+    _dbt(["run", "--full-refresh", *as_of(past)], warehouse, tmp_path, with_parents=True)
+    backfilled = {table: len(_rows(warehouse, table)) for table in INCREMENTAL}
+    _dbt(["run", *as_of(last)], warehouse, tmp_path, with_parents=True)
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(warehouse, rebuilt)
+    _dbt(["run", "--full-refresh", *as_of(last)], rebuilt, tmp_path, with_parents=True)
+    for table in INCREMENTAL:
+        incremental = _rows(warehouse, table)
+        if INCREMENTAL[table]:
+            assert len(incremental) > backfilled[table], f"{table} took in the later days"
+        assert incremental == _rows(rebuilt, table), table

@@ -1,7 +1,7 @@
 -- One assessment attempt, passed when graded with percentage >= 100 x the assessment's
 -- passing_score (PRODUCT.md section 3). Incremental: a run reads only the attempts loaded
--- (or replaced by a later status) from files after the latest one already built; a changed
--- assessment catalog needs --full-refresh.
+-- (or replaced by a later status) from files after the latest one already built, and those
+-- an earlier run as of a past day left out; a changed assessment catalog needs --full-refresh.
 {{
     config(
         materialized='incremental',
@@ -16,7 +16,15 @@ with
 attempts as (
     select * from {{ ref('stg_assessment_attempts__attempts') }}
     {% if is_incremental() %}
-        where loaded_file_id > (select max(built.loaded_file_id) from {{ this }} as built)
+        where
+            loaded_file_id > (select max(built.loaded_file_id) from {{ this }} as built)
+            -- known after every attempt built: loaded earlier, but left out by an earlier
+            -- run as of a past day (a backfill). Graded, else started, of the built: never
+            -- later than when they were known, so none is missed.
+            or coalesce(graded_at, submitted_at, started_at) > (
+                select max(coalesce(built.graded_at, built.started_at))
+                from {{ this }} as built
+            )
     {% endif %}
 ),
 
