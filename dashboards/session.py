@@ -4,6 +4,9 @@ expires, where the data is, and the audit of what was viewed."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +21,10 @@ from .auth import Principal
 from .text import code
 
 T = TypeVar("T")
+
+SIGNED_OUT = "You are signed out."
+EXPIRED = "Your session expired: please sign in again."
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's; set on the first page load, kept by the browser
 
 
 def home() -> Path:
@@ -41,8 +48,7 @@ def principal() -> Principal | None:
     if not username or not signed_in_at:
         return _single_sign_on()
     if dt.datetime.now(dt.UTC) - signed_in_at > dt.timedelta(hours=auth.SESSION_HOURS):
-        sign_out("expired")
-        st.session_state["notice"] = "Your session expired: please sign in again."
+        sign_out("expired", notice=EXPIRED)
         return None
     return auth.find_user(accounts(), username)
 
@@ -53,24 +59,95 @@ def sign_in(found: Principal, via: str = "password", at: dt.datetime | None = No
     st.session_state["signed_in_via"] = via
 
 
-def sign_out(reason: str = "") -> None:
-    """End the session. One signed in by single sign-on also ends st.login's: this run stops
-    there, and the browser goes on to delete the identity cookie and out of the provider."""
+def sign_out(reason: str = "", notice: str | None = None) -> None:
+    """End the session, leaving ``notice`` for the sign-in page. One signed in by single
+    sign-on also ends st.login's: this run stops there, and the browser goes on to delete the
+    identity cookie and out of the provider."""
     username = st.session_state.get("username")
     if username:
         auth.audit(accounts(), username, "sign_out", reason)
     via = st.session_state.get("signed_in_via")
     for key in ("username", "signed_in_at", "signed_in_via"):
         st.session_state.pop(key, None)
+    if notice:
+        st.session_state["notice"] = notice
     if via == "single sign-on":
-        end_single_sign_on()  # else the identity cookie would sign the next page load in
+        end_single_sign_on(notice)  # else the identity cookie would sign the next page load in
 
 
-def end_single_sign_on() -> None:
+def end_single_sign_on(notice: str | None = None) -> None:
     """st.logout, then stop: st.logout only tells the browser to load /auth/logout (which
-    deletes the identity cookie); a rerun or a page change after it can cancel that load."""
+    deletes the identity cookie); a rerun or a page change after it can cancel that load.
+    The browser comes back in a new session, so ``notice`` waits for it outside this one."""
+    if notice:
+        _left_notices().leave(_browser(), notice)
     st.logout()
     st.stop()
+
+
+def take_notice() -> str | None:
+    """The notice the sign-in page shows once: this session's, else one left for its browser
+    when single sign-on ended the session before."""
+    return st.session_state.pop("notice", None) or _left_notices().take(_browser())
+
+
+class _LeftNotices:
+    """Notices waiting, for a few minutes, for the browser that ended its session with
+    st.logout (whose redirects, through the provider and back, start a new session). A
+    browser is known by a hash of Streamlit's XSRF cookie, which outlives the session."""
+
+    KEEP = dt.timedelta(minutes=10)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, tuple[dt.datetime, str]] = {}
+
+    def leave(self, browser: str | None, notice: str) -> None:
+        if browser is None:
+            return
+        now = dt.datetime.now(dt.UTC)
+        with self._lock:
+            self._waiting = {k: v for k, v in self._waiting.items() if now - v[0] < self.KEEP}
+            self._waiting[browser] = (now, notice)
+
+    def take(self, browser: str | None) -> str | None:
+        if browser is None:
+            return None
+        with self._lock:
+            left = self._waiting.pop(browser, None)
+        if left is None or dt.datetime.now(dt.UTC) - left[0] >= self.KEEP:
+            return None
+        return left[1]
+
+
+@st.cache_resource(show_spinner=False)
+def _left_notices() -> _LeftNotices:
+    return _LeftNotices()
+
+
+def _browser() -> str | None:
+    """This browser's key for _LeftNotices, or None without an XSRF cookie (XSRF protection
+    off, or AppTest)."""
+    cookie = st.context.cookies.get(XSRF_COOKIE)
+    if not isinstance(cookie, str) or not cookie:  # AppTest's context has no real cookies
+        return None
+    return hashlib.sha256(xsrf_token(cookie)).hexdigest()
+
+
+def xsrf_token(cookie: str) -> bytes:
+    """The token of an XSRF cookie. Its version 2 form, "2|mask|masked token|time" in hex,
+    is masked afresh on every page load; the token under the mask stays."""
+    parts = cookie.strip("\"'").split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return cookie.encode()
+        if not mask:
+            return cookie.encode()
+        # the mask (4 bytes) repeats over the token, as a websocket frame's does
+        return bytes(m ^ t for m, t in zip(itertools.cycle(mask), masked, strict=False))
+    return cookie.encode()
 
 
 def sso_providers() -> list[str | None] | None:
@@ -91,8 +168,8 @@ def _single_sign_on() -> Principal | None:
     # new tab): the session still ends SESSION_HOURS after the provider issued the identity.
     issued = _issued_at(st.user.get("iat"))
     if issued and dt.datetime.now(dt.UTC) - issued > dt.timedelta(hours=auth.SESSION_HOURS):
-        st.session_state["notice"] = "Your session expired: please sign in again."
-        end_single_sign_on()
+        st.session_state["notice"] = EXPIRED
+        end_single_sign_on(EXPIRED)
     email = st.user.get("email")
     found = None
     if email and st.user.get("email_verified") is not False:

@@ -3,7 +3,7 @@ import streamlit as st
 from dashboards import auth, session
 
 st.title("cohortlens")
-notice = st.session_state.pop("notice", None)
+notice = session.take_notice()
 if notice:
     st.info(notice)
 providers = session.sso_providers()

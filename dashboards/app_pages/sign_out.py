@@ -2,6 +2,5 @@ import streamlit as st
 
 from dashboards import session
 
-session.sign_out()
-st.session_state["notice"] = "You are signed out."
+session.sign_out(notice=session.SIGNED_OUT)
 st.rerun()
