@@ -11,6 +11,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
+from tests.dashboards.browser import artifacts, screenshot
 from tests.dashboards.conftest import SSO_EMAIL, free_port, streamlit_server, wait_for
 
 STRANGER = "stranger@example.org"
@@ -120,6 +121,8 @@ def test_signing_out_ends_the_session(server, browser, served):
         expect(page.get_by_role("textbox", name="Username")).to_be_visible()
         # st.logout's redirects start a new session: the notice waited for this browser
         expect(page.get_by_text("You are signed out.")).to_have_count(notices)
+        if notices:
+            screenshot(page, artifacts("screenshots") / "sso-signed-out.png")
         expect(page.get_by_role("heading", name="Overview")).to_have_count(0)
         expect(page.get_by_text("Signed in as")).to_have_count(0)
         page.reload()
