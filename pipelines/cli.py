@@ -427,13 +427,21 @@ def forecast(
         ),
     ] = None,
     dask_scheduler: DaskScheduler = None,
+    org: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this organization's learners (repeat for more): their forecasts are"
+            " replaced, every other one's kept, and the program-wide backtests and"
+            " disengagement model are not re-run. Default: every organization."
+        ),
+    ] = None,
 ) -> None:
     """The batch mastery forecast alone: calibrate, forecast, backtest, then the marts that
     read forecasts (learner_readiness and what depends on it)."""
     import warnings
 
     from .defs.resources import ForecastSettings
-    from .runner import run_all
+    from .runner import UnknownOrganization, run_all
 
     warnings.filterwarnings("ignore")
     paths = resolve_paths(landing=landing, warehouse=warehouse)
@@ -454,17 +462,21 @@ def forecast(
                 forecast_settings=settings,
                 as_of=as_of.date() if as_of else None,
                 dask_scheduler=dask_scheduler or "",
+                orgs=org or None,
             )
         except RunInProgress as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(3) from None
+        except UnknownOrganization as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
         except Exception as exc:  # anything outside a step: one clear line, no traceback
             err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
             raise typer.Exit(1) from None
     if not report.success:
         err.print(f"[red]error:[/red] {report.error}")
         raise typer.Exit(1)
-    _print_forecast_summary(paths.warehouse, report)
+    _print_forecast_summary(paths.warehouse, report, org)
     _print_ran_on(report)
     if report.failed_checks:
         for check in report.failed_checks:
@@ -546,27 +558,32 @@ def digest(
         console.print(f"reports in {written[0].report.pdf.parent.parent}")
 
 
-def _print_forecast_summary(warehouse: Path, report=None) -> None:
-    """The latest forecast in one line, and its backtest beside the seed method's; one line
-    saying why when it cannot be read (another run holds the warehouse, say)."""
+def _print_forecast_summary(warehouse: Path, report=None, orgs: list[str] | None = None) -> None:
+    """The latest forecast in one line (of ``orgs``' learners, when given), and its backtest
+    beside the seed method's; one line saying why when it cannot be read (another run holds
+    the warehouse, say)."""
     try:
-        _forecast_summary(warehouse, report)
+        _forecast_summary(warehouse, report, orgs)
     except Exception as exc:
         err.print(f"[yellow]warning:[/yellow] the forecast summary is unavailable: {exc}")
 
 
-def _forecast_summary(warehouse: Path, report=None) -> None:
+def _forecast_summary(warehouse: Path, report=None, orgs: list[str] | None = None) -> None:
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        as_of, learners, mastered, p_mean, at_risk = con.sql(
+        as_of, learners, mastered, p_mean, at_risk = con.execute(
             """
             select as_of_date, count(*), count(*) filter (where mastered_now),
                 avg(p_mastery_by_target), count(*) filter (where p_mastery_by_target < 0.5)
             from forecasts.mastery_forecast
             where as_of_date = (select max(as_of_date) from forecasts.mastery_forecast)
+                and ($orgs is null or learner_id in (
+                    select learner_id from raw.learners where list_contains($orgs, org_id)
+                ))
             group by as_of_date
-            """
+            """,
+            {"orgs": sorted(set(orgs)) if orgs else None},
         ).fetchall()[0]
         scores = con.sql(
             """
@@ -578,12 +595,19 @@ def _forecast_summary(warehouse: Path, report=None) -> None:
             """
         ).fetchall()
     took = f" in {report.seconds:.1f} s" if report is not None else ""
+    whose = f" of {', '.join(sorted(set(orgs)))}" if orgs else ""
     summary = (
-        f"mastery forecast as of {as_of} for {learners:,} learners{took}: "
+        f"mastery forecast as of {as_of} for {learners:,} learners{whose}{took}: "
         f"{mastered:,} at mastery now, {at_risk:,} below a 50 % chance by their target date "
         f"(mean {p_mean:.2f})"
     )
     console.print(summary, soft_wrap=True)
+    if orgs:
+        console.print(
+            "backtests: the program's, from its last full forecast (`cohortlens forecast`"
+            " without --org re-runs them)",
+            soft_wrap=True,
+        )
     if scores:
         Console(width=max(console.width, 130)).print(backtest_table(scores))
     _triage_summary(warehouse)

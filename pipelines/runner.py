@@ -25,7 +25,12 @@ if TYPE_CHECKING:
     import dagster as dg
     import duckdb
 
+
 # Dagster logs a failed step with its stack trace; the run's log file gets it, not the console.
+class UnknownOrganization(ValueError):
+    """An organization asked for that the warehouse's reference data does not have."""
+
+
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -119,6 +124,7 @@ def run_all(
     wait_s: float = 0.0,
     as_of: dt.date | None = None,
     dask_scheduler: str | None = None,
+    orgs: list[str] | None = None,
 ) -> RunReport:
     """Run the implicit job of every asset and check, in process, against these paths.
 
@@ -129,12 +135,25 @@ def run_all(
     `as_of`: the as-of date of every mart and forecast (default: pipelines/as_of.py).
     `dask_scheduler`: the Dask scheduler the engine's blocks run on ("" in-process; default
     COHORTLENS_DASK_SCHEDULER, else in-process).
+    `orgs` (with `forecast_only`): only these organizations' per-learner forecasts (their
+    partitions), then the models that read forecasts; the program-wide backtests and the
+    disengagement model stay as the last full forecast left them. UnknownOrganization names
+    an organization the warehouse does not know.
     Raises RunInProgress when another run holds the warehouse for longer than `wait_s`.
     """
+    if orgs and not forecast_only:
+        raise ValueError("organizations are chosen for a forecast run only")
     paths = resolve_paths(landing=landing, warehouse=warehouse)
     with run_lock(paths.warehouse, wait_s, command=_command(ingestion_only, forecast_only)):
         return _run(
-            paths, ingestion_only, forecast_only, forecast_settings, force, as_of, dask_scheduler
+            paths,
+            ingestion_only,
+            forecast_only,
+            forecast_settings,
+            force,
+            as_of,
+            dask_scheduler,
+            sorted(set(orgs)) if orgs else None,
         )
 
 
@@ -152,6 +171,7 @@ def _run(
     force: bool,
     as_of: dt.date | None,
     dask_scheduler: str | None = None,
+    orgs: list[str] | None = None,
 ) -> RunReport:
     full = not (ingestion_only or forecast_only)
     settings = _Settings(as_of, forecast_settings, dask_scheduler)
@@ -184,15 +204,18 @@ def _run(
                 )
                 _take_results(report, executions, log_path)
                 return report
-        job = "nightly_forecast" if forecast_only else None
-        selection = None
-        if ingestion_only:
-            from .defs.ingest.assets import ASSETS
+        if orgs:
+            executions += _forecast_organizations(paths, orgs, settings, log)
+        else:
+            job = "nightly_forecast" if forecast_only else None
+            selection = None
+            if ingestion_only:
+                from .defs.ingest.assets import ASSETS
 
-            selection = [key for asset in ASSETS for key in asset.keys]
-        if pulls:
-            selection = _without_lrs(selection, paths, settings)
-        executions.append(_execute(paths, job, selection, settings, log))
+                selection = [key for asset in ASSETS for key in asset.keys]
+            if pulls:
+                selection = _without_lrs(selection, paths, settings)
+            executions.append(_execute(paths, job, selection, settings, log))
     report = RunReport(
         paths, all(r.success for r in executions), time.perf_counter() - started, log=log_path
     )
@@ -261,12 +284,54 @@ def _execute(paths, job_name, selection, settings: _Settings, log):
     else:
         job = defs.resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.ephemeral() as inst, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(
-            instance=inst, raise_on_error=False, run_config=QUIET, asset_selection=selection
+        return _execute_in(job, inst, selection)
+
+
+def _forecast_organizations(paths, orgs: list[str], settings: _Settings, log) -> list:
+    """The per-learner forecasts of ``orgs``, one partition run each, then (all succeeded)
+    the models downstream of them that are not the engine's own assets."""
+    import dagster as dg
+
+    from .defs.forecast.assets import GROUP, PER_LEARNER
+    from .defs.resources import ORGANIZATIONS
+
+    with open_writer(paths.warehouse) as con:
+        rows = con.execute("select org_id from raw.organizations order by 1").fetchall()
+    known = [org for (org,) in rows]
+    unknown = [org for org in orgs if org not in known]
+    if unknown:
+        raise UnknownOrganization(
+            f"no organization {', '.join(unknown)} in the warehouse; it has {', '.join(known)}"
         )
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data.error is not None:
-                print(f"step {event.step_key} failed:\n{event.step_failure_data.error.to_string()}")
+    defs = _defs(paths, settings)
+    job = defs.resolve_implicit_global_asset_job_def()
+    readers = (
+        dg.AssetSelection.assets(*PER_LEARNER).downstream() - dg.AssetSelection.groups(GROUP)
+    ).resolve(defs.resolve_asset_graph())
+    results = []
+    with dg.DagsterInstance.ephemeral() as inst, contextlib.redirect_stdout(log):
+        inst.add_dynamic_partitions(ORGANIZATIONS.name, known)
+        for org in orgs:
+            results.append(_execute_in(job, inst, list(PER_LEARNER), partition_key=org))
+            if not results[-1].success:
+                return results
+        results.append(_execute_in(job, inst, sorted(readers)))
+    return results
+
+
+def _execute_in(job, instance, selection, **options):
+    """One execution of ``job`` on ``instance``, its step failures printed (to the run's log,
+    where the caller redirects standard output)."""
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=QUIET,
+        asset_selection=selection,
+        **options,
+    )
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            print(f"step {event.step_key} failed:\n{event.step_failure_data.error.to_string()}")
     return result
 
 

@@ -168,6 +168,49 @@ def test_forecast_runs_the_batch_alone_and_prints_the_backtest(built_program, tm
     assert "truth and held-out answers" in result.output
 
 
+@pytest.mark.slow
+def test_forecast_of_one_organization_replaces_its_rows_then_the_readers(built_program, tmp_path):
+    """`--org`: that organization's forecasts are the nightly run's again, every other row is
+    left as it was (spoiled here), and the marts that read forecasts are rebuilt."""
+    import duckdb
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_program.warehouse, warehouse)
+    shutil.copytree(built_program.landing, tmp_path / "landing")
+    mine = "select learner_id from raw.learners where org_id = ?"
+    with duckdb.connect(str(warehouse)) as con:
+        org = con.execute("select org_id from raw.organizations order by 1").fetchall()[1][0]
+        nightly = con.execute(
+            f"select * from forecasts.mastery_forecast where learner_id in ({mine}) order by all",
+            [org],
+        ).fetchall()
+        con.execute("update forecasts.mastery_forecast set p_mastery_by_target = -1")
+        [(learners,)] = con.execute("select count(*) from marts.learner_readiness").fetchall()
+        con.execute("drop table marts.learner_readiness")
+    arguments = ["forecast", "--landing", str(tmp_path / "landing"), "--warehouse"]
+    result = runner.invoke(app, [*arguments, str(warehouse), "--org", org])
+    assert result.exit_code == 0, result.output
+    assert f"learners of {org}" in result.output and "the program's, from its last" in result.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        again = con.execute(
+            f"select * from forecasts.mastery_forecast where learner_id in ({mine}) order by all",
+            [org],
+        ).fetchall()
+        others = con.execute(
+            "select count(*), count(*) filter (where p_mastery_by_target = -1)"
+            f" from forecasts.mastery_forecast where learner_id not in ({mine})",
+            [org],
+        ).fetchall()
+        [(rebuilt,)] = con.execute("select count(*) from marts.learner_readiness").fetchall()
+    assert again == nightly and len(again) > 20
+    assert others[0][0] == others[0][1] > 0, "other organizations' rows were not touched"
+    assert rebuilt == learners, "learner_readiness was built again"
+
+    unknown = runner.invoke(app, [*arguments, str(warehouse), "--org", "NO-SUCH-ORG"])
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+    assert "no organization NO-SUCH-ORG" in unknown.output and org in unknown.output
+
+
 def test_a_backtest_without_truth_says_it_scored_the_held_out_answers_only():
     from rich.console import Console
 

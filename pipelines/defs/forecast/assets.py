@@ -52,6 +52,8 @@ EFFORT_PLAN = dg.AssetKey(["forecasts", "effort_plan"])
 DISENGAGEMENT_MODEL = dg.AssetKey(["forecasts", "disengagement_model"])
 DISENGAGEMENT_RISK = dg.AssetKey(["forecasts", "disengagement_risk"])
 TRIAGE_BACKTEST = dg.AssetKey(["forecasts", "triage_backtest"])
+# The per-learner assets, partitioned by organization (one step: learner_forecasts).
+PER_LEARNER = (CALIBRATION, MASTERY_FORECAST, COHORT_TRAJECTORY, EFFORT_PLAN)
 # The dbt models the disengagement model reads its daily history from. (It reads the reference
 # learners and cohorts too, which these depend on; naming them would make Dagster run them in
 # an invocation of dbt of their own.)
