@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     import duckdb
 
 
-# Dagster logs a failed step with its stack trace; the run's log file gets it, not the console.
 class UnknownOrganization(ValueError):
     """An organization asked for that the warehouse's reference data does not have."""
 
 
+# Dagster logs a failed step with its stack trace; the run's log file gets it, not the console.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
