@@ -107,7 +107,11 @@
             first_late_day(ref('stg_assessment_attempts__attempts'), attempts_day)
         ) -%}
     {%- endif -%}
-    {%- set starts = ['(select max(built.' ~ built_column ~ ') from ' ~ this ~ ' as built)'] -%}
+    {#- an empty model (built as of a day before its first record) builds from the start -#}
+    {%- set starts = [
+        "coalesce((select max(built." ~ built_column ~ ") from " ~ this ~ " as built),"
+        ~ " date '1900-01-01')"
+    ] -%}
     {%- for day in late -%}
         {%- do starts.append("date_trunc('week', " ~ day ~ ")" if grain == 'week' else day) -%}
     {%- endfor -%}

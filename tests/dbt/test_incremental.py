@@ -318,10 +318,10 @@ def test_a_late_voiding_takes_its_target_out_of_every_model(built_program, tmp_p
 
 
 def test_a_build_as_of_a_past_day_leaves_the_later_records_for_the_next(built_program, tmp_path):
-    """A backfill as of a past day, with the whole program loaded, leaves out what happened
-    after that day; the next build, as of a later day, is incremental and must take those
-    records in though they were loaded before the backfill (no load is newer than it), even
-    from a file the backfill took other records of."""
+    """Backfills as of past days, with the whole program loaded, leave out what happened after
+    each day; the next build, as of a later day, is incremental and must take those records in
+    though they were loaded before (no load is newer than the last build), from an empty fact
+    (the day before the program) and from a file the backfill took other records of."""
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
     shutil.copytree(built_program.landing, landing)
     shutil.copy(built_program.warehouse, warehouse)
@@ -353,15 +353,20 @@ def test_a_build_as_of_a_past_day_leaves_the_later_records_for_the_next(built_pr
     def as_of(day: dt.date) -> list[str]:
         return ["--vars", json.dumps({"as_of_date": day.isoformat()})]
 
-    _dbt(["run", "--full-refresh", *as_of(past)], warehouse, tmp_path, with_parents=True)
-    backfilled = {table: len(_rows(warehouse, table)) for table in INCREMENTAL}
-    _dbt(["run", *as_of(last)], warehouse, tmp_path, with_parents=True)
-
-    rebuilt = tmp_path / "rebuilt.duckdb"
-    shutil.copy(warehouse, rebuilt)
-    _dbt(["run", "--full-refresh", *as_of(last)], rebuilt, tmp_path, with_parents=True)
-    for table in INCREMENTAL:
-        incremental = _rows(warehouse, table)
-        if INCREMENTAL[table]:
-            assert len(incremental) > backfilled[table], f"{table} took in the later days"
-        assert incremental == _rows(rebuilt, table), table
+    # The day before the program: the attempt facts are built empty.
+    day_before = as_of(first - dt.timedelta(days=1))
+    _dbt(["run", "--full-refresh", *day_before], warehouse, tmp_path, with_parents=True)
+    for fact in ("marts.fct_mission_attempts", "marts.fct_assessment_attempts"):
+        assert _rows(warehouse, fact) == [], fact
+    before = {table: len(_rows(warehouse, table)) for table in INCREMENTAL}
+    for day in (past, last):
+        _dbt(["run", *as_of(day)], warehouse, tmp_path, with_parents=True)
+        rebuilt = tmp_path / "rebuilt.duckdb"
+        shutil.copy(warehouse, rebuilt)
+        _dbt(["run", "--full-refresh", *as_of(day)], rebuilt, tmp_path, with_parents=True)
+        for table in INCREMENTAL:
+            incremental = _rows(warehouse, table)
+            if INCREMENTAL[table]:
+                assert len(incremental) > before[table], f"{table} took in the days to {day}"
+            assert incremental == _rows(rebuilt, table), (table, day)
+        before = {table: len(_rows(warehouse, table)) for table in INCREMENTAL}

@@ -8,6 +8,7 @@
         unique_key='attempt_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_model_as_of() }}",
     )
 }}
 
@@ -17,14 +18,11 @@ attempts as (
     select * from {{ ref('stg_assessment_attempts__attempts') }}
     {% if is_incremental() %}
         where
-            loaded_file_id > (select max(built.loaded_file_id) from {{ this }} as built)
-            -- known after every attempt built: loaded earlier, but left out by an earlier
-            -- run as of a past day (a backfill). Graded, else started, of the built: never
-            -- later than when they were known, so none is missed.
-            or coalesce(graded_at, submitted_at, started_at) > (
-                select max(coalesce(built.graded_at, built.started_at))
-                from {{ this }} as built
-            )
+            loaded_file_id
+            > coalesce((select max(built.loaded_file_id) from {{ this }} as built), -1)
+            -- known after the last build's as-of day: loaded earlier, but left out by that
+            -- run (a backfill); the staging view keeps those known by this run's day
+            or cast(coalesce(graded_at, submitted_at, started_at) as date) > {{ built_as_of() }}
     {% endif %}
 ),
 

@@ -2,8 +2,8 @@
 -- final_status pass / fail decides it; pending is undecided (is_passed null) and stays out of
 -- every pass-rate denominator. Incremental: a run rebuilds only the attempts with a version
 -- loaded since the latest load already built, whatever its updated_at: a version arriving out
--- of order is taken in too; and the attempts with a version newer than any built, which an
--- earlier run as of a past day left out (a changed mission catalog needs --full-refresh).
+-- of order is taken in too; and the attempts with a version of a day after the last build's
+-- as-of day, which that run left out (a changed mission catalog needs --full-refresh).
 -- depends_on: {{ ref('stg_mission_progress__versions') }}
 -- depends_on: {{ ref('int_mission_attempts_resolved') }}
 {{
@@ -12,6 +12,7 @@
         unique_key='progress_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ record_model_as_of() }}",
     )
 }}
 
@@ -24,16 +25,17 @@ attempts as (
         -- and before the typing (typing every version, then filtering, took 10 s of a one-day
         -- build at 100,000 learners). Strictly after: loads and builds take turns on the
         -- warehouse file, so a later load starts after the build, and after every load the
-        -- build saw. Also those with a version newer than every one built: loaded earlier but
-        -- left out by an earlier as-of day (a backfill), it counts from this day on.
+        -- build saw. Also those with a version of a day after the last build's as-of day, up
+        -- to this one's: loaded earlier but left out then (a backfill), it counts from now.
         {% set raw = source('raw', 'mission_progress') %}
         {{ resolve_mission_attempts(
             "(" ~ type_mission_progress(
                 "(select * from " ~ raw ~ " where progress_id in (select changed.progress_id"
-                ~ " from " ~ raw ~ " as changed where changed.loaded_at >"
-                ~ " (select max(built.last_loaded_at) from " ~ this ~ " as built)"
-                ~ " or changed.updated_at >"
-                ~ " (select max(built.updated_at) from " ~ this ~ " as built)))"
+                ~ " from " ~ raw ~ " as changed where changed.loaded_at > coalesce("
+                ~ "(select max(built.last_loaded_at) from " ~ this ~ " as built),"
+                ~ " cast('-infinity' as timestamp))"
+                ~ " or (cast(changed.updated_at as date) > " ~ built_as_of()
+                ~ " and " ~ known_by_as_of('changed.updated_at') ~ ")))"
             ) ~ ") as versions"
         ) }}
     {% else %}
