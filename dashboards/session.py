@@ -88,7 +88,8 @@ def end_single_sign_on(notice: str | None = None) -> None:
 def take_notice() -> str | None:
     """The notice the sign-in page shows once: this session's, else one left for its browser
     when single sign-on ended the session before."""
-    return st.session_state.pop("notice", None) or _left_notices().take(_browser())
+    left = _left_notices().take(_browser())  # taken either way: it is shown once at most
+    return st.session_state.pop("notice", None) or left
 
 
 class _LeftNotices:

@@ -432,7 +432,8 @@ def forecast(
         typer.Option(
             help="Only this organization's learners (repeat for more): their forecasts are"
             " replaced, every other one's kept, and the program-wide backtests and"
-            " disengagement model are not re-run. Default: every organization."
+            " disengagement model are not re-run; as of the last full forecast's day."
+            " Default: every organization."
         ),
     ] = None,
 ) -> None:
@@ -441,7 +442,7 @@ def forecast(
     import warnings
 
     from .defs.resources import ForecastSettings
-    from .runner import UnknownOrganization, run_all
+    from .runner import OrganizationForecastRefused, run_all
 
     warnings.filterwarnings("ignore")
     paths = resolve_paths(landing=landing, warehouse=warehouse)
@@ -467,7 +468,7 @@ def forecast(
         except RunInProgress as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(3) from None
-        except UnknownOrganization as exc:
+        except OrganizationForecastRefused as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
         except Exception as exc:  # anything outside a step: one clear line, no traceback

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     import duckdb
 
 
-class UnknownOrganization(ValueError):
-    """An organization asked for that the warehouse's reference data does not have."""
+class OrganizationForecastRefused(ValueError):
+    """A forecast of some organizations that cannot be run: an organization the warehouse's
+    reference data does not have, no full forecast yet, or another day than the last one's."""
 
 
 # Dagster logs a failed step with its stack trace; the run's log file gets it, not the console.
@@ -137,8 +138,9 @@ def run_all(
     COHORTLENS_DASK_SCHEDULER, else in-process).
     `orgs` (with `forecast_only`): only these organizations' per-learner forecasts (their
     partitions), then the models that read forecasts; the program-wide backtests and the
-    disengagement model stay as the last full forecast left them. UnknownOrganization names
-    an organization the warehouse does not know.
+    disengagement model stay as the last full forecast left them, and the run is as of that
+    forecast's day (the marts read one day's forecasts and risks). OrganizationForecastRefused
+    says why when it cannot run.
     Raises RunInProgress when another run holds the warehouse for longer than `wait_s`.
     """
     if orgs and not forecast_only:
@@ -174,6 +176,8 @@ def _run(
     orgs: list[str] | None = None,
 ) -> RunReport:
     full = not (ingestion_only or forecast_only)
+    if orgs:
+        as_of = _organization_run_day(paths, orgs, as_of)
     settings = _Settings(as_of, forecast_settings, dask_scheduler)
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     started = time.perf_counter()
@@ -287,22 +291,52 @@ def _execute(paths, job_name, selection, settings: _Settings, log):
         return _execute_in(job, inst, selection)
 
 
+def _organization_run_day(paths: Paths, orgs: list[str], requested: dt.date | None) -> dt.date:
+    """The as-of day of a forecast of ``orgs``: the last full forecast's (its disengagement
+    risks), which the marts rebuilt after it read beside the new rows."""
+    import duckdb
+
+    with open_writer(paths.warehouse) as con:
+        known = [org for (org,) in _rows(con, "select org_id from raw.organizations order by 1")]
+        unknown = [org for org in orgs if org not in known]
+        if unknown:
+            raise OrganizationForecastRefused(
+                f"no organization {', '.join(unknown)} in the warehouse;"
+                f" it has {', '.join(known) or 'none'}"
+            )
+        try:
+            [(day,)] = _rows(con, "select max(as_of_date) from forecasts.disengagement_risk")
+        except duckdb.CatalogException:
+            day = None
+    if day is None:
+        raise OrganizationForecastRefused(
+            "no full forecast yet: run `cohortlens forecast` without --org first"
+        )
+    if requested is not None and requested != day:
+        raise OrganizationForecastRefused(
+            f"the last full forecast is as of {day}: a forecast of some organizations is as of"
+            f" that day too (run `cohortlens forecast --as-of {requested}` without --org for"
+            " another day)"
+        )
+    return day
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
 def _forecast_organizations(paths, orgs: list[str], settings: _Settings, log) -> list:
     """The per-learner forecasts of ``orgs``, one partition run each, then (all succeeded)
-    the models downstream of them that are not the engine's own assets."""
+    the models downstream of them that are not the engine's own assets. A failure leaves the
+    organizations done before it with new forecasts and the marts as they were, until the
+    next run."""
     import dagster as dg
 
     from .defs.forecast.assets import GROUP, PER_LEARNER
     from .defs.resources import ORGANIZATIONS
 
     with open_writer(paths.warehouse) as con:
-        rows = con.execute("select org_id from raw.organizations order by 1").fetchall()
-    known = [org for (org,) in rows]
-    unknown = [org for org in orgs if org not in known]
-    if unknown:
-        raise UnknownOrganization(
-            f"no organization {', '.join(unknown)} in the warehouse; it has {', '.join(known)}"
-        )
+        known = [org for (org,) in _rows(con, "select org_id from raw.organizations order by 1")]
     defs = _defs(paths, settings)
     job = defs.resolve_implicit_global_asset_job_def()
     readers = (

@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import shutil
 import stat
@@ -209,6 +210,15 @@ def test_forecast_of_one_organization_replaces_its_rows_then_the_readers(built_p
     unknown = runner.invoke(app, [*arguments, str(warehouse), "--org", "NO-SUCH-ORG"])
     assert unknown.exit_code == 2 and "Traceback" not in unknown.output
     assert "no organization NO-SUCH-ORG" in unknown.output and org in unknown.output
+    # The marts read one day's forecasts and risks: another day than the full forecast's
+    # would leave every other organization without either.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        risks = "select max(as_of_date) from forecasts.disengagement_risk"
+        [(day,)] = con.execute(risks).fetchall()
+    later = (day + dt.timedelta(days=1)).isoformat()
+    other_day = runner.invoke(app, [*arguments, str(warehouse), "--org", org, "--as-of", later])
+    assert other_day.exit_code == 2 and "Traceback" not in other_day.output
+    assert f"the last full forecast is as of {day}" in other_day.output
 
 
 def test_a_backtest_without_truth_says_it_scored_the_held_out_answers_only():
