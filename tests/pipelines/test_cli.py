@@ -248,3 +248,17 @@ def test_compact_reports_the_row_groups_it_merged(holed_warehouse, tmp_path):
     missing = runner.invoke(app, ["compact", "--warehouse", str(tmp_path / "none.duckdb")])
     assert missing.exit_code == 2
     assert "does not exist" in missing.output and "Traceback" not in missing.output
+
+
+def test_forecast_of_an_organization_needs_a_full_forecast_first(tmp_path):
+    """The organization is known, but no full forecast has run: refused in one line, before
+    anything runs."""
+    import duckdb
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.organizations as select 'ORG01' as org_id")
+    result = runner.invoke(app, ["forecast", "--warehouse", str(warehouse), "--org", "ORG01"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "no full forecast yet" in result.output
