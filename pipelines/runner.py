@@ -297,7 +297,8 @@ def _organization_run_day(paths: Paths, orgs: list[str], requested: dt.date | No
     import duckdb
 
     with open_writer(paths.warehouse) as con:
-        known = [org for (org,) in _rows(con, "select org_id from raw.organizations order by 1")]
+        organizations = con.execute("select org_id from raw.organizations order by 1")
+        known = [org for (org,) in organizations.fetchall()]
         unknown = [org for org in orgs if org not in known]
         if unknown:
             raise OrganizationForecastRefused(
@@ -305,7 +306,8 @@ def _organization_run_day(paths: Paths, orgs: list[str], requested: dt.date | No
                 f" it has {', '.join(known) or 'none'}"
             )
         try:
-            [(day,)] = _rows(con, "select max(as_of_date) from forecasts.disengagement_risk")
+            risks = con.execute("select max(as_of_date) from forecasts.disengagement_risk")
+            [(day,)] = risks.fetchall()
         except duckdb.CatalogException:
             day = None
     if day is None:
@@ -321,10 +323,6 @@ def _organization_run_day(paths: Paths, orgs: list[str], requested: dt.date | No
     return day
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
-
-
 def _forecast_organizations(paths, orgs: list[str], settings: _Settings, log) -> list:
     """The per-learner forecasts of ``orgs``, one partition run each, then (all succeeded)
     the models downstream of them that are not the engine's own assets. A failure leaves the
@@ -335,8 +333,6 @@ def _forecast_organizations(paths, orgs: list[str], settings: _Settings, log) ->
     from .defs.forecast.assets import GROUP, PER_LEARNER
     from .defs.resources import ORGANIZATIONS
 
-    with open_writer(paths.warehouse) as con:
-        known = [org for (org,) in _rows(con, "select org_id from raw.organizations order by 1")]
     defs = _defs(paths, settings)
     job = defs.resolve_implicit_global_asset_job_def()
     readers = (
@@ -344,7 +340,7 @@ def _forecast_organizations(paths, orgs: list[str], settings: _Settings, log) ->
     ).resolve(defs.resolve_asset_graph())
     results = []
     with dg.DagsterInstance.ephemeral() as inst, contextlib.redirect_stdout(log):
-        inst.add_dynamic_partitions(ORGANIZATIONS.name, known)
+        inst.add_dynamic_partitions(ORGANIZATIONS.name, orgs)  # known: _organization_run_day
         for org in orgs:
             results.append(_execute_in(job, inst, list(PER_LEARNER), partition_key=org))
             if not results[-1].success:

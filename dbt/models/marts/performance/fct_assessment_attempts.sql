@@ -22,7 +22,7 @@ attempts as (
             > coalesce((select max(built.loaded_file_id) from {{ this }} as built), -1)
             -- known after the last build's as-of day: loaded earlier, but left out by that
             -- run (a backfill); the staging view keeps those known by this run's day
-            or cast(coalesce(graded_at, submitted_at, started_at) as date) > {{ built_as_of() }}
+            or cast(known_at as date) > {{ built_as_of() }}
     {% endif %}
 ),
 

@@ -2,8 +2,6 @@ with
 
 source as (
     select * from {{ source('raw', 'assessment_attempts') }}
-    -- an attempt record is its final state: known once graded (or submitted, or started)
-    where {{ known_by_as_of('coalesce(graded_at, submitted_at, started_at)') }}
 ),
 
 renamed as (
@@ -16,6 +14,8 @@ renamed as (
         started_at,
         submitted_at,
         graded_at,
+        -- an attempt record is its final state: known once graded (or submitted, or started)
+        coalesce(graded_at, submitted_at, started_at) as known_at,
         score,
         percentage,
         time_spent_minutes,
@@ -25,3 +25,4 @@ renamed as (
 )
 
 select * from renamed
+where {{ known_by_as_of('known_at') }}
